@@ -1,0 +1,46 @@
+#include "lib/chain/base58.h"
+
+#include <random>
+
+#include <gtest/gtest.h>
+
+namespace pmbench::chain {
+namespace {
+
+std::vector<uint8_t> Bytes(std::string_view s) { return {s.begin(), s.end()}; }
+
+TEST(Base58Test, KnownAnswers) {
+  // Vectors from the Base58 IETF draft (draft-msporny-base58) and Bitcoin's test suite.
+  EXPECT_EQ(Base58Encode(Bytes("Hello World!")), "2NEpo7TZRRrLZSi2U");
+  EXPECT_EQ(Base58Encode(Bytes("The quick brown fox jumps over the lazy dog.")),
+            "USm3fpXnKG5EUBx2ndxBDMPVciP5hGey2Jh4NDv6gmeo1LkMeiKrLJUUBk6Z");
+  EXPECT_EQ(Base58Encode(std::vector<uint8_t>{0x00, 0x00, 0x28, 0x7f, 0xb4, 0xcd}), "11233QC4");
+  EXPECT_EQ(Base58Encode(std::vector<uint8_t>{}), "");
+  EXPECT_EQ(Base58Encode(std::vector<uint8_t>{0}), "1");
+  // The Solana system program id is 32 zero bytes.
+  EXPECT_EQ(Base58Encode(std::vector<uint8_t>(32, 0)), "11111111111111111111111111111111");
+}
+
+TEST(Base58Test, DecodeInvertsEncodeOnRandomKeysAndSignatures) {
+  std::mt19937 rng(7);
+  for (size_t len : {32u, 64u, 1u, 5u}) {
+    for (int i = 0; i < 200; ++i) {
+      std::vector<uint8_t> b(len);
+      for (auto& x : b) x = static_cast<uint8_t>(rng());
+      if (i % 10 == 0) b[0] = 0;  // leading zeros are the classic bug
+      const auto back = Base58Decode(Base58Encode(b));
+      ASSERT_TRUE(back.has_value());
+      ASSERT_EQ(*back, b);
+    }
+  }
+}
+
+TEST(Base58Test, RejectsCharactersOutsideTheAlphabet) {
+  for (const char* bad : {"0", "O", "I", "l", "abc+", "2NEpo7TZRR LZSi2U"}) {
+    EXPECT_FALSE(Base58Decode(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(*Base58Decode("2NEpo7TZRRrLZSi2U"), Bytes("Hello World!"));
+}
+
+}  // namespace
+}  // namespace pmbench::chain

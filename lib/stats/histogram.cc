@@ -1,0 +1,112 @@
+#include "lib/stats/histogram.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace pmbench::stats {
+namespace {
+
+std::string ToDecimal(Uint128 v) {
+  if (v == 0) return "0";
+  std::string s;
+  while (v) {
+    s.push_back(static_cast<char>('0' + static_cast<int>(v % 10)));
+    v /= 10;
+  }
+  return {s.rbegin(), s.rend()};
+}
+
+Uint128 FromDecimal(const std::string& s) {
+  if (s.empty() || s.size() > 38) throw std::invalid_argument("histogram: bad sum_ns");
+  Uint128 v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') throw std::invalid_argument("histogram: bad sum_ns");
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
+void LatencyHistogram::Merge(const LatencyHistogram& other) noexcept {
+  for (int i = 0; i < kBucketCount; ++i) counts_[i] += other.counts_[i];
+  count_ += other.count_;
+  sum_ += other.sum_;
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+}
+
+double LatencyHistogram::mean() const noexcept {
+  return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0.0;
+}
+
+double LatencyHistogram::Percentile(double p) const noexcept {
+  if (count_ == 0) return 0.0;
+  p = std::clamp(p, 0.0, 100.0);
+  // Nearest rank: the smallest value with at least p% of the samples at or below it.
+  const auto rank = std::max<uint64_t>(
+      1, static_cast<uint64_t>(std::ceil(p / 100.0 * static_cast<double>(count_))));
+  // The extremes are known exactly; buckets only serve the ranks between.
+  if (rank == 1) return static_cast<double>(min_);
+  if (rank >= count_) return static_cast<double>(max_);
+  uint64_t seen = 0;
+  for (int i = 0; i < kBucketCount; ++i) {
+    seen += counts_[i];
+    if (seen >= rank) {
+      const double mid = static_cast<double>(BucketLow(i)) +
+                         static_cast<double>(BucketWidth(i) - 1) / 2.0;
+      return std::clamp(mid, static_cast<double>(min_), static_cast<double>(max_));
+    }
+  }
+  return static_cast<double>(max_);
+}
+
+std::string LatencyHistogram::ToJson() const {
+  nlohmann::json buckets = nlohmann::json::array();
+  for (int i = 0; i < kBucketCount; ++i) {
+    if (counts_[i]) buckets.push_back({i, counts_[i]});
+  }
+  nlohmann::json j = {{"format", "pmbench-histogram-v1"},
+                      {"count", count_},
+                      {"min_ns", min()},
+                      {"max_ns", max()},
+                      {"sum_ns", ToDecimal(sum_)},
+                      {"buckets", std::move(buckets)}};
+  return j.dump();
+}
+
+LatencyHistogram LatencyHistogram::FromJson(const std::string& text) {
+  LatencyHistogram h;
+  try {
+    const auto j = nlohmann::json::parse(text);
+    if (j.at("format") != "pmbench-histogram-v1") {
+      throw std::invalid_argument("histogram: unknown format");
+    }
+    uint64_t total = 0;
+    for (const auto& b : j.at("buckets")) {
+      const int index = b.at(0).get<int>();
+      if (index < 0 || index >= kBucketCount) {
+        throw std::invalid_argument("histogram: bucket index out of range");
+      }
+      const auto n = b.at(1).get<uint64_t>();
+      h.counts_[index] += n;
+      total += n;
+    }
+    h.count_ = j.at("count").get<uint64_t>();
+    if (total != h.count_) throw std::invalid_argument("histogram: bucket counts != count");
+    h.sum_ = FromDecimal(j.at("sum_ns").get<std::string>());
+    if (h.count_) {
+      h.min_ = j.at("min_ns").get<int64_t>();
+      h.max_ = j.at("max_ns").get<int64_t>();
+      if (h.min_ < 0 || h.min_ > h.max_) throw std::invalid_argument("histogram: bad min/max");
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("histogram: malformed JSON: ") + e.what());
+  }
+  return h;
+}
+
+}  // namespace pmbench::stats

@@ -1,0 +1,58 @@
+// File: report.h
+//
+// Turns observations into what a benchmark reports: counters whose names state unit and
+// direction (see benchmarks/README.md; tools/compare relies on them), and bars — SLA
+// thresholds that fail a run, and goals that are only reported as met or missed.
+//
+//   std::vector<Bar> bars = {Bar::Sla("latency", "p(95)<100ms"), Bar::Goal("latency", "p(99)<5ms")};
+//   auto results = EvaluateBars(bars, {{"latency", {.latency = &h}}});
+//   for (auto& [name, value] : LatencyCounters(h)) state.counters[name] = value;
+#ifndef PMBENCH_STATS_REPORT_H_
+#define PMBENCH_STATS_REPORT_H_
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lib/stats/histogram.h"
+#include "lib/stats/threshold.h"
+
+namespace pmbench::stats {
+
+// p50_ms p90_ms p95_ms p99_ms p999_ms p9999_ms min_ms mean_ms max_ms, and samples.
+std::vector<std::pair<std::string, double>> LatencyCounters(const LatencyHistogram& h);
+
+struct Bar {
+  enum class Kind { kThreshold, kGoal };
+  Kind kind;
+  std::string metric;  // which observation it reads, e.g. "latency", "rows"
+  Threshold threshold;
+
+  // The story's SLA: failing it fails the run.
+  static Bar Sla(std::string metric, std::string_view expression) {
+    return {Kind::kThreshold, std::move(metric), Threshold::Parse(expression)};
+  }
+  // Our harder target: reported as met or missed, never failing the run.
+  static Bar Goal(std::string metric, std::string_view expression) {
+    return {Kind::kGoal, std::move(metric), Threshold::Parse(expression)};
+  }
+};
+
+struct BarResult {
+  Bar::Kind kind;
+  std::string metric;
+  std::string expression;
+  bool pass;
+  std::string message;  // "p(95)=132.4ms, want <100ms"
+};
+
+std::vector<BarResult> EvaluateBars(const std::vector<Bar>& bars,
+                                    const std::map<std::string, Observed>& observed);
+
+// The first failed threshold's message prefixed with "threshold failed: ", or "" when all pass.
+std::string FirstFailure(const std::vector<BarResult>& results);
+
+}  // namespace pmbench::stats
+
+#endif  // PMBENCH_STATS_REPORT_H_
