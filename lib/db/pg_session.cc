@@ -1,0 +1,98 @@
+#include "lib/db/pg_session.h"
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <stdexcept>
+
+#include "lib/db/database_url.h"
+
+namespace pmbench::db {
+namespace {
+
+using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+std::string ErrorOf(PGconn* conn) {
+  std::string e = PQerrorMessage(conn);
+  while (!e.empty() && (e.back() == '\n' || e.back() == ' ')) e.pop_back();
+  return RedactSecrets(e);
+}
+
+}  // namespace
+
+PgSession::PgSession(const std::string& url) : conn_(PQconnectdb(url.c_str())) {
+  if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
+    const std::string why = conn_ ? ErrorOf(conn_) : "out of memory";
+    PQfinish(conn_);
+    throw std::runtime_error("cannot connect to " + ParseDatabaseUrl(url).Display() + ": " + why);
+  }
+}
+
+PgSession::~PgSession() { PQfinish(conn_); }
+
+void PgSession::Exec(const std::string& sql) {
+  ResultPtr r(PQexec(conn_, sql.c_str()), &PQclear);
+  const auto status = PQresultStatus(r.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    throw std::runtime_error(ErrorOf(conn_));
+  }
+}
+
+std::string PgSession::QueryValue(const std::string& sql) {
+  ResultPtr r(PQexec(conn_, sql.c_str()), &PQclear);
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) throw std::runtime_error(ErrorOf(conn_));
+  if (PQntuples(r.get()) == 0 || PQgetisnull(r.get(), 0, 0)) return "";
+  return PQgetvalue(r.get(), 0, 0);
+}
+
+int64_t PgSession::CopyIn(const std::string& copy_sql,
+                          const std::function<bool(std::string&)>& fill) {
+  {
+    ResultPtr r(PQexec(conn_, copy_sql.c_str()), &PQclear);
+    if (PQresultStatus(r.get()) != PGRES_COPY_IN) throw std::runtime_error(ErrorOf(conn_));
+  }
+  std::string chunk;
+  std::string failure;
+  try {
+    bool more = true;
+    while (more) {
+      chunk.clear();
+      more = fill(chunk);
+      if (!chunk.empty() &&
+          PQputCopyData(conn_, chunk.data(), static_cast<int>(chunk.size())) != 1) {
+        failure = ErrorOf(conn_);
+        break;
+      }
+    }
+  } catch (const std::exception& e) {
+    failure = std::string("COPY aborted: ") + e.what();
+  }
+  if (PQputCopyEnd(conn_, failure.empty() ? nullptr : failure.c_str()) != 1 && failure.empty()) {
+    failure = ErrorOf(conn_);
+  }
+  int64_t rows = 0;
+  while (PGresult* raw = PQgetResult(conn_)) {
+    ResultPtr r(raw, &PQclear);
+    if (PQresultStatus(raw) != PGRES_COMMAND_OK) {
+      if (failure.empty()) failure = ErrorOf(conn_);
+    } else {
+      rows += std::strtoll(PQcmdTuples(raw), nullptr, 10);
+    }
+  }
+  if (!failure.empty()) throw std::runtime_error(failure);
+  return rows;
+}
+
+void AppendCopyText(std::string& out, std::string_view field) {
+  for (char c : field) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default: out.push_back(c);
+    }
+  }
+}
+
+}  // namespace pmbench::db

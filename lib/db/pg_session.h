@@ -1,0 +1,49 @@
+// File: pg_session.h
+//
+// A bare libpq connection for the bulk path. COPY is fed in large chunks straight to
+// PQputCopyData: libpqxx 6.4's stream_to sends one line per call and builds a string per
+// field, which would cost more than the server's work at the rates we measure.
+//
+//   PgSession s(url);
+//   s.Exec("BEGIN");
+//   s.CopyIn("COPY t (a, b) FROM STDIN", [&](std::string& chunk) { ...; return more; });
+//   s.Exec("COMMIT");
+#ifndef PMBENCH_DB_PG_SESSION_H_
+#define PMBENCH_DB_PG_SESSION_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+struct pg_conn;  // libpq's PGconn, kept out of this header
+
+namespace pmbench::db {
+
+class PgSession {
+ public:
+  // Throws std::runtime_error with libpq's reason (secrets removed).
+  explicit PgSession(const std::string& url);
+  ~PgSession();
+  PgSession(const PgSession&) = delete;
+  PgSession& operator=(const PgSession&) = delete;
+
+  // Runs statements that return no rows; throws std::runtime_error on failure.
+  void Exec(const std::string& sql);
+  // Runs a query and returns the first column of the first row ("" when no row).
+  std::string QueryValue(const std::string& sql);
+
+  // Runs a COPY ... FROM STDIN statement. `fill` appends COPY text to its argument and
+  // returns false when it has nothing more; the chunk is sent after each call. Returns the
+  // number of rows the server reports. On failure the COPY is aborted and this throws.
+  int64_t CopyIn(const std::string& copy_sql, const std::function<bool(std::string&)>& fill);
+
+ private:
+  pg_conn* conn_;
+};
+
+// Appends `field` escaped for COPY's text format (backslash, tab, newline, CR).
+void AppendCopyText(std::string& out, std::string_view field);
+
+}  // namespace pmbench::db
+
+#endif  // PMBENCH_DB_PG_SESSION_H_

@@ -1,0 +1,40 @@
+#include "lib/db/staging.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+
+namespace pmbench::db {
+
+Staging ResolveStaging() {
+  if (const char* pooled = std::getenv("STAGING_DATABASE_URL"); pooled && *pooled) {
+    const char* direct = std::getenv("STAGING_DATABASE_DIRECT_URL");
+    return {"remote", pooled, direct && *direct ? direct : pooled};
+  }
+  const char* path = std::getenv("PMBENCH_STAGING_STATE");
+  if (!path || !*path) {
+    throw std::runtime_error(
+        "no staging: set STAGING_DATABASE_URL, or run tools/staging up and set "
+        "PMBENCH_STAGING_STATE (tools/pmbench and ctest set it for you)");
+  }
+  std::ifstream in(path);
+  if (!in) {
+    throw std::runtime_error(std::string("staging is not running (no ") + path +
+                             "): run tools/staging up");
+  }
+  std::map<std::string, std::string> kv;
+  for (std::string line; std::getline(in, line);) {
+    const auto eq = line.find('=');
+    if (eq != std::string::npos) kv[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  const auto pooled = kv.find("PMBENCH_STAGING_URL");
+  const auto direct = kv.find("PMBENCH_STAGING_DIRECT_URL");
+  if (pooled == kv.end() || direct == kv.end()) {
+    throw std::runtime_error(std::string("malformed staging state file ") + path +
+                             ": run tools/staging down && tools/staging up");
+  }
+  return {"embedded", pooled->second, direct->second};
+}
+
+}  // namespace pmbench::db

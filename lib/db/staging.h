@@ -1,0 +1,26 @@
+// File: staging.h
+//
+// Where staging is: a remote one named by STAGING_DATABASE_URL (pooled) and
+// STAGING_DATABASE_DIRECT_URL (direct, defaults to the pooled one), or else the embedded one
+// that `tools/staging up` describes in its state file (path in PMBENCH_STAGING_STATE).
+//
+//   Staging s = ResolveStaging();   // throws std::runtime_error saying what to do
+//   pqxx::connection c(s.direct_url);
+#ifndef PMBENCH_DB_STAGING_H_
+#define PMBENCH_DB_STAGING_H_
+
+#include <string>
+
+namespace pmbench::db {
+
+struct Staging {
+  std::string kind;        // "embedded" or "remote"
+  std::string pooled_url;  // through pgbouncer (transaction pooling): no session state
+  std::string direct_url;  // PostgreSQL itself: COPY, LISTEN, session settings
+};
+
+Staging ResolveStaging();
+
+}  // namespace pmbench::db
+
+#endif  // PMBENCH_DB_STAGING_H_
