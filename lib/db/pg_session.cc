@@ -39,10 +39,18 @@ void PgSession::Exec(const std::string& sql) {
 }
 
 std::string PgSession::QueryValue(const std::string& sql) {
+  const auto rows = QueryRows(sql);
+  return rows.empty() || rows[0].empty() ? "" : rows[0][0];
+}
+
+std::vector<std::vector<std::string>> PgSession::QueryRows(const std::string& sql) {
   ResultPtr r(PQexec(conn_, sql.c_str()), &PQclear);
   if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) throw std::runtime_error(ErrorOf(conn_));
-  if (PQntuples(r.get()) == 0 || PQgetisnull(r.get(), 0, 0)) return "";
-  return PQgetvalue(r.get(), 0, 0);
+  std::vector<std::vector<std::string>> rows(static_cast<size_t>(PQntuples(r.get())));
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    for (int j = 0; j < PQnfields(r.get()); ++j) rows[i].emplace_back(PQgetvalue(r.get(), i, j));
+  }
+  return rows;
 }
 
 int64_t PgSession::CopyIn(const std::string& copy_sql,

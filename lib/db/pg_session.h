@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 struct pg_conn;  // libpq's PGconn, kept out of this header
 
@@ -31,6 +32,8 @@ class PgSession {
   void Exec(const std::string& sql);
   // Runs a query and returns the first column of the first row ("" when no row).
   std::string QueryValue(const std::string& sql);
+  // Runs a query and returns all rows as text (NULL as "").
+  std::vector<std::vector<std::string>> QueryRows(const std::string& sql);
 
   // Runs a COPY ... FROM STDIN statement. `fill` appends COPY text to its argument and
   // returns false when it has nothing more; the chunk is sent after each call. Returns the

@@ -16,6 +16,48 @@ std::string Qualified(const std::string& schema, std::string_view table) {
   return "\"" + schema + "\"." + std::string(table);  // schema checked by CheckSchemaName
 }
 
+// Loading into bare tables and building keys and indexes afterwards is how pg_restore
+// does it: one sort per index and one join per foreign key instead of a lookup per row.
+// Everything happens in the seed's transaction, so a failure restores the definitions.
+class DeferredKeys {
+ public:
+  DeferredKeys(PgSession& session, const std::string& schema) : session_(session) {
+    std::string names;
+    for (SeedTable t : kSeedTables) names += (names.empty() ? "'" : ", '") + std::string(TableName(t)) + "'";
+    const std::string in_tables = "c.relnamespace = '\"" + schema +
+                                  "\"'::regnamespace AND c.relname IN (" + names + ")";
+    // Foreign keys first (they depend on the unique indexes), then primary and unique keys.
+    constraints_ = session_.QueryRows(
+        "SELECT format('%s', con.conrelid::regclass), quote_ident(con.conname), "
+        "pg_get_constraintdef(con.oid) FROM pg_constraint con JOIN pg_class c ON c.oid = "
+        "con.conrelid WHERE " + in_tables + " AND con.contype IN ('f', 'p', 'u') ORDER BY con.contype = 'f' DESC, con.conname");
+    indexes_ = session_.QueryRows(
+        "SELECT format('%s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid), "
+        "coalesce(quote_literal(obj_description(i.indexrelid, 'pg_class')), 'NULL') "
+        "FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE " + in_tables +
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)");
+    for (const auto& c : constraints_) {
+      session_.Exec("ALTER TABLE " + c[0] + " DROP CONSTRAINT " + c[1]);
+    }
+    for (const auto& i : indexes_) session_.Exec("DROP INDEX " + i[0]);
+  }
+
+  void Restore() {
+    for (const auto& i : indexes_) {
+      session_.Exec(i[1]);
+      session_.Exec("COMMENT ON INDEX " + i[0] + " IS " + i[2]);
+    }
+    for (auto c = constraints_.rbegin(); c != constraints_.rend(); ++c) {
+      session_.Exec("ALTER TABLE " + (*c)[0] + " ADD CONSTRAINT " + (*c)[1] + " " + (*c)[2]);
+    }
+  }
+
+ private:
+  PgSession& session_;
+  std::vector<std::vector<std::string>> constraints_;  // table, name, definition
+  std::vector<std::vector<std::string>> indexes_;      // name, definition, comment
+};
+
 }  // namespace
 
 int64_t SeedResult::total_rows() const {
@@ -37,6 +79,7 @@ SeedResult Seed(const std::string& url, const std::string& schema, const SeedSpe
     tables += (tables.empty() ? "" : ", ") + Qualified(schema, TableName(t));
   }
   session.Exec("TRUNCATE " + tables);
+  DeferredKeys keys(session, schema);
 
   SeedResult result;
   for (SeedTable t : kSeedTables) {
@@ -54,6 +97,7 @@ SeedResult Seed(const std::string& url, const std::string& schema, const SeedSpe
       return next < total;
     });
   }
+  keys.Restore();
   session.Exec("COMMIT");
   // Fresh statistics, or the first queries after a seed plan against empty tables.
   session.Exec("ANALYZE " + tables);

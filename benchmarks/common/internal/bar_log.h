@@ -1,0 +1,19 @@
+// DO NOT INCLUDE THIS FILE outside benchmarks/common.
+//
+// Bars evaluated by CheckBars wait here until bench_main's reporter learns which run they
+// belong to (Google Benchmark 1.7's State does not know its own name).
+#ifndef PMBENCH_BENCHMARKS_COMMON_INTERNAL_BAR_LOG_H_
+#define PMBENCH_BENCHMARKS_COMMON_INTERNAL_BAR_LOG_H_
+
+#include <vector>
+
+#include "lib/stats/report.h"
+
+namespace pmbench::bench::internal {
+
+void LogBars(const std::vector<stats::BarResult>& results);
+std::vector<stats::BarResult> TakeLoggedBars();
+
+}  // namespace pmbench::bench::internal
+
+#endif  // PMBENCH_BENCHMARKS_COMMON_INTERNAL_BAR_LOG_H_

@@ -1,0 +1,39 @@
+#include "benchmarks/common/profile.h"
+
+#include <array>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+namespace pmbench::bench {
+namespace {
+
+constexpr std::array<Profile, 5> kProfiles = {{
+    {"smoke", 1, 0.01, 0.05},
+    {"default", 3, 0, 1},
+    {"high-load", 3, 0, 5},
+    {"soak", 10, 2, 1},
+    {"spike", 1, 0, 2},
+}};
+
+}  // namespace
+
+const Profile* FindProfile(std::string_view name) {
+  for (const Profile& p : kProfiles) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+const Profile& CurrentProfile() {
+  const char* env = std::getenv("PMBENCH_PROFILE");
+  const std::string_view name = env && *env ? env : "default";
+  const Profile* p = FindProfile(name);
+  if (!p) {
+    throw std::invalid_argument("unknown profile '" + std::string(name) +
+                                "' (smoke, default, high-load, soak, spike)");
+  }
+  return *p;
+}
+
+}  // namespace pmbench::bench

@@ -1,0 +1,30 @@
+// File: profile.h
+//
+// The sizes a run uses, chosen by PMBENCH_PROFILE (tools/bench --profile): smoke finishes
+// in seconds and runs in CI; default is what baselines are made with; high-load, soak and
+// spike stress the platform as the story's scenarios do.
+//
+//   const Profile& p = CurrentProfile();
+//   Seed(url, schema, {.scale = p.seed_scale, ...});
+#ifndef PMBENCH_BENCHMARKS_COMMON_PROFILE_H_
+#define PMBENCH_BENCHMARKS_COMMON_PROFILE_H_
+
+#include <string_view>
+
+namespace pmbench::bench {
+
+struct Profile {
+  std::string_view name;
+  int repetitions;      // per benchmark, so medians and spreads can be compared
+  double min_time_s;    // Google Benchmark's --benchmark_min_time; 0 keeps its default
+  double seed_scale;    // pmbench db seed --scale for the e2e db benchmarks
+};
+
+// The profile named by PMBENCH_PROFILE, "default" when unset. Throws std::invalid_argument
+// for an unknown name.
+const Profile& CurrentProfile();
+const Profile* FindProfile(std::string_view name);
+
+}  // namespace pmbench::bench
+
+#endif  // PMBENCH_BENCHMARKS_COMMON_PROFILE_H_

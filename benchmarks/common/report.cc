@@ -1,0 +1,62 @@
+#include "benchmarks/common/report.h"
+
+#include <mutex>
+
+#include "benchmarks/common/internal/bar_log.h"
+
+namespace pmbench::bench {
+namespace internal {
+namespace {
+
+std::mutex& LogMutex() {
+  static std::mutex m;
+  return m;
+}
+std::vector<stats::BarResult>& Log() {
+  static std::vector<stats::BarResult> log;
+  return log;
+}
+
+}  // namespace
+
+void LogBars(const std::vector<stats::BarResult>& results) {
+  std::lock_guard lock(LogMutex());
+  Log().insert(Log().end(), results.begin(), results.end());
+}
+
+std::vector<stats::BarResult> TakeLoggedBars() {
+  std::lock_guard lock(LogMutex());
+  return std::exchange(Log(), {});
+}
+
+}  // namespace internal
+
+void ReportLatency(benchmark::State& state, const stats::LatencyHistogram& h) {
+  for (const auto& [name, value] : stats::LatencyCounters(h)) state.counters[name] = value;
+}
+
+void ReportRate(benchmark::State& state, const std::string& name, double count, double seconds) {
+  state.counters[name] = seconds > 0 ? count / seconds : 0;
+}
+
+bool CheckBars(benchmark::State& state, const std::vector<stats::Bar>& bars,
+               const std::map<std::string, stats::Observed>& observed) {
+  const auto results = stats::EvaluateBars(bars, observed);
+  internal::LogBars(results);
+  int failed = 0, missed = 0;
+  for (const auto& r : results) {
+    if (!r.pass) ++(r.kind == stats::Bar::Kind::kThreshold ? failed : missed);
+  }
+  state.counters["thresholds_failed"] = failed;
+  state.counters["goals_missed"] = missed;
+  const std::string failure = stats::FirstFailure(results);
+  if (!failure.empty()) state.SkipWithError(failure.c_str());
+  return failure.empty();
+}
+
+bool Check(benchmark::State& state, bool ok, const std::string& what) {
+  if (!ok) state.SkipWithError(("result check failed: " + what).c_str());
+  return ok;
+}
+
+}  // namespace pmbench::bench

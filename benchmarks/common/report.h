@@ -1,0 +1,41 @@
+// File: report.h
+//
+// Puts what a benchmark observed into its Google Benchmark counters (names per
+// benchmarks/README.md) and checks its bars: a failed SLA threshold fails the benchmark
+// with the threshold's message, a missed goal is only recorded. Both land in the results.
+//
+//   stats::LatencyHistogram h = ...;
+//   bench::ReportLatency(state, h);
+//   bench::CheckBars(state, {stats::Bar::Sla("latency", "p(95)<100ms")},
+//                    {{"latency", {.latency = &h}}});
+#ifndef PMBENCH_BENCHMARKS_COMMON_REPORT_H_
+#define PMBENCH_BENCHMARKS_COMMON_REPORT_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "lib/stats/histogram.h"
+#include "lib/stats/report.h"
+
+namespace pmbench::bench {
+
+void ReportLatency(benchmark::State& state, const stats::LatencyHistogram& h);
+
+// A rate counter in events per second of the benchmark's time: name it "<what>_per_s".
+void ReportRate(benchmark::State& state, const std::string& name, double count, double seconds);
+
+// Evaluates the bars, records the results for this run, fails the benchmark on a failed
+// threshold. Returns false when it failed.
+bool CheckBars(benchmark::State& state, const std::vector<stats::Bar>& bars,
+               const std::map<std::string, stats::Observed>& observed);
+
+// Fails the benchmark when a result check does not hold: a wrong result is an error, not
+// a time. Returns `ok`.
+bool Check(benchmark::State& state, bool ok, const std::string& what);
+
+}  // namespace pmbench::bench
+
+#endif  // PMBENCH_BENCHMARKS_COMMON_REPORT_H_

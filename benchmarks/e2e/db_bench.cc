@@ -1,0 +1,74 @@
+// Seeding staging by COPY: rows/s at the profile's scale, with the row counts checked
+// afterwards. The story's write SLA (500+ inserts/s) is the threshold.
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include <benchmark/benchmark.h>
+
+#include "benchmarks/common/profile.h"
+#include "benchmarks/common/report.h"
+#include "lib/db/database_url.h"
+#include "lib/db/migrate.h"
+#include "lib/db/seed.h"
+#include "lib/db/staging.h"
+
+namespace {
+
+namespace db = pmbench::db;
+using pmbench::stats::Bar;
+
+bool RemoteWritesAllowed() {
+  const char* v = std::getenv("PMBENCH_ALLOW_REMOTE_WRITES");
+  return v && std::string(v) == "1";
+}
+
+void BM_SeedCopy(benchmark::State& state) {
+  const db::SeedSpec spec{.scale = pmbench::bench::CurrentProfile().seed_scale, .seed = 42};
+  const std::string schema = "bench_seed_" + std::to_string(getpid());
+  std::string url;
+  try {
+    url = db::ResolveStaging().direct_url;
+    db::CheckWritable(db::ParseDatabaseUrl(url), RemoteWritesAllowed());
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  const db::SeedRows expected(spec);
+  double rows = 0, seconds = 0;
+  for (auto _ : state) {
+    try {
+      const db::SeedResult r = db::Seed(url, schema, spec);
+      state.SetIterationTime(r.seconds);
+      rows += static_cast<double>(r.total_rows());
+      seconds += r.seconds;
+      state.PauseTiming();
+      const auto counts = db::CountRows(url, schema);
+      for (db::SeedTable t : db::kSeedTables) {
+        if (!pmbench::bench::Check(state, counts.at(std::string(db::TableName(t))) == expected.RowCount(t),
+                                   "row count of " + std::string(db::TableName(t)))) {
+          break;
+        }
+      }
+      state.ResumeTiming();
+    } catch (const std::exception& e) {
+      state.SkipWithError(db::RedactSecrets(e.what()).c_str());
+      break;
+    }
+  }
+  try {
+    if (db::IsSuiteSchema(url, schema)) db::DropSuiteSchema(url, schema);
+  } catch (const std::exception&) {  // the run already reported what broke
+  }
+  if (state.error_occurred()) return;
+  state.SetItemsProcessed(static_cast<int64_t>(rows));
+  state.counters["rows"] = rows / static_cast<double>(state.iterations());
+  pmbench::bench::ReportRate(state, "rows_per_s", rows, seconds);
+  pmbench::bench::CheckBars(state,
+                            {Bar::Sla("rows", "rate>=500"),       // story: 500+ inserts/s
+                             Bar::Goal("rows", "rate>=100000")},  // ours: bulk load by COPY
+                            {{"rows", {.count = rows, .rate = rows / seconds}}});
+}
+BENCHMARK(BM_SeedCopy)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace

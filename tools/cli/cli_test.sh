@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# End-to-end checks of the commands as users run them: help, usage errors, bad input,
+# secrets, and seeding the embedded staging. ctest runs it with the staging fixture.
+# Usage: cli_test.sh PATH/TO/pmbench
+set -u
+PMBENCH=$1
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+source "${PMBENCH_STAGING_STATE:?set by ctest}"
+passed=0
+failed=0
+out=$(mktemp)
+err=$(mktemp)
+tmp=$(mktemp -d)
+chmod 755 "$tmp"  # the postgres user must reach the staging folders made below
+schema="t_cli_$$"
+trap 'rm -rf "$out" "$err" "$tmp"; psql -X -q "$PMBENCH_STAGING_DIRECT_URL" -c "DROP SCHEMA IF EXISTS $schema CASCADE; DROP SCHEMA IF EXISTS ${schema}_foreign CASCADE" >/dev/null 2>&1' EXIT
+
+# expect CODE DESCRIPTION -- COMMAND...: runs COMMAND, checks its exit status.
+expect() {
+  local want=$1 what=$2
+  shift 3
+  "$@" >"$out" 2>"$err"
+  local got=$?
+  if [ "$got" -eq "$want" ]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $what: exit $got, want $want"
+    sed 's/^/  | /' "$err" | head -5
+  fi
+}
+# check DESCRIPTION CONDITION...: a test(1)-style or grep condition.
+check() {
+  local what=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
+}
+
+expect 0 "pmbench --help" -- "$PMBENCH" --help
+check "help names the commands" grep -q "db migrate|seed|reset" "$out"
+expect 0 "db --help" -- "$PMBENCH" db --help
+check "db help documents --scale" grep -q -- "--scale" "$out"
+expect 0 "results --help" -- "$PMBENCH" results --help
+expect 2 "no command" -- "$PMBENCH"
+expect 2 "unknown command" -- "$PMBENCH" frobnicate
+expect 2 "unknown option" -- "$PMBENCH" db seed --bogus
+expect 2 "bad number" -- "$PMBENCH" db seed --scale lots
+expect 2 "scale out of range" -- "$PMBENCH" db seed --scale 0
+
+expect 1 "unreachable database" -- "$PMBENCH" db migrate --schema "$schema" \
+  --database "postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=2"
+check "unreachable: one line" test "$(wc -l <"$err")" -eq 1
+check "unreachable: no password" bash -c "! grep -q s3cret '$err'"
+expect 1 "remote write without consent" -- "$PMBENCH" db seed \
+  --database "postgresql://u:s3cret@db.example.com/x"
+check "remote: says how to allow it" grep -q -- "--allow-remote-writes" "$err"
+check "remote: no password" bash -c "! grep -q s3cret '$err'"
+expect 1 "malformed URL" -- "$PMBENCH" db migrate --database "postgresql://u:s3cret@[::1/x"
+check "malformed URL: no password" bash -c "! grep -q s3cret '$err'"
+expect 1 "bad schema name" -- "$PMBENCH" db reset --schema "public"
+
+expect 0 "seed staging" -- \
+  "$PMBENCH" db seed --schema "$schema" --scale 0.01 --seed 3
+check "seed reports rows/s" grep -q "rows/s" "$out"
+check "seed prints progress" grep -q "bets .*100%" "$err"
+check "seeded bets" test "$(psql -X -At "$PMBENCH_STAGING_DIRECT_URL" -c "SELECT count(*) FROM $schema.bets")" = 1000
+expect 0 "reset" -- "$PMBENCH" db reset --schema "$schema" --database "$PMBENCH_STAGING_DIRECT_URL"
+check "reset empties" test "$(psql -X -At "$PMBENCH_STAGING_DIRECT_URL" -c "SELECT count(*) FROM $schema.bets")" = 0
+
+psql -X -q "$PMBENCH_STAGING_DIRECT_URL" -c "CREATE SCHEMA ${schema}_foreign; CREATE TABLE ${schema}_foreign.keep (x int); INSERT INTO ${schema}_foreign.keep VALUES (1)"
+expect 1 "reset refuses a foreign schema" -- "$PMBENCH" db reset --schema "${schema}_foreign" --database "$PMBENCH_STAGING_DIRECT_URL"
+expect 1 "seed refuses a foreign schema" -- "$PMBENCH" db seed --scale 0.01 --schema "${schema}_foreign" --database "$PMBENCH_STAGING_DIRECT_URL"
+check "foreign schema untouched" test "$(psql -X -At "$PMBENCH_STAGING_DIRECT_URL" -c "SELECT count(*) FROM ${schema}_foreign.keep")" = 1
+
+echo '{"context":{}, "benchmarks": [' >"$tmp/broken_bench.json"
+expect 1 "merge of a malformed file" -- "$PMBENCH" results merge --out "$tmp/merged.json" "$tmp/broken_bench.json"
+check "malformed file named" grep -q "broken_bench" "$err"
+check "nothing half-written" test ! -e "$tmp/merged.json"
+expect 1 "summary of a missing file" -- "$PMBENCH" results summary "$tmp/nope.json"
+
+# tools/staging's own refusals: a port in use, a data directory it cannot own.
+staging="$ROOT/tools/staging"
+expect 2 "staging: unknown command" -- "$staging" launch
+expect 0 "staging --help" -- "$staging" --help
+expect 4 "staging: port in use" -- env PMBENCH_STAGING_CONTROL="$tmp/ctl" PMBENCH_STAGING_DIR="$tmp/data" \
+  PMBENCH_STAGING_PORT="$PMBENCH_STAGING_PG_PORT" "$staging" up
+check "port in use: named" grep -q "port $PMBENCH_STAGING_PG_PORT .* in use" "$err"
+check "port in use: no cluster left behind" test ! -e "$tmp/data/pgdata"
+if [ "$(id -u)" -eq 0 ]; then
+  mkdir -p "$tmp/private/data" && chmod 700 "$tmp/private" && chown postgres "$tmp/private/data"
+  expect 4 "staging: data dir out of the postgres user's reach" -- env PMBENCH_STAGING_CONTROL="$tmp/ctl" \
+    PMBENCH_STAGING_DIR="$tmp/private/data" "$staging" up
+  check "reach problem named" grep -q "cannot write $tmp/private/data" "$err"
+  mkdir -p "$tmp/rootowned"
+  expect 4 "staging: data dir owned by another user" -- env PMBENCH_STAGING_CONTROL="$tmp/ctl" \
+    PMBENCH_STAGING_DIR="$tmp/rootowned" "$staging" up
+  check "owner named" grep -q "owned by root" "$err"
+fi
+expect 3 "staging: PostgreSQL missing" -- env PMBENCH_PG_BIN=/nonexistent PMBENCH_STAGING_CONTROL="$tmp/ctl" "$staging" up
+expect 1 "staging: remote unreachable" -- env STAGING_DATABASE_URL="postgresql://u:s3cret@127.0.0.1:1/x" \
+  PMBENCH_STAGING_CONTROL="$tmp/ctl" "$staging" up
+check "remote unreachable: no password" bash -c "! grep -q s3cret '$err'"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,61 @@
+#include "tools/cli/flags.h"
+
+#include <charconv>
+
+namespace pmbench::cli {
+
+Flags::Flags(const std::vector<std::string>& args, const std::set<std::string>& with_value,
+             const std::set<std::string>& booleans) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) != 0 || a == "--") {
+      positional_.push_back(a);
+      continue;
+    }
+    const auto eq = a.find('=');
+    const std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    const bool inline_value = eq != std::string::npos;
+    if (with_value.count(name)) {
+      if (inline_value) {
+        values_[name] = a.substr(eq + 1);
+      } else if (i + 1 < args.size()) {
+        values_[name] = args[++i];
+      } else {
+        throw UsageError("option --" + name + " needs a value");
+      }
+    } else if (booleans.count(name) && !inline_value) {
+      values_[name].assign(1, '1');  // not = "1": GCC 12 -Wrestrict false positive
+    } else {
+      throw UsageError("unknown option --" + name);
+    }
+  }
+}
+
+std::string Flags::Get(const std::string& name, const std::string& fallback) const {
+  const auto it = values_.find(name);
+  return it == values_.end() ? fallback : it->second;
+}
+
+double Flags::GetDouble(const std::string& name, double fallback) const {
+  if (!Has(name)) return fallback;
+  const std::string s = Get(name, "");
+  double v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) {
+    throw UsageError("--" + name + " takes a number, not '" + s + "'");
+  }
+  return v;
+}
+
+uint64_t Flags::GetUint(const std::string& name, uint64_t fallback) const {
+  if (!Has(name)) return fallback;
+  const std::string s = Get(name, "");
+  uint64_t v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) {
+    throw UsageError("--" + name + " takes a whole number, not '" + s + "'");
+  }
+  return v;
+}
+
+}  // namespace pmbench::cli

@@ -1,0 +1,42 @@
+// File: flags.h
+//
+// The CLI's option parser: --name VALUE, --name=VALUE, boolean --name, positionals.
+// Unknown options are usage errors, which main() turns into exit status 2.
+#ifndef PMBENCH_TOOLS_CLI_FLAGS_H_
+#define PMBENCH_TOOLS_CLI_FLAGS_H_
+
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace pmbench::cli {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Flags {
+ public:
+  // `with_value` and `booleans` list the options the command takes, without "--".
+  Flags(const std::vector<std::string>& args, const std::set<std::string>& with_value,
+        const std::set<std::string>& booleans);
+
+  bool Has(const std::string& name) const { return values_.count(name) > 0; }
+  std::string Get(const std::string& name, const std::string& fallback) const;
+  const std::vector<std::string>& positional() const { return positional_; }
+
+  // Parses a number or throws UsageError naming the option.
+  double GetDouble(const std::string& name, double fallback) const;
+  uint64_t GetUint(const std::string& name, uint64_t fallback) const;
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::vector<std::string> positional_;
+};
+
+}  // namespace pmbench::cli
+
+#endif  // PMBENCH_TOOLS_CLI_FLAGS_H_

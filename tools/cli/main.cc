@@ -1,0 +1,60 @@
+// pmbench: the one command-line tool. tools/pmbench builds and runs it.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "lib/db/database_url.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/flags.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: pmbench COMMAND [ARGS...]
+
+A performance lab for the prediction-market platform.
+
+Commands:
+  db migrate|seed|reset   the suite's schema and data on staging (or --database URL)
+  results merge|summary   combine bench JSON into results/latest.json; print its summary
+
+Run 'pmbench COMMAND --help' for a command's options. The main jobs are tools/bench
+and tools/test; see README.md.
+)";
+
+// Errors are one line: libpq's messages come with newlines and tabs.
+std::string OneLine(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\n' || c == '\t') c = ' ';
+    if (c != ' ' || (!out.empty() && out.back() != ' ')) out.push_back(c);
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string command = args.front();
+  args.erase(args.begin());
+  try {
+    if (command == "db") return pmbench::cli::DbCommand(args);
+    if (command == "results") return pmbench::cli::ResultsCommand(args);
+    if (command == "--help" || command == "-h" || command == "help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    throw pmbench::cli::UsageError("unknown command '" + command + "' (see pmbench --help)");
+  } catch (const pmbench::cli::UsageError& e) {
+    std::cerr << "pmbench: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "pmbench: " << OneLine(pmbench::db::RedactSecrets(e.what())) << "\n";
+    return 1;
+  }
+}

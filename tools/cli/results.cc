@@ -1,0 +1,163 @@
+#include "tools/cli/results.h"
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "lib/db/database_url.h"
+#include "lib/stats/threshold.h"
+
+namespace pmbench::cli {
+namespace {
+
+using nlohmann::json;
+
+// Counters that are bookkeeping, not results.
+const std::set<std::string> kQuietCounters = {"thresholds_failed", "goals_missed"};
+
+std::string Si(double v) {
+  const char* suffix = "";
+  double a = std::fabs(v);
+  if (a >= 1e9) {
+    v /= 1e9, suffix = "G";
+  } else if (a >= 1e6) {
+    v /= 1e6, suffix = "M";
+  } else if (a >= 1e4) {
+    v /= 1e3, suffix = "k";
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4g%s", v, suffix);
+  return buf;
+}
+
+}  // namespace
+
+std::string MergeResults(const std::vector<BenchOutput>& outputs, const MergeContext& context) {
+  json merged = {{"context", json::object()}, {"benchmarks", json::array()},
+                 {"pmbench_bars", json::array()}};
+  json executables = json::array();
+  for (const BenchOutput& out : outputs) {
+    json in;
+    try {
+      in = json::parse(out.json);
+      if (!in.contains("benchmarks") || !in["benchmarks"].is_array() || !in.contains("context")) {
+        throw std::invalid_argument("no context or benchmarks");
+      }
+    } catch (const std::exception& e) {
+      throw std::invalid_argument("malformed results of " + out.name + ": " + e.what());
+    }
+    if (merged["context"].empty()) merged["context"] = in["context"];
+    executables.push_back(in["context"].value("executable", out.name));
+    for (auto& b : in["benchmarks"]) {
+      b["pmbench_bench"] = out.name;
+      merged["benchmarks"].push_back(b);
+    }
+    if (!out.bars_json.empty()) {
+      try {
+        for (auto& bar : json::parse(out.bars_json)) {
+          bar["pmbench_bench"] = out.name;
+          merged["pmbench_bars"].push_back(bar);
+        }
+      } catch (const json::exception& e) {
+        throw std::invalid_argument("malformed thresholds of " + out.name + ": " + e.what());
+      }
+    }
+  }
+  json& ctx = merged["context"];
+  ctx["json_schema_version"] = 1;
+  ctx["executable"] = "pmbench (merged)";
+  ctx["pmbench_executables"] = executables;
+  ctx["git_commit"] = context.git_commit;
+  ctx["pmbench_profile"] = context.profile;
+  ctx["pmbench_build_type"] = context.build_type;
+  ctx["staging"] = {{"kind", "none"}};
+  if (!context.staging_info_json.empty()) {
+    try {
+      const json info = json::parse(context.staging_info_json);
+      // Host and port only: the info file never holds a URL, but keep it that way here too.
+      json staging = {{"kind", info.value("kind", "embedded")}};
+      for (const char* key : {"host", "port", "pooler_port"}) {
+        if (info.contains(key)) staging[key] = info[key];
+      }
+      ctx["staging"] = staging;
+      ctx["postgres"] = {{"server_version", info.value("server_version", "")},
+                         {"non_default_settings", info.value("settings", json::object())}};
+    } catch (const json::exception& e) {
+      throw std::invalid_argument(std::string("malformed staging info: ") + e.what());
+    }
+  }
+  // The last line of defence: no libpq password survives into results.
+  return db::RedactSecrets(merged.dump(2)) + "\n";
+}
+
+Summary Summarize(const std::string& merged_json) {
+  json in;
+  try {
+    in = json::parse(merged_json);
+  } catch (const json::exception& e) {
+    throw std::invalid_argument(std::string("not a results file: ") + e.what());
+  }
+  if (!in.contains("benchmarks")) throw std::invalid_argument("not a results file: no benchmarks");
+
+  // With repetitions, show the median and keep the individual runs out of the way.
+  std::set<std::string> has_median;
+  for (const auto& b : in["benchmarks"]) {
+    if (b.value("aggregate_name", "") == "median") has_median.insert(b.value("run_name", ""));
+  }
+  std::map<std::string, std::vector<json>> bars;
+  for (const auto& bar : in.value("pmbench_bars", json::array())) {
+    bars[bar.value("run_name", "")].push_back(bar);
+  }
+
+  Summary s;
+  int shown = 0, passed = 0, met = 0, missed = 0;
+  char line[512];
+  s.text += "\nSummary (" + in["context"].value("pmbench_profile", "?") + " profile, commit " +
+            in["context"].value("git_commit", "?") + ")\n";
+  for (const auto& b : in["benchmarks"]) {
+    const std::string run = b.value("run_name", b.value("name", "?"));
+    const std::string aggregate = b.value("aggregate_name", "");
+    if (has_median.count(run) ? aggregate != "median" : !aggregate.empty()) continue;
+    ++shown;
+    const std::string unit = b.value("time_unit", "ns");
+    const double ns_per_unit = unit == "s" ? 1e9 : unit == "ms" ? 1e6 : unit == "us" ? 1e3 : 1;
+    std::snprintf(line, sizeof line, "  %-60s %10s", b.value("name", "?").c_str(),
+                  stats::FormatDuration(b.value("real_time", 0.0) * ns_per_unit).c_str());
+    s.text += line;
+    if (b.value("error_occurred", false)) {
+      ++s.errors;
+      s.text += "  ERROR: " + b.value("error_message", "") + "\n";
+      continue;
+    }
+    for (const auto& [key, value] : b.items()) {
+      if (!value.is_number() || kQuietCounters.count(key)) continue;
+      const bool counter = key.ends_with("_per_s") || key.ends_with("_ms") ||
+                           key.ends_with("_ratio") || key == "errors" || key == "lost" ||
+                           key == "items_per_second" || key == "rows";
+      if (counter) s.text += "  " + key + "=" + Si(value.get<double>());
+    }
+    s.text += "\n";
+  }
+  for (const auto& [run, list] : bars) {
+    for (const auto& bar : list) {
+      const bool pass = bar.value("pass", false);
+      const bool threshold = bar.value("kind", "") == "threshold";
+      const char* verdict = threshold ? (pass ? "PASS" : "FAIL") : (pass ? "met" : "missed");
+      (threshold ? (pass ? passed : s.thresholds_failed) : (pass ? met : missed))++;
+      std::snprintf(line, sizeof line, "  %-9s %-6s %s: %s\n", threshold ? "threshold" : "goal",
+                    verdict, run.c_str(), bar.value("message", "").c_str());
+      s.text += line;
+    }
+  }
+  std::snprintf(line, sizeof line,
+                "%d benchmarks, %d errors; thresholds: %d passed, %d failed; goals: %d met, %d missed\n",
+                shown, s.errors, passed, s.thresholds_failed, met, missed);
+  s.text += line;
+  return s;
+}
+
+}  // namespace pmbench::cli
