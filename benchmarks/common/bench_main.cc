@@ -34,6 +34,7 @@ class CheckingReporter : public benchmark::ConsoleReporter {
                          {"metric", r.metric},
                          {"expression", r.expression},
                          {"pass", r.pass},
+                         {"measured", r.measured},
                          {"message", r.message}});
       }
     }

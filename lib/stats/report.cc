@@ -25,7 +25,7 @@ std::vector<BarResult> EvaluateBars(const std::vector<Bar>& bars,
   for (const Bar& bar : bars) {
     const auto it = observed.find(bar.metric);
     const ThresholdResult r = bar.threshold.Evaluate(it == observed.end() ? Observed{} : it->second);
-    results.push_back({bar.kind, bar.metric, bar.threshold.expression(), r.pass,
+    results.push_back({bar.kind, bar.metric, bar.threshold.expression(), r.pass, r.measured,
                        bar.metric + " " + r.message});
   }
   return results;

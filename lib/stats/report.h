@@ -44,6 +44,7 @@ struct BarResult {
   std::string metric;
   std::string expression;
   bool pass;
+  double measured;      // ns for latency aggregates
   std::string message;  // "p(95)=132.4ms, want <100ms"
 };
 

@@ -1,8 +1,11 @@
 #include "tools/cli/results.h"
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <cstdio>
 #include <map>
+#include <regex>
 #include <set>
 #include <stdexcept>
 
@@ -34,6 +37,13 @@ std::string Si(double v) {
   return buf;
 }
 
+// Google Benchmark 1.7 writes NaN (e.g. the cv of a counter that is 0 in every repetition),
+// which JSON does not allow: such values become null.
+std::string WithoutNaN(const std::string& text) {
+  static const std::regex kNonFinite(R"((:\s*)-?(NaN|nan|inf|Infinity)\b)");
+  return std::regex_replace(text, kNonFinite, "$1null");
+}
+
 }  // namespace
 
 std::string MergeResults(const std::vector<BenchOutput>& outputs, const MergeContext& context) {
@@ -43,7 +53,7 @@ std::string MergeResults(const std::vector<BenchOutput>& outputs, const MergeCon
   for (const BenchOutput& out : outputs) {
     json in;
     try {
-      in = json::parse(out.json);
+      in = json::parse(WithoutNaN(out.json));
       if (!in.contains("benchmarks") || !in["benchmarks"].is_array() || !in.contains("context")) {
         throw std::invalid_argument("no context or benchmarks");
       }
@@ -108,11 +118,12 @@ Summary Summarize(const std::string& merged_json) {
   for (const auto& b : in["benchmarks"]) {
     if (b.value("aggregate_name", "") == "median") has_median.insert(b.value("run_name", ""));
   }
-  std::map<std::string, std::vector<json>> bars;
+  // One verdict per bar: a threshold must hold in every repetition (the worst one is shown);
+  // a goal is judged on the repetition with the median measurement.
+  std::map<std::tuple<std::string, std::string, std::string>, std::vector<json>> bars;
   for (const auto& bar : in.value("pmbench_bars", json::array())) {
-    bars[bar.value("run_name", "")].push_back(bar);
+    bars[{bar.value("run_name", ""), bar.value("kind", ""), bar.value("expression", "")}].push_back(bar);
   }
-
   Summary s;
   int shown = 0, passed = 0, met = 0, missed = 0;
   char line[512];
@@ -126,7 +137,7 @@ Summary Summarize(const std::string& merged_json) {
     const std::string unit = b.value("time_unit", "ns");
     const double ns_per_unit = unit == "s" ? 1e9 : unit == "ms" ? 1e6 : unit == "us" ? 1e3 : 1;
     std::snprintf(line, sizeof line, "  %-60s %10s", b.value("name", "?").c_str(),
-                  stats::FormatDuration(b.value("real_time", 0.0) * ns_per_unit).c_str());
+                  stats::FormatDuration(b["real_time"].is_number() ? b["real_time"].get<double>() * ns_per_unit : 0).c_str());
     s.text += line;
     if (b.value("error_occurred", false)) {
       ++s.errors;
@@ -142,16 +153,28 @@ Summary Summarize(const std::string& merged_json) {
     }
     s.text += "\n";
   }
-  for (const auto& [run, list] : bars) {
-    for (const auto& bar : list) {
-      const bool pass = bar.value("pass", false);
-      const bool threshold = bar.value("kind", "") == "threshold";
-      const char* verdict = threshold ? (pass ? "PASS" : "FAIL") : (pass ? "met" : "missed");
-      (threshold ? (pass ? passed : s.thresholds_failed) : (pass ? met : missed))++;
-      std::snprintf(line, sizeof line, "  %-9s %-6s %s: %s\n", threshold ? "threshold" : "goal",
-                    verdict, run.c_str(), bar.value("message", "").c_str());
-      s.text += line;
+  for (auto& [key, list] : bars) {
+    const auto& [run, kind, expression] = key;
+    const bool threshold = kind == "threshold";
+    std::sort(list.begin(), list.end(), [](const json& a, const json& b) {
+      return a.value("measured", 0.0) < b.value("measured", 0.0);
+    });
+    const auto failures = std::count_if(list.begin(), list.end(),
+                                        [](const json& b) { return !b.value("pass", false); });
+    const auto first_failure = std::find_if(list.begin(), list.end(),
+                                            [](const json& b) { return !b.value("pass", false); });
+    const bool pass = threshold ? failures == 0 : list[list.size() / 2].value("pass", false);
+    const json& shown_bar = threshold && !pass ? *first_failure : list[list.size() / 2];
+    std::string note;
+    if (list.size() > 1) {
+      note = threshold && !pass ? " (failed in " + std::to_string(failures) + " of " : " (median of ";
+      note += std::to_string(list.size()) + " runs)";
     }
+    (threshold ? (pass ? passed : s.thresholds_failed) : (pass ? met : missed))++;
+    std::snprintf(line, sizeof line, "  %-9s %-6s %s: %s%s\n", threshold ? "threshold" : "goal",
+                  threshold ? (pass ? "PASS" : "FAIL") : (pass ? "met" : "missed"), run.c_str(),
+                  shown_bar.value("message", "").c_str(), note.c_str());
+    s.text += line;
   }
   std::snprintf(line, sizeof line,
                 "%d benchmarks, %d errors; thresholds: %d passed, %d failed; goals: %d met, %d missed\n",

@@ -55,6 +55,15 @@ TEST(ResultsTest, NoPasswordSurvivesMerging) {
   EXPECT_FALSE(json::parse(merged)["context"]["staging"].contains("url"));
 }
 
+TEST(ResultsTest, NaNFromGoogleBenchmarkBecomesNull) {
+  const std::string with_nan =
+      R"({"context":{},"benchmarks":[{"name":"BM_A_cv","run_name":"BM_A","aggregate_name":"cv","real_time":NaN,"goals_missed":-nan,"title":"NaN stays"}]})";
+  const json j = json::parse(MergeResults({{"a", with_nan, ""}}, {}));
+  EXPECT_TRUE(j["benchmarks"][0]["real_time"].is_null());
+  EXPECT_TRUE(j["benchmarks"][0]["goals_missed"].is_null());
+  EXPECT_EQ(j["benchmarks"][0]["title"], "NaN stays");
+}
+
 TEST(ResultsTest, MalformedInputNamesTheBench) {
   try {
     MergeResults({{"broken_bench", "{not json", ""}}, {});
@@ -88,6 +97,23 @@ TEST(ResultsTest, SummaryShowsMediansCountersAndBarsAndFailsOnThreshold) {
   EXPECT_NE(s.text.find("met"), std::string::npos);
   EXPECT_NE(s.text.find("1 benchmarks, 0 errors; thresholds: 0 passed, 1 failed; goals: 1 met, 0 missed"),
             std::string::npos) << s.text;
+}
+
+TEST(ResultsTest, RepeatedBarsGiveOneVerdict) {
+  // Three repetitions: the threshold failed once (so it failed), the goal was met by the
+  // median run but not by the slowest.
+  const std::string bars = R"([
+    {"run_name":"BM_S","kind":"threshold","expression":"rate>=500","pass":true,"measured":900,"message":"m900"},
+    {"run_name":"BM_S","kind":"threshold","expression":"rate>=500","pass":false,"measured":400,"message":"m400"},
+    {"run_name":"BM_S","kind":"threshold","expression":"rate>=500","pass":true,"measured":800,"message":"m800"},
+    {"run_name":"BM_S","kind":"goal","expression":"rate>=700","pass":true,"measured":900,"message":"g900"},
+    {"run_name":"BM_S","kind":"goal","expression":"rate>=700","pass":false,"measured":400,"message":"g400"},
+    {"run_name":"BM_S","kind":"goal","expression":"rate>=700","pass":true,"measured":800,"message":"g800"}])";
+  const Summary s = Summarize(MergeResults({{"s", BenchJson(json::array({BenchRun("BM_S", 1)})), bars}}, {}));
+  EXPECT_EQ(s.thresholds_failed, 1);
+  EXPECT_NE(s.text.find("FAIL   BM_S: m400 (failed in 1 of 3 runs)"), std::string::npos) << s.text;
+  EXPECT_NE(s.text.find("met    BM_S: g800 (median of 3 runs)"), std::string::npos) << s.text;
+  EXPECT_NE(s.text.find("thresholds: 0 passed, 1 failed; goals: 1 met, 0 missed"), std::string::npos);
 }
 
 TEST(ResultsTest, SummaryCountsErroredBenchmarks) {
