@@ -3,10 +3,15 @@
 #ifndef PMBENCH_TOOLS_CLI_COMMANDS_H_
 #define PMBENCH_TOOLS_CLI_COMMANDS_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace pmbench::cli {
+
+// For a command with actions: prints the usage and returns 0 for --help, 2 when no action
+// was given; nullopt otherwise.
+std::optional<int> HelpOrMissingAction(const std::vector<std::string>& args, const char* usage);
 
 int DbCommand(const std::vector<std::string>& args);
 int ResultsCommand(const std::vector<std::string>& args);

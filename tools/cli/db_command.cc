@@ -38,14 +38,7 @@ std::string Thousands(int64_t v) {
 }  // namespace
 
 int DbCommand(const std::vector<std::string>& args) {
-  if (args.empty()) {
-    std::cerr << kUsage;
-    return 2;
-  }
-  if (args[0] == "--help" || args[0] == "-h") {
-    std::cout << kUsage;
-    return 0;
-  }
+  if (const auto status = HelpOrMissingAction(args, kUsage)) return *status;
   const std::string action = args[0];
   if (action != "migrate" && action != "seed" && action != "reset") {
     throw UsageError("unknown db command '" + action + "' (see pmbench db --help)");

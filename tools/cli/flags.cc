@@ -1,6 +1,9 @@
 #include "tools/cli/flags.h"
 
 #include <charconv>
+#include <iostream>
+
+#include "tools/cli/commands.h"
 
 namespace pmbench::cli {
 
@@ -36,26 +39,36 @@ std::string Flags::Get(const std::string& name, const std::string& fallback) con
   return it == values_.end() ? fallback : it->second;
 }
 
-double Flags::GetDouble(const std::string& name, double fallback) const {
+template <typename T>
+T Flags::GetNumber(const std::string& name, T fallback, const char* what) const {
   if (!Has(name)) return fallback;
   const std::string s = Get(name, "");
-  double v = 0;
+  T v{};
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) {
-    throw UsageError("--" + name + " takes a number, not '" + s + "'");
+    throw UsageError("--" + name + " takes " + what + ", not '" + s + "'");
   }
   return v;
 }
 
+double Flags::GetDouble(const std::string& name, double fallback) const {
+  return GetNumber(name, fallback, "a number");
+}
+
 uint64_t Flags::GetUint(const std::string& name, uint64_t fallback) const {
-  if (!Has(name)) return fallback;
-  const std::string s = Get(name, "");
-  uint64_t v = 0;
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) {
-    throw UsageError("--" + name + " takes a whole number, not '" + s + "'");
+  return GetNumber(name, fallback, "a whole number");
+}
+
+std::optional<int> HelpOrMissingAction(const std::vector<std::string>& args, const char* usage) {
+  if (args.empty()) {
+    std::cerr << usage;
+    return 2;
   }
-  return v;
+  if (args[0] == "--help" || args[0] == "-h") {
+    std::cout << usage;
+    return 0;
+  }
+  return std::nullopt;
 }
 
 }  // namespace pmbench::cli

@@ -33,6 +33,9 @@ class Flags {
   uint64_t GetUint(const std::string& name, uint64_t fallback) const;
 
  private:
+  template <typename T>
+  T GetNumber(const std::string& name, T fallback, const char* what) const;
+
   std::map<std::string, std::string> values_;
   std::vector<std::string> positional_;
 };

@@ -78,14 +78,7 @@ int Merge(const Flags& flags) {
 }  // namespace
 
 int ResultsCommand(const std::vector<std::string>& args) {
-  if (args.empty()) {
-    std::cerr << kUsage;
-    return 2;
-  }
-  if (args[0] == "--help" || args[0] == "-h") {
-    std::cout << kUsage;
-    return 0;
-  }
+  if (const auto status = HelpOrMissingAction(args, kUsage)) return *status;
   const Flags flags({args.begin() + 1, args.end()},
                     {"out", "profile", "build-type", "git-commit", "staging-info"}, {"help"});
   if (flags.Has("help")) {
