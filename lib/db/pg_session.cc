@@ -91,6 +91,40 @@ int64_t PgSession::CopyIn(const std::string& copy_sql,
   return rows;
 }
 
+int64_t PgSession::CopyOut(const std::string& copy_sql,
+                           const std::function<void(std::string_view)>& row) {
+  {
+    ResultPtr r(PQexec(conn_, copy_sql.c_str()), &PQclear);
+    if (PQresultStatus(r.get()) != PGRES_COPY_OUT) throw std::runtime_error(ErrorOf(conn_));
+  }
+  int64_t rows = 0;
+  std::string failure;
+  for (;;) {
+    char* buf = nullptr;
+    const int n = PQgetCopyData(conn_, &buf, /*async=*/0);
+    if (n < 0) {
+      if (n == -2) failure = ErrorOf(conn_);
+      break;
+    }
+    std::unique_ptr<char, decltype(&PQfreemem)> owned(buf, &PQfreemem);
+    if (!failure.empty()) continue;  // drain the rest after a failed callback
+    std::string_view line(buf, static_cast<size_t>(n));
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    try {
+      row(line);
+      ++rows;
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  }
+  while (PGresult* raw = PQgetResult(conn_)) {
+    ResultPtr r(raw, &PQclear);
+    if (PQresultStatus(raw) != PGRES_COMMAND_OK && failure.empty()) failure = ErrorOf(conn_);
+  }
+  if (!failure.empty()) throw std::runtime_error(failure);
+  return rows;
+}
+
 void AppendCopyText(std::string& out, std::string_view field) {
   for (char c : field) {
     switch (c) {

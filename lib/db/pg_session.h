@@ -40,6 +40,10 @@ class PgSession {
   // number of rows the server reports. On failure the COPY is aborted and this throws.
   int64_t CopyIn(const std::string& copy_sql, const std::function<bool(std::string&)>& fill);
 
+  // Runs a COPY ... TO STDOUT statement and hands each row (COPY text, without the newline)
+  // to `row` as it arrives: the result is streamed, never held whole. Returns the rows.
+  int64_t CopyOut(const std::string& copy_sql, const std::function<void(std::string_view)>& row);
+
  private:
   pg_conn* conn_;
 };

@@ -1,15 +1,13 @@
 #include "lib/db/seed.h"
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <thread>
 #include <stdexcept>
 
 #include "lib/db/database_url.h"
 #include "lib/db/migrate.h"
 #include "lib/db/pg_session.h"
+#include "lib/load/bounded_queue.h"
 
 namespace pmbench::db {
 namespace {
@@ -62,51 +60,12 @@ class DeferredKeys {
   std::vector<std::vector<std::string>> indexes_;      // name, definition, comment
 };
 
-// Hands COPY chunks from a generating thread to the sending one, at most two ahead, so the
-// client formats the next megabyte while the server parses the last.
-class ChunkQueue {
- public:
-  // False when the consumer has given up (the COPY failed): stop producing.
-  bool Push(std::string chunk, int64_t rows_upto) {
-    std::unique_lock lock(mu_);
-    changed_.wait(lock, [&] { return queue_.size() < 2 || closed_; });
-    if (closed_) return false;
-    queue_.push_back({std::move(chunk), rows_upto});
-    changed_.notify_all();
-    return true;
-  }
-  // False once the producer has finished and everything was taken.
-  bool Pop(std::string& chunk, int64_t& rows_upto) {
-    std::unique_lock lock(mu_);
-    changed_.wait(lock, [&] { return !queue_.empty() || finished_; });
-    if (queue_.empty()) return false;
-    chunk = std::move(queue_.front().first);
-    rows_upto = queue_.front().second;
-    queue_.pop_front();
-    changed_.notify_all();
-    return true;
-  }
-  void Finish() { Set(finished_); }
-  void Close() { Set(closed_); }
-
- private:
-  void Set(bool& flag) {
-    std::lock_guard lock(mu_);
-    flag = true;
-    changed_.notify_all();
-  }
-  std::mutex mu_;
-  std::condition_variable changed_;
-  std::deque<std::pair<std::string, int64_t>> queue_;
-  bool finished_ = false;
-  bool closed_ = false;
-};
-
 // Streams one table's rows into COPY; returns the rows the server reports.
 int64_t CopyTable(PgSession& session, const std::string& schema, const SeedRows& data,
                   SeedTable t, const SeedProgress& progress) {
   const int64_t total = data.RowCount(t);
-  ChunkQueue queue;
+  // The client formats the next chunk while the server parses the last: at most two ahead.
+  load::BoundedQueue<std::pair<std::string, int64_t>> queue(2);
   std::jthread producer([&] {
     for (int64_t next = 0; next < total;) {
       std::string chunk;
@@ -116,20 +75,21 @@ int64_t CopyTable(PgSession& session, const std::string& schema, const SeedRows&
         data.Append(t, next, end, chunk);
         next = end;
       }
-      if (!queue.Push(std::move(chunk), next)) return;
+      if (!queue.Push({std::move(chunk), next})) return;
     }
     queue.Finish();
   });
   struct CloseOnExit {
-    ChunkQueue& q;
+    decltype(queue)& q;
     ~CloseOnExit() { q.Close(); }  // before the producer is joined
   } close_on_exit{queue};
   const std::string sql = "COPY " + Qualified(schema, TableName(t)) + " (" +
                           std::string(TableColumns(t)) + ") FROM STDIN";
   return session.CopyIn(sql, [&](std::string& chunk) {
-    int64_t upto = 0;
-    if (!queue.Pop(chunk, upto)) return false;
-    if (progress) progress(TableName(t), upto, total);
+    auto next = queue.Pop();
+    if (!next) return false;
+    chunk = std::move(next->first);
+    if (progress) progress(TableName(t), next->second, total);
     return true;
   });
 }

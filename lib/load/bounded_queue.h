@@ -1,0 +1,70 @@
+// File: bounded_queue.h
+//
+// A blocking queue of bounded size between producer and consumer threads: the producer
+// waits when consumers fall behind, so memory stays bounded however fast it is.
+//
+//   BoundedQueue<Batch> q(4);
+//   producer:  if (!q.Push(std::move(batch))) return;   // false: consumers gave up
+//              q.Finish();
+//   consumers: while (auto batch = q.Pop()) Work(*batch);
+#ifndef PMBENCH_LOAD_BOUNDED_QUEUE_H_
+#define PMBENCH_LOAD_BOUNDED_QUEUE_H_
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+namespace pmbench::load {
+
+template <typename T>
+class BoundedQueue {
+ public:
+  explicit BoundedQueue(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+
+  // Waits for room; false when the queue was closed.
+  bool Push(T item) {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] { return items_.size() < capacity_ || closed_; });
+    if (closed_) return false;
+    items_.push_back(std::move(item));
+    changed_.notify_all();
+    return true;
+  }
+
+  // Waits for an item; nullopt once finished and drained, or closed.
+  std::optional<T> Pop() {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] { return !items_.empty() || finished_ || closed_; });
+    if (closed_ || items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    changed_.notify_all();
+    return item;
+  }
+
+  // The producer is done: consumers drain what is left.
+  void Finish() { Set(finished_); }
+  // The consumer side gave up: producers stop, consumers stop.
+  void Close() { Set(closed_); }
+
+ private:
+  void Set(bool& flag) {
+    std::lock_guard lock(mu_);
+    flag = true;
+    changed_.notify_all();
+  }
+
+  const size_t capacity_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<T> items_;
+  bool finished_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace pmbench::load
+
+#endif  // PMBENCH_LOAD_BOUNDED_QUEUE_H_
