@@ -9,11 +9,11 @@ namespace pmbench::bench {
 namespace {
 
 constexpr std::array<Profile, 5> kProfiles = {{
-    {"smoke", 1, 0.01, 0.05},
-    {"default", 3, 0, 1},
-    {"high-load", 3, 0, 5},
-    {"soak", 10, 2, 1},
-    {"spike", 1, 0, 2},
+    {"smoke", 1, 0.01, 0.05, 1'000, 1},
+    {"default", 3, 0, 1, 10'000, 5},
+    {"high-load", 3, 0, 5, 100'000, 10},
+    {"soak", 10, 2, 1, 10'000, 60},
+    {"spike", 1, 0, 2, 10'000, 5},
 }};
 
 }  // namespace

@@ -18,6 +18,8 @@ struct Profile {
   int repetitions;      // per benchmark, so medians and spreads can be compared
   double min_time_s;    // Google Benchmark's --benchmark_min_time; 0 keeps its default
   double seed_scale;    // pmbench db seed --scale for the e2e db benchmarks
+  int ballots;          // signed ballots per vote tally (the story's 10,000)
+  double arrival_s;     // how long ballots keep arriving while tallies repeat
 };
 
 // The profile named by PMBENCH_PROFILE, "default" when unset. Throws std::invalid_argument

@@ -31,8 +31,9 @@ std::vector<stats::BarResult> TakeLoggedBars() {
 
 }  // namespace internal
 
-void ReportLatency(benchmark::State& state, const stats::LatencyHistogram& h) {
-  for (const auto& [name, value] : stats::LatencyCounters(h)) state.counters[name] = value;
+void ReportLatency(benchmark::State& state, const stats::LatencyHistogram& h,
+                   const std::string& prefix) {
+  for (const auto& [name, value] : stats::LatencyCounters(h, prefix)) state.counters[name] = value;
 }
 
 void ReportRate(benchmark::State& state, const std::string& name, double count, double seconds) {

@@ -22,7 +22,9 @@
 
 namespace pmbench::bench {
 
-void ReportLatency(benchmark::State& state, const stats::LatencyHistogram& h);
+// Counters p50_ms ... max_ms and samples, after `prefix` (e.g. "submit_").
+void ReportLatency(benchmark::State& state, const stats::LatencyHistogram& h,
+                   const std::string& prefix = "");
 
 // A rate counter in events per second of the benchmark's time: name it "<what>_per_s".
 void ReportRate(benchmark::State& state, const std::string& name, double count, double seconds);

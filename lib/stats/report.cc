@@ -2,19 +2,20 @@
 
 namespace pmbench::stats {
 
-std::vector<std::pair<std::string, double>> LatencyCounters(const LatencyHistogram& h) {
+std::vector<std::pair<std::string, double>> LatencyCounters(const LatencyHistogram& h,
+                                                            const std::string& prefix) {
   constexpr double kNsPerMs = 1e6;
   return {
-      {"p50_ms", h.Percentile(50) / kNsPerMs},
-      {"p90_ms", h.Percentile(90) / kNsPerMs},
-      {"p95_ms", h.Percentile(95) / kNsPerMs},
-      {"p99_ms", h.Percentile(99) / kNsPerMs},
-      {"p999_ms", h.Percentile(99.9) / kNsPerMs},
-      {"p9999_ms", h.Percentile(99.99) / kNsPerMs},
-      {"min_ms", static_cast<double>(h.min()) / kNsPerMs},
-      {"mean_ms", h.mean() / kNsPerMs},
-      {"max_ms", static_cast<double>(h.max()) / kNsPerMs},
-      {"samples", static_cast<double>(h.count())},
+      {prefix + "p50_ms", h.Percentile(50) / kNsPerMs},
+      {prefix + "p90_ms", h.Percentile(90) / kNsPerMs},
+      {prefix + "p95_ms", h.Percentile(95) / kNsPerMs},
+      {prefix + "p99_ms", h.Percentile(99) / kNsPerMs},
+      {prefix + "p999_ms", h.Percentile(99.9) / kNsPerMs},
+      {prefix + "p9999_ms", h.Percentile(99.99) / kNsPerMs},
+      {prefix + "min_ms", static_cast<double>(h.min()) / kNsPerMs},
+      {prefix + "mean_ms", h.mean() / kNsPerMs},
+      {prefix + "max_ms", static_cast<double>(h.max()) / kNsPerMs},
+      {prefix + "samples", static_cast<double>(h.count())},
   };
 }
 

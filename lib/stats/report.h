@@ -20,8 +20,10 @@
 
 namespace pmbench::stats {
 
-// p50_ms p90_ms p95_ms p99_ms p999_ms p9999_ms min_ms mean_ms max_ms, and samples.
-std::vector<std::pair<std::string, double>> LatencyCounters(const LatencyHistogram& h);
+// p50_ms p90_ms p95_ms p99_ms p999_ms p9999_ms min_ms mean_ms max_ms, and samples, each
+// name after `prefix` ("submit_" gives submit_p99_ms).
+std::vector<std::pair<std::string, double>> LatencyCounters(const LatencyHistogram& h,
+                                                            const std::string& prefix = "");
 
 struct Bar {
   enum class Kind { kThreshold, kGoal };

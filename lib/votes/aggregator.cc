@@ -28,7 +28,7 @@ VoteAggregator::Snapshot VoteAggregator::Cut() const {
   }
   Snapshot s;
   s.accepted = ballots.size();
-  s.result = TallyAccepted(std::move(ballots), rejected, options_);
+  s.result = TallyAccepted(ballots, rejected, options_);
   return s;
 }
 

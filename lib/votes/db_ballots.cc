@@ -145,7 +145,7 @@ TallyResult TallyFromDatabase(const std::string& url, const std::string& schema,
     accepted.insert(accepted.end(), p.accepted.begin(), p.accepted.end());
     for (size_t r = 0; r < kReasonCount; ++r) rejected[r] += p.rejected[r];
   }
-  return TallyAccepted(std::move(accepted), rejected, options);
+  return TallyAccepted(accepted, rejected, options);
 }
 
 }  // namespace pmbench::votes

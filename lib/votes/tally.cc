@@ -1,6 +1,7 @@
 #include "lib/votes/tally.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstring>
 #include <stdexcept>
@@ -140,21 +141,37 @@ std::optional<Reason> Screen(const Ballot& b, const TallyOptions& options) {
   return std::nullopt;
 }
 
-TallyResult TallyAccepted(std::vector<Ballot> accepted, const RejectCounts& rejected,
+TallyResult TallyAccepted(std::span<const Ballot> accepted, const RejectCounts& rejected,
                           const TallyOptions& options) {
   TallyResult r;
   r.proposal = options.proposal;
   r.rejected = rejected;
-  std::sort(accepted.begin(), accepted.end(), BallotLess);
+  // Sort 16-byte references, not 128-byte ballots: the first 8 key bytes decide almost
+  // every comparison, and only one voter's own ballots need the full order.
+  struct Ref {
+    uint64_t key;
+    size_t index;
+  };
+  std::vector<Ref> refs(accepted.size());
+  for (size_t i = 0; i < accepted.size(); ++i) {
+    uint64_t key = 0;
+    for (int k = 0; k < 8; ++k) key = key << 8 | accepted[i].voter[static_cast<size_t>(k)];
+    refs[i] = {key, i};
+  }
+  std::sort(refs.begin(), refs.end(), [&](const Ref& a, const Ref& b) {
+    if (a.key != b.key) return a.key < b.key;
+    return BallotLess(accepted[a.index], accepted[b.index]);
+  });
+  auto at = [&](size_t i) -> const Ballot& { return accepted[refs[i].index]; };
   std::vector<size_t> counted_index;
-  for (size_t i = 0; i < accepted.size();) {
-    size_t end = i;
-    while (end < accepted.size() && accepted[end].voter == accepted[i].voter) ++end;
+  for (size_t i = 0; i < refs.size();) {
+    size_t end = i + 1;
+    while (end < refs.size() && refs[end].key == refs[i].key && at(end).voter == at(i).voter) ++end;
     // [i, end) is one voter, highest nonce first; [i, top) holds that nonce.
     size_t top = i;
     bool equivocates = false;
-    while (top < end && accepted[top].nonce == accepted[i].nonce) {
-      equivocates |= accepted[top].choice != accepted[i].choice;
+    while (top < end && at(top).nonce == at(i).nonce) {
+      equivocates |= at(top).choice != at(i).choice;
       ++top;
     }
     if (equivocates) {
@@ -162,11 +179,11 @@ TallyResult TallyAccepted(std::vector<Ballot> accepted, const RejectCounts& reje
     } else {
       r.rejected[static_cast<size_t>(Reason::kDuplicate)] += top - i - 1;
       r.rejected[static_cast<size_t>(Reason::kSuperseded)] += end - top;
-      const Ballot& b = accepted[i];
+      const Ballot& b = at(i);
       const auto c = static_cast<size_t>(b.choice);
       ++r.counted[c];
       r.weight[c] += options.stakes ? options.stakes->Find(b.voter).value_or(0) : 1;
-      counted_index.push_back(i);
+      counted_index.push_back(refs[i].index);
     }
     i = end;
   }
@@ -208,25 +225,44 @@ TallyResult TallyJsonLines(std::string_view text, const TallyOptions& options) {
     pos = end + 1;
   }
 
-  const int threads = ThreadCount(options.threads, lines.size());
+  // A line's fate is a function of its bytes: verify each distinct line once and count it
+  // as often as it occurs (exact copies are common: clients resend).
+  std::unordered_map<std::string_view, uint32_t> seen;
+  seen.reserve(lines.size());
+  std::vector<std::pair<std::string_view, uint32_t>> unique;  // line, occurrences
+  unique.reserve(lines.size());
+  for (std::string_view line : lines) {
+    const auto [it, inserted] = seen.try_emplace(line, static_cast<uint32_t>(unique.size()));
+    if (inserted) {
+      unique.emplace_back(line, 1);
+    } else {
+      ++unique[it->second].second;
+    }
+  }
+
+  const int threads = ThreadCount(options.threads, unique.size());
   struct Part {
     std::vector<Ballot> accepted;
     RejectCounts rejected{};
   };
   std::vector<Part> parts(static_cast<size_t>(threads));
+  std::atomic<size_t> next{0};  // threads take 64 lines at a time: no one idles at the end
   auto work = [&](size_t part) {
     BallotParser parser;
     Part& p = parts[part];
-    const size_t begin = lines.size() * part / parts.size();
-    const size_t end = lines.size() * (part + 1) / parts.size();
-    p.accepted.reserve(end - begin);
-    for (size_t i = begin; i < end; ++i) {
-      const auto ballot = parser.Parse(lines[i], /*padded=*/true);
-      const auto reason = ballot ? Screen(*ballot, options) : Reason::kMalformed;
-      if (reason) {
-        ++p.rejected[static_cast<size_t>(*reason)];
-      } else {
-        p.accepted.push_back(*ballot);
+    for (;;) {
+      const size_t begin = next.fetch_add(64);
+      if (begin >= unique.size()) break;
+      const size_t end = std::min(unique.size(), begin + 64);
+      for (size_t i = begin; i < end; ++i) {
+        const auto& [line, count] = unique[i];
+        const auto ballot = parser.Parse(line, /*padded=*/true);
+        const auto reason = ballot ? Screen(*ballot, options) : Reason::kMalformed;
+        if (reason) {
+          p.rejected[static_cast<size_t>(*reason)] += count;
+        } else {
+          p.accepted.insert(p.accepted.end(), count, *ballot);
+        }
       }
     }
   };
@@ -241,7 +277,7 @@ TallyResult TallyJsonLines(std::string_view text, const TallyOptions& options) {
     accepted.insert(accepted.end(), p.accepted.begin(), p.accepted.end());
     for (size_t r = 0; r < kReasonCount; ++r) rejected[r] += p.rejected[r];
   }
-  return TallyAccepted(std::move(accepted), rejected, options);
+  return TallyAccepted(accepted, rejected, options);
 }
 
 }  // namespace pmbench::votes

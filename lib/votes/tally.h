@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -85,7 +86,7 @@ struct TallyResult {
 std::optional<Reason> Screen(const Ballot& b, const TallyOptions& options);
 
 // Rule 6, weights, quorum, outcome and root over ballots that passed rules 1-5.
-TallyResult TallyAccepted(std::vector<Ballot> accepted, const RejectCounts& rejected,
+TallyResult TallyAccepted(std::span<const Ballot> accepted, const RejectCounts& rejected,
                           const TallyOptions& options);
 
 // The whole tally of JSONL text. Blank lines are not ballots.

@@ -16,6 +16,7 @@ A performance lab for the prediction-market platform.
 Commands:
   db migrate|seed|reset   the suite's schema and data on staging (or --database URL)
   results merge|summary   combine bench JSON into results/latest.json; print its summary
+  votes tally|gen|load    verified, deterministic tally of signed ballots
 
 Run 'pmbench COMMAND --help' for a command's options. The main jobs are tools/bench
 and tools/test; see README.md.
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "db") return pmbench::cli::DbCommand(args);
     if (command == "results") return pmbench::cli::ResultsCommand(args);
+    if (command == "votes") return pmbench::cli::VotesCommand(args);
     if (command == "--help" || command == "-h" || command == "help") {
       std::cout << kUsage;
       return 0;

@@ -1,0 +1,179 @@
+// The vote tally alone: parse + verify + tally of signed ballots on 1 thread and on all
+// cores, against OpenSSL's bare Ed25519 verification (the floor); counting alone on
+// 10k-1M already-verified ballots; the RFC 6962 root.
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <string>
+#include <thread>
+
+#include <benchmark/benchmark.h>
+
+#include "benchmarks/common/profile.h"
+#include "benchmarks/common/report.h"
+#include "lib/chain/merkle.h"
+#include "lib/votes/ballot.h"
+#include "lib/votes/gen.h"
+#include "lib/votes/tally.h"
+
+namespace {
+
+namespace votes = pmbench::votes;
+using pmbench::stats::Bar;
+constexpr uint64_t kProposal = 42;
+
+struct SignedInput {
+  std::string text;
+  std::vector<votes::Ballot> ballots;  // parsed, for the bare verification
+  votes::TallyResult expected;
+  uint64_t verifications = 0;          // lines that reach rule 4
+};
+
+const SignedInput& Signed() {
+  static const SignedInput input = [] {
+    SignedInput in;
+    const int n = pmbench::bench::CurrentProfile().ballots;
+    const auto g = votes::GenerateBallots({.proposal = kProposal, .voters = static_cast<uint64_t>(n / 10),
+                                           .count = static_cast<uint64_t>(n), .seed = 1});
+    votes::BallotParser parser;
+    for (const auto& l : g.lines) {
+      in.text += l + "\n";
+      if (auto b = parser.Parse(l)) in.ballots.push_back(*b);
+    }
+    // The expected result comes from one thread; every timed run must reproduce it.
+    in.expected = votes::TallyJsonLines(in.text, {.proposal = kProposal, .threads = 1});
+    const auto& r = in.expected.rejected;
+    in.verifications = in.expected.lines() - r[0] - r[1] - r[2];
+    return in;
+  }();
+  return input;
+}
+
+// Seconds one OpenSSL Ed25519 verification takes on one core, from raw key bytes, measured
+// once per process: the floor under any tally that checks every signature.
+double BareVerifySeconds() {
+  static const double seconds = [] {
+    const auto& in = Signed();
+    const size_t n = std::min<size_t>(in.ballots.size(), 2000);
+    std::vector<std::string> messages;
+    for (size_t i = 0; i < n; ++i) {
+      const auto& b = in.ballots[i];
+      messages.push_back(votes::SignedMessage(b.proposal, b.choice, b.nonce));
+    }
+    const auto start = std::chrono::steady_clock::now();
+    size_t ok = 0;
+    for (size_t i = 0; i < n; ++i) ok += pmbench::chain::Ed25519Verify(in.ballots[i].voter, messages[i], in.ballots[i].sig);
+    benchmark::DoNotOptimize(ok);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / static_cast<double>(n);
+  }();
+  return seconds;
+}
+
+void BM_BareVerify(benchmark::State& state) {
+  const auto& in = Signed();
+  std::vector<std::string> messages;
+  for (const auto& b : in.ballots) messages.push_back(votes::SignedMessage(b.proposal, b.choice, b.nonce));
+  size_t i = 0, ok = 0;
+  for (auto _ : state) {
+    const size_t k = i++ % in.ballots.size();
+    ok += pmbench::chain::Ed25519Verify(in.ballots[k].voter, messages[k], in.ballots[k].sig);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["verifies_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  pmbench::bench::Check(state, ok == static_cast<size_t>(state.iterations()), "a good signature failed to verify");
+}
+BENCHMARK(BM_BareVerify)->Unit(benchmark::kMicrosecond);
+
+// Arg: threads (0 = all cores).
+void BM_TallySigned(benchmark::State& state) {
+  const auto& in = Signed();
+  const int threads = state.range(0) > 0 ? static_cast<int>(state.range(0))
+                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const votes::TallyOptions options{.proposal = kProposal, .threads = threads};
+  pmbench::stats::LatencyHistogram runs;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    const votes::TallyResult r = votes::TallyJsonLines(in.text, options);
+    runs.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+    if (!pmbench::bench::Check(state, r == in.expected, "tally differs from the single-thread result")) return;
+  }
+  const double lines = static_cast<double>(in.expected.lines());
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(lines));
+  state.counters["ballots_per_s"] = benchmark::Counter(lines * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["threads"] = threads;
+  // Our time over the time the verifications alone need, spread over the same threads.
+  const double floor_s = static_cast<double>(in.verifications) * BareVerifySeconds() / threads;
+  state.counters["verify_floor_ratio"] = runs.Percentile(50) / 1e9 / floor_s;
+  pmbench::bench::ReportLatency(state, runs);
+  if (threads > 1 || std::thread::hardware_concurrency() <= 1) {
+    // Ours: 10,000 signed ballots verified and tallied in under 0.5 s on all cores.
+    const double goal_ms = 500.0 * lines / 10'000;
+    pmbench::bench::CheckBars(state, {Bar::Goal("tally", "med<" + std::to_string(goal_ms) + "ms")},
+                              {{"tally", {.latency = &runs}}});
+  }
+}
+BENCHMARK(BM_TallySigned)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Already-verified ballots: re-votes, copies and equivocations over n/4 voters.
+std::vector<votes::Ballot> Unsigned(size_t n) {
+  std::mt19937_64 rng(n);
+  std::vector<votes::Ballot> out(n);
+  const size_t voters = std::max<size_t>(1, n / 4);
+  std::vector<pmbench::chain::PublicKey> keys(voters);
+  for (auto& k : keys) {
+    for (auto& byte : k) byte = static_cast<uint8_t>(rng());
+  }
+  for (auto& b : out) {
+    b.proposal = kProposal;
+    b.voter = keys[rng() % voters];
+    b.choice = static_cast<votes::Choice>(rng() % 3);
+    b.nonce = 1 + rng() % 4;
+    b.slot = rng() % 1000;
+    for (auto& byte : b.sig) byte = static_cast<uint8_t>(rng());
+  }
+  return out;
+}
+
+void BM_TallyUnsigned(benchmark::State& state) {
+  const auto ballots = Unsigned(static_cast<size_t>(state.range(0)));
+  const votes::TallyOptions options{.proposal = kProposal, .with_root = false};
+  votes::TallyResult r;
+  double seconds = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    r = votes::TallyAccepted(ballots, {}, options);
+    benchmark::DoNotOptimize(r);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  const double n = static_cast<double>(state.iterations() * state.range(0));
+  state.SetItemsProcessed(static_cast<int64_t>(n));
+  pmbench::bench::ReportRate(state, "ballots_per_s", n, seconds);
+  if (!pmbench::bench::Check(state, r.lines() == ballots.size(), "a ballot was lost or counted twice")) return;
+  // Ours: >= 10 M ballots/s per core; the tally runs on one thread.
+  pmbench::bench::CheckBars(state, {Bar::Goal("ballots", "rate>=10000000")},
+                            {{"ballots", {.count = n, .rate = n / seconds}}});
+}
+BENCHMARK(BM_TallyUnsigned)->Arg(10'000)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
+
+void BM_MerkleRoot(benchmark::State& state) {
+  const auto ballots = Unsigned(static_cast<size_t>(state.range(0)));
+  std::vector<std::array<uint8_t, 96>> leaves(ballots.size());
+  std::vector<std::span<const uint8_t>> spans;
+  for (size_t i = 0; i < ballots.size(); ++i) {
+    std::copy(ballots[i].voter.begin(), ballots[i].voter.end(), leaves[i].begin());
+    std::copy(ballots[i].sig.begin(), ballots[i].sig.end(), leaves[i].begin() + 32);
+    spans.emplace_back(leaves[i]);
+  }
+  const auto first = pmbench::chain::MerkleRoot(spans);
+  pmbench::chain::Hash256 root{};
+  for (auto _ : state) {
+    root = pmbench::chain::MerkleRoot(spans);
+    benchmark::DoNotOptimize(root);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.counters["leaves_per_s"] = benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)), benchmark::Counter::kIsRate);
+  pmbench::bench::Check(state, root == first, "the root changed between runs");
+}
+BENCHMARK(BM_MerkleRoot)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+}  // namespace
