@@ -78,6 +78,35 @@ check "malformed file named" grep -q "broken_bench" "$err"
 check "nothing half-written" test ! -e "$tmp/merged.json"
 expect 1 "summary of a missing file" -- "$PMBENCH" results summary "$tmp/nope.json"
 
+# votes: generate, tally a file (order-independent), load into staging, tally from it.
+expect 0 "votes gen" -- "$PMBENCH" votes gen --proposal 7 --voters 30 --count 400 --seed 5 --bad 0.1 \
+  --output "$tmp/ballots.jsonl" --stakes "$tmp/stakes.csv"
+check "gen wrote 400 lines" test "$(wc -l <"$tmp/ballots.jsonl")" -eq 400
+expect 0 "votes gen is deterministic" -- "$PMBENCH" votes gen --proposal 7 --voters 30 --count 400 --seed 5 --bad 0.1
+check "same seed, same file" cmp -s "$out" "$tmp/ballots.jsonl"
+expect 0 "votes tally" -- "$PMBENCH" votes tally --input "$tmp/ballots.jsonl" --proposal 7 --window 1000:99999999
+cp "$out" "$tmp/tally.json"
+check "tally is JSON with a root" grep -q '"ballots_root":"[0-9a-f]\{64\}"' "$tmp/tally.json"
+check "tally saw every line" test "$(grep -o '"\(counted\|rejected\)":{[^}]*}' "$tmp/tally.json" | grep -o ':[0-9]\+' | tr -d : | awk '{s += $1} END {print s}')" -eq 400
+shuf "$tmp/ballots.jsonl" >"$tmp/shuffled.jsonl"
+expect 0 "tally of shuffled lines" -- "$PMBENCH" votes tally --input "$tmp/shuffled.jsonl" --proposal 7 --window 1000:99999999 --threads 1
+check "order does not matter" cmp -s "$out" "$tmp/tally.json"
+expect 0 "stake-weighted tally" -- "$PMBENCH" votes tally --input - --proposal 7 --weights stake --stakes "$tmp/stakes.csv" <"$tmp/ballots.jsonl"
+check "no_stake counted" grep -q '"no_stake":[1-9]' "$out"
+expect 2 "tally without --proposal" -- "$PMBENCH" votes tally --input "$tmp/ballots.jsonl"
+expect 2 "tally of a missing file" -- "$PMBENCH" votes tally --input "$tmp/none.jsonl" --proposal 7
+check "missing file: one line" test "$(wc -l <"$err")" -eq 1
+echo "not,a,stake" >"$tmp/bad.csv"
+expect 2 "bad stakes file" -- "$PMBENCH" votes tally --input "$tmp/ballots.jsonl" --proposal 7 --weights stake --stakes "$tmp/bad.csv"
+check "bad stakes line named" grep -q "stakes line 1" "$err"
+expect 2 "bad window" -- "$PMBENCH" votes tally --input "$tmp/ballots.jsonl" --proposal 7 --window 9:1
+expect 2 "bad threshold" -- "$PMBENCH" votes tally --input "$tmp/ballots.jsonl" --proposal 7 --threshold 10001
+expect 0 "votes load" -- "$PMBENCH" votes load --input "$tmp/ballots.jsonl" --schema "$schema"
+check "load reports skipped lines" grep -q "malformed lines skipped" "$out"
+expect 0 "tally from the database" -- "$PMBENCH" votes tally --database "$PMBENCH_STAGING_DIRECT_URL" --schema "$schema" --proposal 7 --window 1000:99999999
+check "database tally counts the same votes" test "$(grep -o '"counted":{[^}]*}' "$out")" = "$(grep -o '"counted":{[^}]*}' "$tmp/tally.json")"
+check "database tally has the same root" test "$(grep -o '"ballots_root":"[0-9a-f]*"' "$out")" = "$(grep -o '"ballots_root":"[0-9a-f]*"' "$tmp/tally.json")"
+
 # tools/staging's own refusals: a port in use, a data directory it cannot own.
 staging="$ROOT/tools/staging"
 expect 2 "staging: unknown command" -- "$staging" launch
