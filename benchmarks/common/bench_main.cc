@@ -6,6 +6,7 @@
 //   (Google Benchmark 1.7 exits 0 after SkipWithError).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -26,9 +27,18 @@ class CheckingReporter : public benchmark::ConsoleReporter {
   using ConsoleReporter::ConsoleReporter;
 
   void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) errors_ += run.error_occurred;
-    if (!runs.empty()) {
-      for (auto& r : pmbench::bench::internal::TakeLoggedBars()) {
+    // With --benchmark_display_aggregates_only this reporter sees only the aggregates, so
+    // the repetition count comes from the runs, not from counting them.
+    size_t repetitions = 0;
+    for (const Run& run : runs) {
+      errors_ += run.error_occurred;
+      repetitions = std::max(repetitions, static_cast<size_t>(std::max<int64_t>(run.repetitions, 1)));
+    }
+    auto groups = pmbench::bench::internal::TakeLoggedBars();
+    // Earlier groups came from the calls that settled the iteration count.
+    const size_t first = groups.size() > repetitions ? groups.size() - repetitions : 0;
+    for (size_t g = first; g < groups.size() && !runs.empty(); ++g) {
+      for (auto& r : groups[g]) {
         bars_.push_back({{"run_name", runs.front().run_name.str()},
                          {"kind", r.kind == pmbench::stats::Bar::Kind::kThreshold ? "threshold" : "goal"},
                          {"metric", r.metric},

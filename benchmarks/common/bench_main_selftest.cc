@@ -17,4 +17,14 @@ void BM_ImpossibleThreshold(benchmark::State& state) {
 }
 BENCHMARK(BM_ImpossibleThreshold)->Iterations(10);
 
+// Google Benchmark calls this several times while it settles the iteration count: only
+// the reported runs' bars may land in the results (one per repetition of the profile).
+void BM_SettlesIterations(benchmark::State& state) {
+  int64_t n = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(++n);
+  pmbench::bench::CheckBars(state, {pmbench::stats::Bar::Goal("runs", "count>=1")},
+                            {{"runs", {.count = static_cast<double>(n)}}});
+}
+BENCHMARK(BM_SettlesIterations)->MinTime(0.05);
+
 }  // namespace

@@ -12,8 +12,8 @@ std::mutex& LogMutex() {
   static std::mutex m;
   return m;
 }
-std::vector<stats::BarResult>& Log() {
-  static std::vector<stats::BarResult> log;
+std::vector<std::vector<stats::BarResult>>& Log() {
+  static std::vector<std::vector<stats::BarResult>> log;
   return log;
 }
 
@@ -21,10 +21,10 @@ std::vector<stats::BarResult>& Log() {
 
 void LogBars(const std::vector<stats::BarResult>& results) {
   std::lock_guard lock(LogMutex());
-  Log().insert(Log().end(), results.begin(), results.end());
+  Log().push_back(results);
 }
 
-std::vector<stats::BarResult> TakeLoggedBars() {
+std::vector<std::vector<stats::BarResult>> TakeLoggedBars() {
   std::lock_guard lock(LogMutex());
   return std::exchange(Log(), {});
 }

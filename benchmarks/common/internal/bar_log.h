@@ -11,8 +11,10 @@
 
 namespace pmbench::bench::internal {
 
+// One call of CheckBars = one group. Google Benchmark also calls a benchmark while it
+// settles the iteration count; only the last group of each reported repetition counts.
 void LogBars(const std::vector<stats::BarResult>& results);
-std::vector<stats::BarResult> TakeLoggedBars();
+std::vector<std::vector<stats::BarResult>> TakeLoggedBars();
 
 }  // namespace pmbench::bench::internal
 
