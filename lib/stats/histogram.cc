@@ -7,29 +7,6 @@
 #include <nlohmann/json.hpp>
 
 namespace pmbench::stats {
-namespace {
-
-std::string ToDecimal(Uint128 v) {
-  if (v == 0) return "0";
-  std::string s;
-  while (v) {
-    s.push_back(static_cast<char>('0' + static_cast<int>(v % 10)));
-    v /= 10;
-  }
-  return {s.rbegin(), s.rend()};
-}
-
-Uint128 FromDecimal(const std::string& s) {
-  if (s.empty() || s.size() > 38) throw std::invalid_argument("histogram: bad sum_ns");
-  Uint128 v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') throw std::invalid_argument("histogram: bad sum_ns");
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  }
-  return v;
-}
-
-}  // namespace
 
 void LatencyHistogram::Merge(const LatencyHistogram& other) noexcept {
   for (int i = 0; i < kBucketCount; ++i) counts_[i] += other.counts_[i];
@@ -97,7 +74,7 @@ LatencyHistogram LatencyHistogram::FromJson(const std::string& text) {
     }
     h.count_ = j.at("count").get<uint64_t>();
     if (total != h.count_) throw std::invalid_argument("histogram: bucket counts != count");
-    h.sum_ = FromDecimal(j.at("sum_ns").get<std::string>());
+    h.sum_ = ParseUint128(j.at("sum_ns").get<std::string>());
     if (h.count_) {
       h.min_ = j.at("min_ns").get<int64_t>();
       h.max_ = j.at("max_ns").get<int64_t>();

@@ -20,10 +20,9 @@
 #include <limits>
 #include <string>
 
-namespace pmbench::stats {
+#include "lib/stats/uint128.h"
 
-// Exact sums of up to 2^64 one-hour samples; __extension__ keeps -Wpedantic quiet.
-__extension__ typedef unsigned __int128 Uint128;
+namespace pmbench::stats {
 
 class LatencyHistogram {
  public:

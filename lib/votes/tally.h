@@ -22,14 +22,14 @@
 #include <vector>
 
 #include "lib/chain/merkle.h"
+#include "lib/stats/uint128.h"
 #include "lib/votes/ballot.h"
 
 namespace pmbench::votes {
 
-__extension__ typedef unsigned __int128 Uint128;
-std::string ToDecimal(Uint128 v);
-// Throws std::invalid_argument unless `s` is a decimal number below 2^128.
-Uint128 ParseUint128(std::string_view s);
+using stats::ParseUint128;
+using stats::ToDecimal;
+using stats::Uint128;
 
 enum class Reason : uint8_t {
   kMalformed, kWrongProposal, kOutsideWindow, kBadSignature, kNoStake,
