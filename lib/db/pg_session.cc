@@ -26,9 +26,13 @@ PgSession::PgSession(const std::string& url) : conn_(PQconnectdb(url.c_str())) {
     PQfinish(conn_);
     throw std::runtime_error("cannot connect to " + ParseDatabaseUrl(url).Display() + ": " + why);
   }
+  // A library never prints: server notices ("relation already exists, skipping") are dropped.
+  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
 }
 
 PgSession::~PgSession() { PQfinish(conn_); }
+
+bool PgSession::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
 
 void PgSession::Exec(const std::string& sql) {
   ResultPtr r(PQexec(conn_, sql.c_str()), &PQclear);

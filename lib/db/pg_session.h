@@ -28,6 +28,9 @@ class PgSession {
   PgSession(const PgSession&) = delete;
   PgSession& operator=(const PgSession&) = delete;
 
+  // False once the connection is lost (server restart, pg_terminate_backend).
+  bool ok() const;
+
   // Runs statements that return no rows; throws std::runtime_error on failure.
   void Exec(const std::string& sql);
   // Runs a query and returns the first column of the first row ("" when no row).

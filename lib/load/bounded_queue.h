@@ -45,6 +45,18 @@ class BoundedQueue {
     return item;
   }
 
+  // Like Pop, but gives up at `deadline`; `timed_out` tells a timeout from the end.
+  template <typename TimePoint>
+  std::optional<T> PopUntil(const TimePoint& deadline, bool& timed_out) {
+    std::unique_lock lock(mu_);
+    timed_out = !changed_.wait_until(lock, deadline, [&] { return !items_.empty() || finished_ || closed_; });
+    if (timed_out || closed_ || items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    changed_.notify_all();
+    return item;
+  }
+
   // The producer is done: consumers drain what is left.
   void Finish() { Set(finished_); }
   // The consumer side gave up: producers stop, consumers stop.

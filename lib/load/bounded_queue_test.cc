@@ -57,5 +57,19 @@ TEST(BoundedQueueTest, CloseReleasesABlockedProducerAndStopsConsumers) {
   EXPECT_FALSE(q.Pop().has_value());
 }
 
+TEST(BoundedQueueTest, PopUntilTellsATimeoutFromTheEnd) {
+  BoundedQueue<int> q(2);
+  bool timed_out = false;
+  const auto soon = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+  EXPECT_FALSE(q.PopUntil(soon, timed_out).has_value());
+  EXPECT_TRUE(timed_out);
+  q.Push(7);
+  EXPECT_EQ(q.PopUntil(soon, timed_out), 7);
+  EXPECT_FALSE(timed_out);
+  q.Finish();
+  EXPECT_FALSE(q.PopUntil(std::chrono::steady_clock::now() + std::chrono::seconds(5), timed_out).has_value());
+  EXPECT_FALSE(timed_out);
+}
+
 }  // namespace
 }  // namespace pmbench::load

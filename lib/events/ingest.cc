@@ -1,0 +1,163 @@
+#include "lib/events/ingest.h"
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include "lib/db/database_url.h"
+#include "lib/db/pg_session.h"
+#include "lib/events/notification.h"
+#include "lib/load/bounded_queue.h"
+
+namespace pmbench::events {
+namespace {
+
+struct Item {
+  uint64_t line_no;
+  Clock::time_point arrival;
+  ParsedLine parsed;
+  std::string raw;  // kept for rejects only
+};
+
+}  // namespace
+
+std::string IngestSummary::ToJson() const {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                R"({"read":%llu,"events":%llu,"applied":%llu,"duplicates":%llu,"rejected":%llu,)"
+                R"("failed_tx":%llu,"foreign":%llu,"batches":%llu,"retries":%llu,"skipped":%llu,)"
+                R"("elapsed_s":%.3f,"events_per_s":%.1f})",
+                static_cast<unsigned long long>(read), static_cast<unsigned long long>(events),
+                static_cast<unsigned long long>(applied), static_cast<unsigned long long>(duplicates),
+                static_cast<unsigned long long>(rejected), static_cast<unsigned long long>(failed_tx),
+                static_cast<unsigned long long>(foreign), static_cast<unsigned long long>(batches),
+                static_cast<unsigned long long>(retries), static_cast<unsigned long long>(skipped),
+                elapsed_s, elapsed_s > 0 ? static_cast<double>(events) / elapsed_s : 0.0);
+  return buf;
+}
+
+IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>& next_line,
+                     const IngestOptions& options) {
+  const auto start = Clock::now();
+  const EventSink sink(options.sink, options.schema, options.source);
+  IngestSummary sum;
+  std::unique_ptr<db::PgSession> session;
+
+  // The checkpoint decides where a resumed run starts; everything before it is committed.
+  uint64_t skip = 0;
+  if (options.resume) {
+    session = std::make_unique<db::PgSession>(options.url);
+    skip = sink.LinesDone(*session);
+  }
+
+  load::BoundedQueue<Item> queue(std::max<size_t>(1, options.queue));
+  std::exception_ptr reader_error;
+  std::jthread reader([&] {
+    try {
+      NotificationParser parser(options.program);
+      std::string line;
+      Clock::time_point arrival;
+      for (uint64_t line_no = 1; next_line(line, arrival); ++line_no) {
+        if (line_no <= skip) continue;
+        Item item{line_no, arrival, parser.Parse(line), {}};
+        if (!item.parsed.notification) item.raw = line;
+        if (!queue.Push(std::move(item))) return;
+      }
+    } catch (...) {
+      reader_error = std::current_exception();
+    }
+    queue.Finish();
+  });
+  struct CloseOnExit {
+    load::BoundedQueue<Item>& q;
+    ~CloseOnExit() { q.Close(); }  // unblocks the reader if the writer fails
+  } close_on_exit{queue};
+
+  Batch batch;
+  std::vector<Clock::time_point> arrivals;
+  size_t rows = 0;
+  uint64_t batch_events = 0;
+  Clock::time_point deadline;
+
+  auto flush = [&] {
+    if (arrivals.empty()) return;
+    std::optional<Clock::time_point> failing_since;
+    auto backoff = std::chrono::milliseconds(100);
+    for (;;) {
+      try {
+        if (!session || !session->ok()) session = std::make_unique<db::PgSession>(options.url);
+        sum.applied += sink.Apply(*session, batch);
+        break;
+      } catch (const std::exception& e) {
+        if (session && session->ok()) throw;  // the database said no: a retry would too
+        const auto now = Clock::now();
+        if (!failing_since) failing_since = now;
+        if (std::chrono::duration<double>(now - *failing_since).count() > options.give_up_after_s) {
+          throw std::runtime_error("database unreachable for " + std::to_string(options.give_up_after_s) +
+                                   " s (" + db::RedactSecrets(e.what()) +
+                                   "); the checkpoint keeps every committed batch, rerun with --resume");
+        }
+        ++sum.retries;
+        session.reset();
+        std::this_thread::sleep_for(backoff);  // capped exponential backoff before reconnecting
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+      }
+    }
+    ++sum.batches;
+    sum.events += batch_events;
+    sum.duplicates = sum.events - sum.applied;
+    if (options.on_commit) options.on_commit(arrivals);
+    sum.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
+    if (options.on_progress) options.on_progress(sum);
+    batch = Batch{};
+    arrivals.clear();
+    rows = 0;
+    batch_events = 0;
+  };
+
+  for (;;) {
+    bool timed_out = false;
+    std::optional<Item> item = arrivals.empty() ? queue.Pop() : queue.PopUntil(deadline, timed_out);
+    if (!item) {
+      if (timed_out) {
+        flush();
+        continue;
+      }
+      break;  // end of input
+    }
+    if (arrivals.empty()) deadline = item->arrival + std::chrono::milliseconds(options.linger_ms);
+    arrivals.push_back(item->arrival);
+    ++sum.read;
+    batch.lines_done = item->line_no;
+    if (!item->parsed.notification) {
+      batch.rejects.push_back({item->line_no, item->parsed.reject, std::move(item->raw)});
+      ++sum.rejected;
+      ++rows;
+    } else {
+      Notification& n = *item->parsed.notification;
+      sum.foreign += n.foreign;
+      batch.last_slot = n.slot;
+      batch.last_signature = n.signature;
+      if (n.failed) {
+        ++sum.failed_tx;
+      } else {
+        for (uint32_t i = 0; i < n.events.size(); ++i) {
+          batch.events.push_back({n.slot, n.signature, i, std::move(n.events[i])});
+        }
+        batch_events += n.events.size();
+        rows += n.events.size();
+      }
+    }
+    if (rows >= options.batch_size) flush();
+  }
+  flush();
+  reader.join();
+  if (reader_error) std::rethrow_exception(reader_error);
+  sum.skipped = skip;
+  sum.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
+  return sum;
+}
+
+}  // namespace pmbench::events

@@ -1,0 +1,66 @@
+// File: ingest.h
+//
+// The event listener: a reader thread decodes lines into a bounded queue (backpressure,
+// nothing dropped), the calling thread cuts batches — at `batch_size` rows or `linger_ms`
+// after the batch's first line — and applies each with its checkpoint in one transaction.
+// A lost connection is retried with capped exponential backoff and the batch re-applied
+// (idempotently); past `give_up_after_s` Ingest throws, leaving the checkpoint intact.
+//
+//   IngestSummary s = Ingest(next_line, {.url = url, .source = "events.jsonl"});
+#ifndef PMBENCH_EVENTS_INGEST_H_
+#define PMBENCH_EVENTS_INGEST_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "lib/events/anchor.h"
+#include "lib/events/sink.h"
+
+namespace pmbench::events {
+
+using Clock = std::chrono::steady_clock;
+
+struct IngestSummary {
+  uint64_t read = 0;        // lines
+  uint64_t events = 0;      // platform events of successful transactions, copies included
+  uint64_t applied = 0;     // events that changed the database
+  uint64_t duplicates = 0;  // events = applied + duplicates
+  uint64_t rejected = 0;    // lines stored in ingest_rejects
+  uint64_t failed_tx = 0;
+  uint64_t foreign = 0;     // other programs' data lines
+  uint64_t batches = 0;
+  uint64_t retries = 0;     // batches re-applied after a lost connection
+  uint64_t skipped = 0;     // lines before the checkpoint, with --resume
+  double elapsed_s = 0;
+  std::string ToJson() const;
+};
+
+struct IngestOptions {
+  std::string url;
+  std::string schema = "pmbench";
+  std::string source = "-";  // names the checkpoint
+  SinkKind sink = SinkKind::kCopy;
+  size_t batch_size = 1000;
+  int linger_ms = 50;
+  size_t queue = 10000;
+  double give_up_after_s = 30;
+  bool resume = false;
+  Pubkey program{};
+  // After each commit: when each line of the batch arrived (for latency).
+  std::function<void(const std::vector<Clock::time_point>&)> on_commit;
+  // After each batch, with the totals so far.
+  std::function<void(const IngestSummary&)> on_progress;
+};
+
+// `next_line` fills the next line and its arrival time; false at the end of input.
+// Throws std::runtime_error when the database stays unreachable past give_up_after_s or
+// fails otherwise.
+IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>& next_line,
+                     const IngestOptions& options);
+
+}  // namespace pmbench::events
+
+#endif  // PMBENCH_EVENTS_INGEST_H_

@@ -1,0 +1,161 @@
+#include "lib/events/ingest.h"
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "lib/db/internal/test_schema.h"
+#include "lib/db/migrate.h"
+#include "lib/db/pg_session.h"
+#include "lib/events/gen.h"
+#include "lib/events/notification.h"
+#include "lib/events/verify.h"
+
+namespace pmbench::events {
+namespace {
+
+using db::internal::TestSchema;
+
+std::function<bool(std::string&, Clock::time_point&)> FromLines(const std::vector<std::string>& lines,
+                                                                std::function<void(size_t)> before = {}) {
+  auto next = std::make_shared<size_t>(0);
+  return [&lines, next, before](std::string& line, Clock::time_point& arrival) {
+    if (*next >= lines.size()) return false;
+    if (before) before(*next);
+    line = lines[(*next)++];
+    arrival = Clock::now();
+    return true;
+  };
+}
+
+std::vector<std::string> Messy(uint64_t seed, uint64_t count = 2000) {
+  return GenerateNotifications({.count = count, .markets = 15, .seed = seed, .dup_ratio = 0.08,
+                                .reorder_window = 32, .malformed_ratio = 0.02, .failed_tx_ratio = 0.03,
+                                .foreign_ratio = 0.05});
+}
+
+// Everything the sinks write, as text, for comparing databases.
+std::string State(const TestSchema& s) {
+  db::PgSession session(s.url());
+  const std::string S = "\"" + s.name() + "\".";
+  std::string all;
+  for (const std::string& q : std::vector<std::string>
+       {"SELECT md5(string_agg(format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s', id, title, category, status, creator, "
+        "created_at, closes_at, outcome, yes_pool, no_pool, volume, bet_count, placeholder), ',' ORDER BY id)) FROM " + S + "markets",
+        "SELECT md5(string_agg(format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s', market_id, wallet, side, amount, tx_signature, slot, "
+        "placed_at, event_index, event_yes_pool, event_no_pool), ',' ORDER BY tx_signature, event_index)) FROM " + S + "bets",
+        "SELECT md5(string_agg(format('%s|%s|%s|%s|%s|%s', proposal_id, voter, choice, signature, event_index, weight), ',' "
+        "ORDER BY signature, event_index)) FROM " + S + "votes",
+        "SELECT md5(string_agg(format('%s|%s|%s|%s|%s', signature, event_index, market_id, bettor, payout), ',' ORDER BY "
+        "signature, event_index)) FROM " + S + "claims",
+        "SELECT md5(string_agg(format('%s|%s|%s', line_no, reason, raw), ',' ORDER BY line_no)) FROM " + S + "ingest_rejects"}) {
+    all += session.QueryValue(q) + "/";
+  }
+  return all;
+}
+
+TEST(IngestTest, ThreeSinksLeaveIdenticalVerifiedState) {
+  const auto lines = Messy(1);
+  std::vector<std::string> states;
+  for (SinkKind kind : {SinkKind::kInsert, SinkKind::kMultirow, SinkKind::kCopy}) {
+    TestSchema schema(std::string("sink_") + std::string(SinkName(kind)));
+    db::Migrate(schema.url(), schema.name());
+    const IngestSummary sum =
+        Ingest(FromLines(lines), {.url = schema.url(), .schema = schema.name(), .source = "test", .sink = kind,
+                                  .batch_size = 97, .program = DefaultProgram()});
+    EXPECT_EQ(sum.read, lines.size());
+    EXPECT_GT(sum.rejected, 0u);
+    EXPECT_GT(sum.failed_tx, 0u);
+    EXPECT_GT(sum.foreign, 0u);
+    EXPECT_GT(sum.duplicates, 0u);
+    const VerifyReport r = Verify(lines, DefaultProgram(), schema.url(), schema.name());
+    EXPECT_TRUE(r.ok()) << SinkName(kind) << ": " << r.ToJson();
+    EXPECT_EQ(r.sync_accuracy, 1.0);
+    db::PgSession s(schema.url());
+    EXPECT_EQ(s.QueryValue("SELECT count(*) FROM \"" + schema.name() + "\".ingest_rejects"), std::to_string(sum.rejected));
+    states.push_back(State(schema));
+  }
+  EXPECT_EQ(states[0], states[1]);
+  EXPECT_EQ(states[1], states[2]);
+}
+
+TEST(IngestTest, ReingestingChangesNothingAndVerifyCatchesTampering) {
+  const auto lines = Messy(2, 800);
+  TestSchema schema("reingest");
+  db::Migrate(schema.url(), schema.name());
+  const IngestOptions options{.url = schema.url(), .schema = schema.name(), .source = "once",
+                              .batch_size = 50, .program = DefaultProgram()};
+  const IngestSummary first = Ingest(FromLines(lines), options);
+  const std::string before = State(schema);
+  const IngestSummary again = Ingest(FromLines(lines), options);
+  EXPECT_EQ(again.applied, 0u);
+  EXPECT_EQ(State(schema), before);
+  EXPECT_GT(first.applied, 0u);
+
+  db::PgSession s(schema.url());
+  s.Exec("UPDATE \"" + schema.name() + "\".markets SET yes_pool = yes_pool + 1 WHERE id = 3");
+  s.Exec("DELETE FROM \"" + schema.name() + "\".bets WHERE id = (SELECT min(id) FROM \"" + schema.name() + "\".bets)");
+  const VerifyReport r = Verify(lines, DefaultProgram(), schema.url(), schema.name());
+  EXPECT_FALSE(r.ok());
+  EXPECT_LT(r.sync_accuracy, 1.0);
+  EXPECT_NE(r.expected_digest, r.database_digest);
+}
+
+TEST(IngestTest, ResumeStartsAtTheCheckpoint) {
+  const auto lines = Messy(3, 600);
+  TestSchema schema("resume");
+  db::Migrate(schema.url(), schema.name());
+  const std::vector<std::string> half(lines.begin(), lines.begin() + 300);
+  IngestOptions options{.url = schema.url(), .schema = schema.name(), .source = "resumable",
+                        .batch_size = 40, .program = DefaultProgram()};
+  Ingest(FromLines(half), options);
+  options.resume = true;
+  const IngestSummary rest = Ingest(FromLines(lines), options);
+  EXPECT_EQ(rest.skipped, 300u);
+  EXPECT_EQ(rest.read, 300u);
+  EXPECT_TRUE(Verify(lines, DefaultProgram(), schema.url(), schema.name()).ok());
+}
+
+TEST(IngestTest, KilledBackendMidStreamStillVerifiesExactly) {
+  const auto lines = Messy(4, 3000);
+  TestSchema schema("fault");
+  db::Migrate(schema.url(), schema.name());
+  db::PgSession admin(schema.url());
+  std::atomic<int> kills{0};
+  // Every 500 lines, terminate the listener's backend (identified by application_name).
+  auto before = [&](size_t i) {
+    if (i > 0 && i % 500 == 0) {
+      const std::string n = admin.QueryValue(
+          "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = "
+          "'pmbench_fault_test'");
+      kills += std::stoi(n);
+    }
+  };
+  const std::string url = schema.url() + (schema.url().find('?') == std::string::npos ? "?" : "&") +
+                          "application_name=pmbench_fault_test";
+  const IngestSummary sum = Ingest(FromLines(lines, before),
+                                   {.url = url, .schema = schema.name(), .source = "fault", .sink = SinkKind::kCopy,
+                                    .batch_size = 64, .linger_ms = 5, .queue = 16, .program = DefaultProgram()});
+  EXPECT_GE(kills.load(), 3);
+  EXPECT_GE(sum.retries, 1u);
+  const VerifyReport r = Verify(lines, DefaultProgram(), schema.url(), schema.name());
+  EXPECT_TRUE(r.ok()) << r.ToJson();
+}
+
+TEST(IngestTest, UnreachableDatabaseGivesUpWithAClearError) {
+  const auto lines = Messy(5, 50);
+  try {
+    Ingest(FromLines(lines), {.url = "postgresql://u:secret@127.0.0.1:1/x?connect_timeout=1", .schema = "t_none",
+                              .source = "nowhere", .batch_size = 10, .give_up_after_s = 0.5,
+                              .program = DefaultProgram()});
+    FAIL() << "ingested into nothing";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("unreachable"), std::string::npos) << what;
+    EXPECT_EQ(what.find("secret"), std::string::npos) << what;
+  }
+}
+
+}  // namespace
+}  // namespace pmbench::events

@@ -1,0 +1,115 @@
+#include "lib/events/notification.h"
+
+#include <openssl/sha.h>
+#include <simdjson.h>
+
+#include <algorithm>
+
+#include "lib/chain/base58.h"
+
+namespace pmbench::events {
+
+namespace {
+
+// Every number must fit PostgreSQL's bigint, where it will be stored.
+bool FitsBigint(const Event& e) {
+  constexpr uint64_t kMax = 9223372036854775807ULL;
+  return std::visit(
+      [](const auto& ev) {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<T, MarketCreated>) return ev.market_id <= kMax;
+        if constexpr (std::is_same_v<T, BetPlaced>)
+          return ev.market_id <= kMax && ev.amount <= kMax && ev.yes_pool <= kMax && ev.no_pool <= kMax;
+        if constexpr (std::is_same_v<T, VoteCast>) return ev.proposal_id <= kMax && ev.weight <= kMax;
+        if constexpr (std::is_same_v<T, MarketResolved>) return ev.market_id <= kMax;
+        if constexpr (std::is_same_v<T, WinningsClaimed>) return ev.market_id <= kMax && ev.payout <= kMax;
+      },
+      e);
+}
+
+}  // namespace
+
+struct NotificationParser::Impl {
+  std::string program;  // base58, as the logs print it
+  simdjson::dom::parser parser;
+  std::string padded;
+};
+
+NotificationParser::NotificationParser(const Pubkey& program) : impl_(std::make_unique<Impl>()) {
+  impl_->program = chain::Base58Encode(program);
+}
+NotificationParser::~NotificationParser() = default;
+
+std::string DefaultProgramId() {
+  uint8_t h[32];
+  const std::string seed = "pmbench prediction-market program";
+  SHA256(reinterpret_cast<const uint8_t*>(seed.data()), seed.size(), h);
+  return chain::Base58Encode(std::span<const uint8_t>(h, 32));
+}
+
+Pubkey DefaultProgram() { return *ParseProgramId(DefaultProgramId()); }
+
+std::optional<Pubkey> ParseProgramId(std::string_view base58) {
+  const auto bytes = chain::Base58Decode(base58);
+  if (!bytes || bytes->size() != 32) return std::nullopt;
+  Pubkey k;
+  std::copy(bytes->begin(), bytes->end(), k.begin());
+  return k;
+}
+
+ParsedLine NotificationParser::Parse(std::string_view line) {
+  using namespace simdjson;
+  impl_->padded.assign(line);
+  impl_->padded.append(SIMDJSON_PADDING, '\0');
+  dom::element doc;
+  if (impl_->parser.parse(impl_->padded.data(), line.size(), false).get(doc)) return {std::nullopt, "malformed_json"};
+  std::string_view method, signature;
+  uint64_t slot = 0;
+  dom::element value, err;
+  dom::array logs;
+  if (doc["method"].get_string().get(method) || method != "logsNotification" ||
+      doc.at_pointer("/params/result/context/slot").get_uint64().get(slot) ||
+      doc.at_pointer("/params/result/value").get(value) || value["signature"].get_string().get(signature) ||
+      value["err"].get(err) || value["logs"].get_array().get(logs)) {
+    return {std::nullopt, "not_notification"};
+  }
+  const auto sig = chain::Base58Decode(signature);
+  if (!sig || sig->size() != 64) return {std::nullopt, "bad_signature"};
+  Notification n;
+  n.slot = slot;
+  n.signature = std::string(signature);
+  n.failed = !err.is_null();
+  std::vector<std::string_view> stack;  // invoked program ids, innermost last
+  for (dom::element entry : logs) {
+    std::string_view text;
+    if (entry.get_string().get(text)) return {std::nullopt, "not_notification"};
+    if (!text.starts_with("Program ")) continue;
+    std::string_view rest = text.substr(8);
+    if (rest.starts_with("data: ")) {
+      if (stack.empty() || stack.back() != impl_->program) {
+        ++n.foreign;
+        continue;
+      }
+      if (n.failed) continue;  // a failed transaction has no effects to decode
+      const auto bytes = Base64Decode(rest.substr(6));
+      if (!bytes) return {std::nullopt, "bad_base64"};
+      DecodeResult d = DecodeEvent(*bytes);
+      if (!d.event) return {std::nullopt, d.error};
+      if (!FitsBigint(*d.event)) return {std::nullopt, "out_of_range"};
+      n.events.push_back(std::move(*d.event));
+      continue;
+    }
+    if (rest.starts_with("log: ") || rest.starts_with("return: ")) continue;
+    const size_t space = rest.find(' ');
+    if (space == std::string_view::npos) continue;
+    const std::string_view id = rest.substr(0, space), what = rest.substr(space + 1);
+    if (what.starts_with("invoke [")) {
+      stack.push_back(id);
+    } else if ((what == "success" || what.starts_with("failed")) && !stack.empty()) {
+      stack.pop_back();
+    }
+  }
+  return {std::move(n), ""};
+}
+
+}  // namespace pmbench::events

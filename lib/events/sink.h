@@ -1,0 +1,74 @@
+// File: sink.h
+//
+// Writes a batch of decoded events to PostgreSQL in one transaction together with the
+// source's checkpoint, three ways that must leave identical state:
+//   insert   — one statement per event;
+//   multirow — one INSERT ... VALUES (...),(...) per table per batch;
+//   copy     — COPY into session temp tables, then INSERT ... SELECT per table.
+// Every write is keyed by the event's identity (tx signature, event_index) with ON CONFLICT
+// DO NOTHING, and the markets' aggregates are added from the rows actually inserted, so
+// re-applying a batch (after a lost connection, or a re-delivery) changes nothing.
+//
+//   EventSink sink(SinkKind::kCopy, "pmbench", "events.jsonl");
+//   uint64_t applied = sink.Apply(session, batch);
+#ifndef PMBENCH_EVENTS_SINK_H_
+#define PMBENCH_EVENTS_SINK_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/db/pg_session.h"
+#include "lib/events/anchor.h"
+
+namespace pmbench::events {
+
+enum class SinkKind { kInsert, kMultirow, kCopy };
+std::optional<SinkKind> ParseSinkKind(std::string_view name);
+std::string_view SinkName(SinkKind kind);
+
+// One platform event of a successful transaction.
+struct Delivered {
+  uint64_t slot;
+  std::string signature;
+  uint32_t index;  // position among the platform's events in the transaction
+  Event event;
+};
+
+struct Reject {
+  uint64_t line_no;  // 1-based
+  std::string reason;
+  std::string raw;
+};
+
+struct Batch {
+  std::vector<Delivered> events;
+  std::vector<Reject> rejects;
+  uint64_t lines_done = 0;  // input lines fully handled once this batch commits
+  uint64_t last_slot = 0;
+  std::string last_signature;
+};
+
+class EventSink {
+ public:
+  EventSink(SinkKind kind, std::string schema, std::string source);
+
+  // Applies the batch and the checkpoint in one transaction; returns the events newly
+  // applied (re-deliveries count 0). Throws std::runtime_error; the transaction is then
+  // rolled back and the batch can be applied again.
+  uint64_t Apply(db::PgSession& session, const Batch& batch) const;
+
+  // The checkpoint of `source`: lines handled, or 0 when there is none.
+  uint64_t LinesDone(db::PgSession& session) const;
+
+ private:
+  SinkKind kind_;
+  std::string schema_;  // quoted
+  std::string source_;
+};
+
+}  // namespace pmbench::events
+
+#endif  // PMBENCH_EVENTS_SINK_H_
