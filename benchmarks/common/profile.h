@@ -20,6 +20,9 @@ struct Profile {
   double seed_scale;    // pmbench db seed --scale for the e2e db benchmarks
   int ballots;          // signed ballots per vote tally (the story's 10,000)
   double arrival_s;     // how long ballots keep arriving while tallies repeat
+  int events;           // events per ingest run (sinks x batch sizes)
+  double story_rate_s;  // how long events arrive at the story's 1,000/min
+  int backlog_large;    // the large backlog drained (the 1,000-event one always runs)
 };
 
 // The profile named by PMBENCH_PROFILE, "default" when unset. Throws std::invalid_argument

@@ -16,6 +16,8 @@ std::optional<int> HelpOrMissingAction(const std::vector<std::string>& args, con
 int DbCommand(const std::vector<std::string>& args);
 int ResultsCommand(const std::vector<std::string>& args);
 int VotesCommand(const std::vector<std::string>& args);
+int EventsCommand(const std::vector<std::string>& args);
+int IngestCommand(const std::vector<std::string>& args);
 
 }  // namespace pmbench::cli
 

@@ -17,6 +17,8 @@ Commands:
   db migrate|seed|reset   the suite's schema and data on staging (or --database URL)
   results merge|summary   combine bench JSON into results/latest.json; print its summary
   votes tally|gen|load    verified, deterministic tally of signed ballots
+  events gen              Solana logsNotification lines of the platform's program
+  ingest [verify]         the event listener: decode and batch into PostgreSQL, exactly once
 
 Run 'pmbench COMMAND --help' for a command's options. The main jobs are tools/bench
 and tools/test; see README.md.
@@ -47,6 +49,8 @@ int main(int argc, char** argv) {
     if (command == "db") return pmbench::cli::DbCommand(args);
     if (command == "results") return pmbench::cli::ResultsCommand(args);
     if (command == "votes") return pmbench::cli::VotesCommand(args);
+    if (command == "events") return pmbench::cli::EventsCommand(args);
+    if (command == "ingest") return pmbench::cli::IngestCommand(args);
     if (command == "--help" || command == "-h" || command == "help") {
       std::cout << kUsage;
       return 0;

@@ -1,0 +1,298 @@
+// The event listener against staging. Side by side in one run: each sink x batch size
+// (events/s, with copy_vs_insert and copy_vs_multirow), latency at the story's rate
+// (1,000 events/min, arrival -> committed), backlog drains, and a run whose backend is
+// killed several times mid-stream. Every run ends with verify: sync_accuracy must be 1.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <thread>
+
+#include <benchmark/benchmark.h>
+
+#include "benchmarks/common/profile.h"
+#include "benchmarks/common/report.h"
+#include "lib/db/database_url.h"
+#include "lib/db/migrate.h"
+#include "lib/db/pg_session.h"
+#include "lib/db/staging.h"
+#include "lib/events/gen.h"
+#include "lib/events/ingest.h"
+#include "lib/events/notification.h"
+#include "lib/events/verify.h"
+
+namespace {
+
+namespace db = pmbench::db;
+namespace events = pmbench::events;
+using pmbench::stats::Bar;
+using pmbench::stats::LatencyHistogram;
+using Clock = std::chrono::steady_clock;
+
+struct Staging {
+  std::string url, error;
+  static const Staging& Get() {
+    static const Staging s = [] {
+      Staging st;
+      try {
+        st.url = db::ResolveStaging().direct_url;
+        const char* allow = std::getenv("PMBENCH_ALLOW_REMOTE_WRITES");
+        db::CheckWritable(db::ParseDatabaseUrl(st.url), allow && std::string(allow) == "1");
+      } catch (const std::exception& e) {
+        st.error = db::RedactSecrets(e.what());
+      }
+      return st;
+    }();
+    return s;
+  }
+};
+
+// A fresh suite schema for one run, dropped afterwards.
+class RunSchema {
+ public:
+  explicit RunSchema(const std::string& url) : url_(url), name_("bench_events_" + std::to_string(getpid())) {
+    Drop();
+    db::Migrate(url_, name_);
+  }
+  ~RunSchema() { Drop(); }
+  const std::string& name() const { return name_; }
+
+ private:
+  void Drop() {
+    try {
+      if (db::IsSuiteSchema(url_, name_)) db::DropSuiteSchema(url_, name_);
+    } catch (const std::exception&) {  // reported by the run that broke it
+    }
+  }
+  std::string url_, name_;
+};
+
+std::vector<std::string> Lines(uint64_t count, uint64_t seed) {
+  return events::GenerateNotifications({.count = count, .markets = std::max<uint64_t>(10, count / 200),
+                                        .seed = seed, .dup_ratio = 0.02, .reorder_window = 16,
+                                        .malformed_ratio = 0.005, .failed_tx_ratio = 0.01,
+                                        .foreign_ratio = 0.02});
+}
+
+std::function<bool(std::string&, Clock::time_point&)> Backlog(const std::vector<std::string>& lines,
+                                                              std::function<void(size_t)> before = {}) {
+  auto next = std::make_shared<size_t>(0);
+  const auto start = Clock::now();
+  return [&lines, next, start, before](std::string& line, Clock::time_point& arrival) {
+    if (*next >= lines.size()) return false;
+    if (before) before(*next);
+    line = lines[(*next)++];
+    arrival = start;  // all waiting from the start: a backlog
+    return true;
+  };
+}
+
+// Verifies the run; false (and the benchmark failed) unless sync is exact.
+bool Verified(benchmark::State& state, const std::vector<std::string>& lines, const std::string& schema,
+              double& accuracy) {
+  const events::VerifyReport r = events::Verify(lines, events::DefaultProgram(), Staging::Get().url, schema);
+  accuracy = r.sync_accuracy;
+  state.counters["sync_accuracy"] = r.sync_accuracy;
+  return pmbench::bench::Check(state, r.ok(), "verify: " + r.ToJson());
+}
+
+// events/s of the last sink x batch runs, for the ratio counters.
+std::map<std::pair<int, int64_t>, double>& Rates() {
+  static std::map<std::pair<int, int64_t>, double> rates;
+  return rates;
+}
+
+// Args: sink (0 insert, 1 multirow, 2 copy), batch size.
+void BM_IngestSink(benchmark::State& state) {
+  const Staging& st = Staging::Get();
+  if (!st.error.empty()) return state.SkipWithError(st.error.c_str());
+  const auto sink = static_cast<events::SinkKind>(state.range(0));
+  const int64_t batch = state.range(1);
+  // One transaction per event is slow by design: fewer events keep the run short.
+  const int64_t profile_events = pmbench::bench::CurrentProfile().events;
+  const uint64_t count = static_cast<uint64_t>(batch <= 10 ? std::min<int64_t>(profile_events, 1'000 * batch)
+                                                           : profile_events);
+  const auto lines = Lines(count, 11);
+  double events = 0, seconds = 0, accuracy = 0;
+  for (auto _ : state) {
+    try {
+      RunSchema schema(st.url);
+      const events::IngestSummary sum = events::Ingest(
+          Backlog(lines), {.url = st.url, .schema = schema.name(), .source = "bench", .sink = sink,
+                           .batch_size = static_cast<size_t>(batch), .program = events::DefaultProgram()});
+      state.SetIterationTime(sum.elapsed_s);
+      events += static_cast<double>(sum.events);
+      seconds += sum.elapsed_s;
+      if (!Verified(state, lines, schema.name(), accuracy)) return;
+    } catch (const std::exception& e) {
+      return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
+    }
+  }
+  const double rate = events / seconds;
+  state.counters["events_per_s"] = rate;
+  state.SetItemsProcessed(static_cast<int64_t>(events));
+  Rates()[{static_cast<int>(sink), batch}] = rate;
+  std::vector<Bar> bars = {Bar::Sla("sync", "rate>=1")};  // the story: 100% sync accuracy
+  std::map<std::string, pmbench::stats::Observed> observed = {{"sync", {.rate = accuracy}}};
+  if (sink == events::SinkKind::kCopy) {
+    for (const auto& [other, name] : {std::pair{0, "copy_vs_insert"}, std::pair{1, "copy_vs_multirow"}}) {
+      const auto it = Rates().find({other, batch});
+      if (it != Rates().end()) {
+        state.counters[name] = rate / it->second;
+        observed[name] = {.rate = rate / it->second};
+      }
+    }
+    if (batch == 1000) {
+      bars.push_back(Bar::Goal("events", "rate>=100000"));  // ours: copy end to end
+      observed["events"] = {.count = events, .rate = rate};
+      if (observed.count("copy_vs_insert")) bars.push_back(Bar::Goal("copy_vs_insert", "rate>=10"));
+    }
+  }
+  pmbench::bench::CheckBars(state, bars, observed);
+}
+BENCHMARK(BM_IngestSink)
+    ->ArgsProduct({{0, 1, 2}, {1, 10, 100, 1000, 10000}})
+    ->ArgNames({"sink", "batch"})
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The story's rate, 1,000 events/min, paced from the arrival schedule: each line's latency
+// runs from its planned arrival to its batch's commit.
+void BM_IngestAtStoryRate(benchmark::State& state) {
+  const Staging& st = Staging::Get();
+  if (!st.error.empty()) return state.SkipWithError(st.error.c_str());
+  constexpr double kPerSecond = 1000.0 / 60;
+  const double seconds = pmbench::bench::CurrentProfile().story_rate_s;
+  const auto lines = Lines(static_cast<uint64_t>(kPerSecond * seconds), 12);
+  LatencyHistogram latency;
+  double accuracy = 0, achieved = 0;
+  constexpr int kLingerMs = 50;
+  for (auto _ : state) {
+    try {
+      RunSchema schema(st.url);
+      auto next = std::make_shared<size_t>(0);
+      const auto t0 = Clock::now();
+      const events::IngestSummary sum = events::Ingest(
+          [&](std::string& line, Clock::time_point& arrival) {
+            if (*next >= lines.size()) return false;
+            arrival = t0 + std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(*next) * 1e9 / kPerSecond));
+            std::this_thread::sleep_until(arrival);  // pacing: the events arrive at this rate
+            line = lines[(*next)++];
+            return true;
+          },
+          {.url = st.url, .schema = schema.name(), .source = "story", .sink = events::SinkKind::kCopy,
+           .linger_ms = kLingerMs, .program = events::DefaultProgram(),
+           .on_commit = [&](const std::vector<Clock::time_point>& arrivals) {
+             const auto now = Clock::now();
+             for (const auto& a : arrivals) latency.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(now - a).count());
+           }});
+      state.SetIterationTime(sum.elapsed_s);
+      achieved = static_cast<double>(sum.read) / sum.elapsed_s * 60;
+      if (!Verified(state, lines, schema.name(), accuracy)) return;
+    } catch (const std::exception& e) {
+      return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
+    }
+  }
+  pmbench::bench::ReportLatency(state, latency);
+  state.counters["lines_per_min"] = achieved;
+  pmbench::bench::CheckBars(
+      state,
+      {Bar::Sla("latency", "avg<1s"),                      // the story: < 1 s
+       Bar::Sla("throughput", "rate>=990"),               // the story: 1,000 events/min (1% pacing slack)
+       Bar::Sla("sync", "rate>=1"),
+       Bar::Goal("latency", "p(99)<=" + std::to_string(kLingerMs + 50) + "ms")},  // ours: linger + 50 ms
+      {{"latency", {.latency = &latency}}, {"throughput", {.rate = achieved}}, {"sync", {.rate = accuracy}}});
+}
+BENCHMARK(BM_IngestAtStoryRate)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+// A backlog of Arg(0) events waiting at once: how long until all are committed.
+void BM_BacklogDrain(benchmark::State& state) {
+  const Staging& st = Staging::Get();
+  if (!st.error.empty()) return state.SkipWithError(st.error.c_str());
+  const auto lines = Lines(static_cast<uint64_t>(state.range(0)), 13);
+  double accuracy = 0, drain_s = 0, events = 0;
+  for (auto _ : state) {
+    try {
+      RunSchema schema(st.url);
+      const events::IngestSummary sum = events::Ingest(
+          Backlog(lines), {.url = st.url, .schema = schema.name(), .source = "backlog",
+                           .sink = events::SinkKind::kCopy, .program = events::DefaultProgram()});
+      state.SetIterationTime(sum.elapsed_s);
+      drain_s = sum.elapsed_s;
+      events = static_cast<double>(sum.events);
+      if (!Verified(state, lines, schema.name(), accuracy)) return;
+    } catch (const std::exception& e) {
+      return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
+    }
+  }
+  state.counters["events_per_s"] = events / drain_s;
+  LatencyHistogram drain;
+  drain.Record(static_cast<int64_t>(drain_s * 1e9));
+  std::vector<Bar> bars = {Bar::Sla("sync", "rate>=1")};
+  // The story: a 1,000-event backlog in < 5 min. Ours: 1 M events in <= 20 s, i.e. 50,000/s.
+  if (state.range(0) <= 1000) bars.push_back(Bar::Sla("drain", "max<300s"));
+  bars.push_back(Bar::Goal("drain", "max<=" + std::to_string(20.0 * static_cast<double>(state.range(0)) / 1e6) + "s"));
+  pmbench::bench::CheckBars(state, bars, {{"drain", {.latency = &drain}}, {"sync", {.rate = accuracy}}});
+}
+// The story's 1,000 events, and the profile's large backlog (100,000; 1 M in high-load).
+const bool kBacklogRegistered = [] {
+  int64_t large = 100'000;
+  try {
+    large = pmbench::bench::CurrentProfile().backlog_large;
+  } catch (const std::exception&) {  // main() reports the bad profile
+  }
+  benchmark::RegisterBenchmark("BM_BacklogDrain", BM_BacklogDrain)
+      ->Arg(1000)
+      ->Arg(large)
+      ->Iterations(1)
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
+  return true;
+}();
+
+// The listener's backend is terminated several times mid-stream; the run must still end
+// with the database exactly as the input implies.
+void BM_IngestThroughFaults(benchmark::State& state) {
+  const Staging& st = Staging::Get();
+  if (!st.error.empty()) return state.SkipWithError(st.error.c_str());
+  const auto lines = Lines(static_cast<uint64_t>(pmbench::bench::CurrentProfile().events), 14);
+  double accuracy = 0;
+  uint64_t retries = 0;
+  int kills = 0;
+  for (auto _ : state) {
+    try {
+      RunSchema schema(st.url);
+      db::PgSession admin(st.url);
+      const std::string tag = "pmbench_fault_" + std::to_string(getpid());
+      const std::string url = st.url + (st.url.find('?') == std::string::npos ? "?" : "&") + "application_name=" + tag;
+      const size_t every = std::max<size_t>(1, lines.size() / 5);
+      const events::IngestSummary sum = events::Ingest(
+          Backlog(lines,
+                  [&](size_t i) {
+                    if (i > 0 && i % every == 0) {
+                      kills += std::stoi(admin.QueryValue(
+                          "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '" +
+                          tag + "'"));
+                    }
+                  }),
+          {.url = url, .schema = schema.name(), .source = "faults", .sink = events::SinkKind::kCopy,
+           .batch_size = 200, .linger_ms = 5, .queue = 64, .program = events::DefaultProgram()});
+      state.SetIterationTime(sum.elapsed_s);
+      retries = sum.retries;
+      if (!Verified(state, lines, schema.name(), accuracy)) return;
+    } catch (const std::exception& e) {
+      return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
+    }
+  }
+  state.counters["backend_kills"] = kills;
+  state.counters["retries"] = static_cast<double>(retries);
+  pmbench::bench::CheckBars(state, {Bar::Sla("sync", "rate>=1"), Bar::Sla("kills", "count>=2")},
+                            {{"sync", {.rate = accuracy}}, {"kills", {.count = static_cast<double>(kills)}}});
+}
+BENCHMARK(BM_IngestThroughFaults)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
