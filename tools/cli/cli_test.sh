@@ -13,7 +13,13 @@ err=$(mktemp)
 tmp=$(mktemp -d)
 chmod 755 "$tmp"  # the postgres user must reach the staging folders made below
 schema="t_cli_$$"
-trap 'rm -rf "$out" "$err" "$tmp"; psql -X -q "$PMBENCH_STAGING_DIRECT_URL" -c "DROP SCHEMA IF EXISTS $schema CASCADE; DROP SCHEMA IF EXISTS ${schema}_foreign CASCADE" >/dev/null 2>&1' EXIT
+cleanup() {
+  rm -rf "$out" "$err" "$tmp"
+  for s in "$schema" "${schema}_foreign" "${schema}_insert" "${schema}_multirow" "${schema}_copy"; do
+    psql -X -q "$PMBENCH_STAGING_DIRECT_URL" -c "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1
+  done
+}
+trap cleanup EXIT
 
 # expect CODE DESCRIPTION -- COMMAND...: runs COMMAND, checks its exit status.
 expect() {
@@ -106,6 +112,31 @@ check "load reports skipped lines" grep -q "malformed lines skipped" "$out"
 expect 0 "tally from the database" -- "$PMBENCH" votes tally --database "$PMBENCH_STAGING_DIRECT_URL" --schema "$schema" --proposal 7 --window 1000:99999999
 check "database tally counts the same votes" test "$(grep -o '"counted":{[^}]*}' "$out")" = "$(grep -o '"counted":{[^}]*}' "$tmp/tally.json")"
 check "database tally has the same root" test "$(grep -o '"ballots_root":"[0-9a-f]*"' "$out")" = "$(grep -o '"ballots_root":"[0-9a-f]*"' "$tmp/tally.json")"
+
+# events: generate, ingest with each sink, verify; tampering is caught; rejects are kept.
+expect 0 "events gen --help names the default program" -- "$PMBENCH" events gen --help
+check "default program id printed" grep -q "default [1-9A-HJ-NP-Za-km-z]\{32,44\})" "$out"
+expect 0 "events gen" -- "$PMBENCH" events gen --count 1500 --markets 12 --seed 4 --dup-ratio 0.05 \
+  --reorder-window 10 --malformed-ratio 0.02 --failed-tx-ratio 0.02 --foreign-ratio 0.05 --output "$tmp/events.jsonl"
+for sink in insert multirow copy; do
+  expect 0 "ingest --sink $sink" -- "$PMBENCH" ingest --input "$tmp/events.jsonl" --schema "${schema}_$sink" --sink $sink --batch-size 100
+  check "$sink: summary read every line" grep -q '"read":1500' "$out"
+  expect 0 "verify after $sink" -- "$PMBENCH" ingest verify --input "$tmp/events.jsonl" --schema "${schema}_$sink"
+  check "$sink: sync_accuracy 1" grep -q '"sync_accuracy":1.000000' "$out"
+done
+check "rejects stored with reason and raw text" test "$(psql -X -At "$PMBENCH_STAGING_DIRECT_URL" -c "SELECT count(*) FROM ${schema}_copy.ingest_rejects WHERE reason <> '' AND raw <> ''")" -gt 0
+expect 0 "re-ingest applies nothing" -- "$PMBENCH" ingest --input - --schema "${schema}_copy" --source "$tmp/events.jsonl" <"$tmp/events.jsonl"
+check "re-ingest: applied 0" grep -q '"applied":0' "$out"
+expect 0 "resume skips the checkpointed lines" -- "$PMBENCH" ingest --input "$tmp/events.jsonl" --schema "${schema}_copy" --resume
+check "resume: skipped 1500" grep -q '"skipped":1500' "$out"
+psql -X -q "$PMBENCH_STAGING_DIRECT_URL" -c "UPDATE ${schema}_copy.markets SET no_pool = no_pool + 1 WHERE id = 2"
+expect 1 "verify catches a tampered market" -- "$PMBENCH" ingest verify --input "$tmp/events.jsonl" --schema "${schema}_copy"
+check "verify names the market" grep -q 'market 2' "$out"
+expect 2 "ingest: unknown sink" -- "$PMBENCH" ingest --input "$tmp/events.jsonl" --sink bulk
+expect 2 "ingest: missing input" -- "$PMBENCH" ingest --input "$tmp/none.jsonl"
+expect 1 "ingest: unreachable database" -- "$PMBENCH" ingest --input "$tmp/events.jsonl" --give-up-after 1 \
+  --database "postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=1"
+check "ingest unreachable: no password" bash -c "! grep -q s3cret '$err'"
 
 # tools/staging's own refusals: a port in use, a data directory it cannot own.
 staging="$ROOT/tools/staging"
