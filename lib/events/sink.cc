@@ -105,8 +105,8 @@ uint64_t EventSink::Apply(db::PgSession& session, const Batch& batch) const {
   auto placeholders = [S](const std::string& rel) {
     return "INSERT INTO " + S + ".markets (id, title, category, status, creator, created_at, closes_at, "
            "placeholder) SELECT DISTINCT market_id, '', '', 'open', '', to_timestamp(0), to_timestamp(0), "
-           "true FROM " + rel + " r WHERE NOT EXISTS (SELECT 1 FROM " + S + ".markets m WHERE m.id = "
-           "r.market_id) ON CONFLICT (id) DO NOTHING;";  // the filter spares a speculative insert per known market
+           "true FROM " + rel + " WHERE NOT EXISTS (SELECT 1 FROM " + S + ".markets m WHERE m.id = "
+           "market_id) ON CONFLICT (id) DO NOTHING;";  // the filter spares a speculative insert per known market
   };
   Table created{"ev_created",
                 {{"id", "bigint"}, {"title", "text"}, {"category", "text"}, {"creator", "text"},
