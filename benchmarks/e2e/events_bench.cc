@@ -197,11 +197,11 @@ void BM_IngestAtStoryRate(benchmark::State& state) {
     }
   }
   pmbench::bench::ReportLatency(state, latency);
-  state.counters["lines_per_min"] = achieved;
+  state.counters["lines_per_s"] = achieved / 60;
   pmbench::bench::CheckBars(
       state,
       {Bar::Sla("latency", "avg<1s"),                      // the story: < 1 s
-       Bar::Sla("throughput", "rate>=990"),               // the story: 1,000 events/min (1% pacing slack)
+       Bar::Sla("throughput", "rate>=990"),               // per minute; the story: 1,000 (1% pacing slack)
        Bar::Sla("sync", "rate>=1"),
        Bar::Goal("latency", "p(99)<=" + std::to_string(kLingerMs + 50) + "ms")},  // ours: linger + 50 ms
       {{"latency", {.latency = &latency}}, {"throughput", {.rate = achieved}}, {"sync", {.rate = accuracy}}});

@@ -147,8 +147,9 @@ Summary Summarize(const std::string& merged_json) {
     for (const auto& [key, value] : b.items()) {
       if (!value.is_number() || kQuietCounters.count(key)) continue;
       const bool counter = key.ends_with("_per_s") || key.ends_with("_ms") ||
-                           key.ends_with("_ratio") || key == "errors" || key == "lost" ||
-                           key == "items_per_second" || key == "rows";
+                           key.ends_with("_ratio") || key.ends_with("_accuracy") ||
+                           key.find("_vs_") != std::string::npos || key == "errors" || key == "lost" ||
+                           key == "items_per_second" || key == "rows" || key == "retries";
       if (counter) s.text += "  " + key + "=" + Si(value.get<double>());
     }
     s.text += "\n";
