@@ -234,7 +234,10 @@ void BM_BacklogDrain(benchmark::State& state) {
   std::vector<Bar> bars = {Bar::Sla("sync", "rate>=1")};
   // The story: a 1,000-event backlog in < 5 min. Ours: 1 M events in <= 20 s, i.e. 50,000/s.
   if (state.range(0) <= 1000) bars.push_back(Bar::Sla("drain", "max<300s"));
-  bars.push_back(Bar::Goal("drain", "max<=" + std::to_string(20.0 * static_cast<double>(state.range(0)) / 1e6) + "s"));
+  // The goal is a rate for large backlogs; on 1,000 events fixed costs dominate.
+  if (state.range(0) >= 100'000) {
+    bars.push_back(Bar::Goal("drain", "max<=" + std::to_string(20.0 * static_cast<double>(state.range(0)) / 1e6) + "s"));
+  }
   pmbench::bench::CheckBars(state, bars, {{"drain", {.latency = &drain}}, {"sync", {.rate = accuracy}}});
 }
 // The story's 1,000 events, and the profile's large backlog (100,000; 1 M in high-load).
