@@ -2,34 +2,26 @@
 // afterwards. The story's write SLA (500+ inserts/s) is the threshold.
 #include <unistd.h>
 
-#include <cstdlib>
-
 #include <benchmark/benchmark.h>
 
 #include "benchmarks/common/profile.h"
 #include "benchmarks/common/report.h"
+#include "benchmarks/common/staging.h"
 #include "lib/db/database_url.h"
 #include "lib/db/migrate.h"
 #include "lib/db/seed.h"
-#include "lib/db/staging.h"
 
 namespace {
 
 namespace db = pmbench::db;
 using pmbench::stats::Bar;
 
-bool RemoteWritesAllowed() {
-  const char* v = std::getenv("PMBENCH_ALLOW_REMOTE_WRITES");
-  return v && std::string(v) == "1";
-}
-
 void BM_SeedCopy(benchmark::State& state) {
   const db::SeedSpec spec{.scale = pmbench::bench::CurrentProfile().seed_scale, .seed = 42};
   const std::string schema = "bench_seed_" + std::to_string(getpid());
   std::string url;
   try {
-    url = db::ResolveStaging().direct_url;
-    db::CheckWritable(db::ParseDatabaseUrl(url), RemoteWritesAllowed());
+    url = pmbench::bench::WritableStaging().direct_url;
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
     return;

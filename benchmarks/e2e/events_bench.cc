@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <map>
 #include <thread>
 
@@ -14,10 +13,10 @@
 
 #include "benchmarks/common/profile.h"
 #include "benchmarks/common/report.h"
+#include "benchmarks/common/staging.h"
 #include "lib/db/database_url.h"
 #include "lib/db/migrate.h"
 #include "lib/db/pg_session.h"
-#include "lib/db/staging.h"
 #include "lib/events/gen.h"
 #include "lib/events/ingest.h"
 #include "lib/events/notification.h"
@@ -37,9 +36,7 @@ struct Staging {
     static const Staging s = [] {
       Staging st;
       try {
-        st.url = db::ResolveStaging().direct_url;
-        const char* allow = std::getenv("PMBENCH_ALLOW_REMOTE_WRITES");
-        db::CheckWritable(db::ParseDatabaseUrl(st.url), allow && std::string(allow) == "1");
+        st.url = pmbench::bench::WritableStaging().direct_url;
       } catch (const std::exception& e) {
         st.error = db::RedactSecrets(e.what());
       }

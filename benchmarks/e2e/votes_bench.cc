@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -15,11 +14,11 @@
 
 #include "benchmarks/common/profile.h"
 #include "benchmarks/common/report.h"
+#include "benchmarks/common/staging.h"
 #include "lib/chain/base58.h"
 #include "lib/db/database_url.h"
 #include "lib/db/migrate.h"
 #include "lib/db/pg_session.h"
-#include "lib/db/staging.h"
 #include "lib/votes/db_ballots.h"
 #include "lib/votes/gen.h"
 #include "lib/votes/tally.h"
@@ -67,9 +66,7 @@ class Staging {
  private:
   Staging() : schema_("bench_votes_" + std::to_string(getpid())) {
     try {
-      const auto staging = db::ResolveStaging();
-      const char* allow = std::getenv("PMBENCH_ALLOW_REMOTE_WRITES");
-      db::CheckWritable(db::ParseDatabaseUrl(staging.direct_url), allow && std::string(allow) == "1");
+      const auto staging = pmbench::bench::WritableStaging();
       direct_ = staging.direct_url;
       pooled_ = staging.pooled_url;
       db::Migrate(direct_, schema_);
