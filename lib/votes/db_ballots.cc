@@ -88,10 +88,7 @@ LoadResult LoadBallots(const std::string& url, const std::string& schema,
 TallyResult TallyFromDatabase(const std::string& url, const std::string& schema,
                               const TallyOptions& options) {
   const std::string table = Table(schema);
-  if (options.proposal > kMaxBigint) {
-    TallyResult empty = TallyAccepted({}, {}, options);  // no row can hold it
-    return empty;
-  }
+  if (options.proposal > kMaxBigint) return TallyAccepted({}, {}, options);  // no row can hold it
   const int threads = options.threads > 0
                           ? options.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
