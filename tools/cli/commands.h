@@ -18,6 +18,7 @@ int ResultsCommand(const std::vector<std::string>& args);
 int VotesCommand(const std::vector<std::string>& args);
 int EventsCommand(const std::vector<std::string>& args);
 int IngestCommand(const std::vector<std::string>& args);
+int CompareCommand(const std::vector<std::string>& args);
 
 }  // namespace pmbench::cli
 

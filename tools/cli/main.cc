@@ -19,6 +19,7 @@ Commands:
   votes tally|gen|load    verified, deterministic tally of signed ballots
   events gen              Solana logsNotification lines of the platform's program
   ingest [verify]         the event listener: decode and batch into PostgreSQL, exactly once
+  compare BASE NEW        did a change make benchmarks slower? (statistics, exit 1 on regression)
 
 Run 'pmbench COMMAND --help' for a command's options. The main jobs are tools/bench
 and tools/test; see README.md.
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
     if (command == "votes") return pmbench::cli::VotesCommand(args);
     if (command == "events") return pmbench::cli::EventsCommand(args);
     if (command == "ingest") return pmbench::cli::IngestCommand(args);
+    if (command == "compare") return pmbench::cli::CompareCommand(args);
     if (command == "--help" || command == "-h" || command == "help") {
       std::cout << kUsage;
       return 0;
