@@ -4,7 +4,7 @@
 // CPU time and every user counter), is the contender better, worse, or the same? A metric
 // regresses only when the change is statistically significant (Mann-Whitney U on
 // repetitions, Welch's t on aggregates-only files) *and* larger than the tolerance,
-// max(--threshold, 2 x the baseline's own coefficient of variation). Directions come from
+// max(--threshold, 2 x the baseline's own coefficient of variation, estimated robustly). Directions come from
 // the counter names (benchmarks/README.md) or a policy file.
 //
 //   Comparison c = Compare(base_json, new_json, {});

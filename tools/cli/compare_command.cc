@@ -19,7 +19,8 @@ constexpr const char* kUsage = R"(Usage: pmbench compare BASELINE.json CONTENDER
 Compares two Google Benchmark JSON files (repetitions, aggregates only, errors all fine),
 benchmark by benchmark, on real_time, cpu_time and every user counter. A metric regressed
 when the change is significant (Mann-Whitney U on repetitions, Welch's t on aggregates) and
-worse than the tolerance, max(--threshold, 2 x the baseline's coefficient of variation).
+worse than the tolerance, max(--threshold, 2 x the baseline's coefficient of variation,
+estimated robustly as 1.4826 x MAD / median so one stalled run cannot hide a regression).
 With one sample a side only the tolerance decides, and the row says so.
 
   --format text|markdown|json   (default text; colour only on a terminal, NO_COLOR respected)
