@@ -19,6 +19,7 @@ int VotesCommand(const std::vector<std::string>& args);
 int EventsCommand(const std::vector<std::string>& args);
 int IngestCommand(const std::vector<std::string>& args);
 int CompareCommand(const std::vector<std::string>& args);
+int ReportCommand(const std::vector<std::string>& args);
 
 }  // namespace pmbench::cli
 

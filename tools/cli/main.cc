@@ -20,6 +20,7 @@ Commands:
   events gen              Solana logsNotification lines of the platform's program
   ingest [verify]         the event listener: decode and batch into PostgreSQL, exactly once
   compare BASE NEW        did a change make benchmarks slower? (statistics, exit 1 on regression)
+  report LATEST -o HTML   a self-contained HTML report of a run (and its baseline)
 
 Run 'pmbench COMMAND --help' for a command's options. The main jobs are tools/bench
 and tools/test; see README.md.
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
     if (command == "events") return pmbench::cli::EventsCommand(args);
     if (command == "ingest") return pmbench::cli::IngestCommand(args);
     if (command == "compare") return pmbench::cli::CompareCommand(args);
+    if (command == "report") return pmbench::cli::ReportCommand(args);
     if (command == "--help" || command == "-h" || command == "help") {
       std::cout << kUsage;
       return 0;
