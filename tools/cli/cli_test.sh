@@ -138,6 +138,35 @@ expect 1 "ingest: unreachable database" -- "$PMBENCH" ingest --input "$tmp/event
   --database "postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=1"
 check "ingest unreachable: no password" bash -c "! grep -q s3cret '$err'"
 
+# compare and report: exit codes, and a page with no scripts or network.
+runs() {  # runs NAME TIME...: a Google Benchmark file with one repetition per time
+  local name=$1 sep="" t
+  shift
+  printf '{"context":{"host_name":"h"},"benchmarks":['
+  for t in "$@"; do
+    printf '%s{"name":"%s","run_name":"%s","run_type":"iteration","real_time":%s,"cpu_time":%s,"time_unit":"ns"}' "$sep" "$name" "$name" "$t" "$t"
+    sep=,
+  done
+  printf ']}'
+}
+runs BM_Q 100 101 99 98 102 >"$tmp/base.json"
+runs BM_Q 120 121 119 122 123 >"$tmp/slow.json"
+runs BM_Q 99 100 101 102 98 >"$tmp/same.json"
+expect 1 "compare flags a regression" -- "$PMBENCH" compare "$tmp/base.json" "$tmp/slow.json"
+check "regression row" grep -q "regressed" "$out"
+expect 0 "compare of noise" -- "$PMBENCH" compare "$tmp/base.json" "$tmp/same.json"
+expect 0 "compare --format json" -- "$PMBENCH" compare "$tmp/base.json" "$tmp/same.json" --format json
+check "json verdict counts" grep -q '"unchanged": 2' "$out"
+expect 2 "compare of a missing file" -- "$PMBENCH" compare "$tmp/base.json" "$tmp/none.json"
+echo '{"benchmarks": 3}' >"$tmp/bad.json"
+expect 2 "compare of a non-benchmark file" -- "$PMBENCH" compare "$tmp/bad.json" "$tmp/base.json"
+check "bad file: one line" test "$(wc -l <"$err")" -eq 1
+expect 0 "report" -- "$PMBENCH" report "$tmp/slow.json" --baseline "$tmp/base.json" -o "$tmp/report.html"
+check "report draws SVG" grep -q "<svg" "$tmp/report.html"
+check "report has no scripts" bash -c "! grep -qi '<script' '$tmp/report.html'"
+external_urls() { grep -o "https\?://[^' \"]*" "$1" | grep -v '^http://www.w3.org/2000/svg$' | wc -l; }
+check "report loads nothing" test "$(external_urls "$tmp/report.html")" -eq 0
+
 # tools/staging's own refusals: a port in use, a data directory it cannot own.
 staging="$ROOT/tools/staging"
 expect 2 "staging: unknown command" -- "$staging" launch
