@@ -82,7 +82,7 @@ echo '{"context":{}, "benchmarks": [' >"$tmp/broken_bench.json"
 expect 1 "merge of a malformed file" -- "$PMBENCH" results merge --out "$tmp/merged.json" "$tmp/broken_bench.json"
 check "malformed file named" grep -q "broken_bench" "$err"
 check "nothing half-written" test ! -e "$tmp/merged.json"
-expect 1 "summary of a missing file" -- "$PMBENCH" results summary "$tmp/nope.json"
+expect 2 "summary of a missing file" -- "$PMBENCH" results summary "$tmp/nope.json"
 
 # votes: generate, tally a file (order-independent), load into staging, tally from it.
 expect 0 "votes gen" -- "$PMBENCH" votes gen --proposal 7 --voters 30 --count 400 --seed 5 --bad 0.1 \

@@ -168,6 +168,16 @@ std::string Percent(double change) {
   return buf;
 }
 
+std::string SummaryLine(const Comparison& c) {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "%d regressed, %d improved, %d unchanged, %d inconclusive, %d added, %d removed, %d errored; "
+                "time geomean %.3fx over %zu matched benchmarks",
+                c.counts[0], c.counts[1], c.counts[2], c.counts[3], c.counts[5], c.counts[6], c.counts[7],
+                c.time_geomean, c.matched);
+  return line;
+}
+
 }  // namespace
 
 const char* VerdictName(Verdict v) {
@@ -333,12 +343,7 @@ std::string FormatText(const Comparison& c, bool color) {
                   *paint ? "\033[0m" : "");
     out += line;
   }
-  std::snprintf(line, sizeof line,
-                "%d regressed, %d improved, %d unchanged, %d inconclusive, %d added, %d removed, %d errored; "
-                "time geomean %.3fx over %zu matched benchmarks\n",
-                c.counts[0], c.counts[1], c.counts[2], c.counts[3], c.counts[5], c.counts[6], c.counts[7],
-                c.time_geomean, c.matched);
-  return out + line;
+  return out + SummaryLine(c) + "\n";
 }
 
 std::string FormatMarkdown(const Comparison& c) {
@@ -353,13 +358,7 @@ std::string FormatMarkdown(const Comparison& c) {
            (has_values ? Value(m, m.contender) : "") + " | " + (has_values ? Percent(m.change) : "") + " | " +
            (has_values && m.method != "tolerance-only" ? Num(m.p_value) : "") + " | " + VerdictName(m.verdict) + " |\n";
   }
-  char line[256];
-  std::snprintf(line, sizeof line,
-                "\n%d regressed, %d improved, %d unchanged, %d inconclusive, %d added, %d removed, %d errored; "
-                "time geomean %.3fx over %zu matched benchmarks.\n",
-                c.counts[0], c.counts[1], c.counts[2], c.counts[3], c.counts[5], c.counts[6], c.counts[7],
-                c.time_geomean, c.matched);
-  return out + line;
+  return out + "\n" + SummaryLine(c) + ".\n";
 }
 
 std::string FormatJson(const Comparison& c) {

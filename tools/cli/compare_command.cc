@@ -2,9 +2,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "tools/cli/commands.h"
 #include "tools/cli/compare.h"
@@ -34,14 +32,6 @@ With one sample a side only the tolerance decides, and the row says so.
 Exit status: 0 no regression, 1 a regression, 2 unusable input.
 )";
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 int CompareCommand(const std::vector<std::string>& args) {
@@ -56,22 +46,19 @@ int CompareCommand(const std::vector<std::string>& args) {
   options.threshold = flags.GetDouble("threshold", 0.05);
   if (!(options.alpha > 0 && options.alpha < 1)) throw UsageError("--alpha must be in (0, 1)");
   if (!(options.threshold >= 0)) throw UsageError("--threshold must be >= 0");
-  if (flags.Has("policy")) options.policy_json = Read(flags.Get("policy", ""));
+  if (flags.Has("policy")) options.policy_json = ReadFileOrFail(flags.Get("policy", ""));
   const std::string format = flags.Get("format", "text");
   if (format != "text" && format != "markdown" && format != "json") throw UsageError("--format is text, markdown or json");
   Comparison c;
   try {
-    c = Compare(Read(flags.positional()[0]), Read(flags.positional()[1]), options);
+    c = Compare(ReadFileOrFail(flags.positional()[0]), ReadFileOrFail(flags.positional()[1]), options);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
   const bool to_terminal = !flags.Has("output") && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR");
   const std::string text = format == "json" ? FormatJson(c) : format == "markdown" ? FormatMarkdown(c) : FormatText(c, to_terminal);
   if (flags.Has("output")) {
-    std::ofstream out(flags.Get("output", ""), std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write " + flags.Get("output", ""));
+    WriteFileAtomically(flags.Get("output", ""), text);
   } else {
     std::cout << text;
   }

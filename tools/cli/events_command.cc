@@ -111,10 +111,7 @@ int EventsCommand(const std::vector<std::string>& args) {
   std::string text;
   for (const auto& line : events::GenerateNotifications(spec)) text += line + "\n";
   if (flags.Has("output")) {
-    std::ofstream out(flags.Get("output", ""), std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write " + flags.Get("output", ""));
+    WriteFileAtomically(flags.Get("output", ""), text);
   } else {
     std::cout << text;
   }

@@ -1,7 +1,10 @@
 #include "tools/cli/flags.h"
 
 #include <charconv>
+#include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "tools/cli/commands.h"
 
@@ -57,6 +60,32 @@ double Flags::GetDouble(const std::string& name, double fallback) const {
 
 uint64_t Flags::GetUint(const std::string& name, uint64_t fallback) const {
   return GetNumber(name, fallback, "a whole number");
+}
+
+std::string ReadFileOrFail(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw UsageError("cannot read " + path);
+  return text.str();
+}
+
+void WriteFileAtomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error("cannot write " + path + " (disk full or read-only?)");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error("cannot write " + path);
+  }
 }
 
 std::optional<int> HelpOrMissingAction(const std::vector<std::string>& args, const char* usage) {

@@ -40,6 +40,12 @@ class Flags {
   std::vector<std::string> positional_;
 };
 
+// Reads a whole file; UsageError("cannot read PATH") when it cannot (exit status 2).
+std::string ReadFileOrFail(const std::string& path);
+// Writes a whole file through a temporary and a rename, so a reader never sees half of it;
+// std::runtime_error naming the path (a full disk, a read-only folder) on failure.
+void WriteFileAtomically(const std::string& path, const std::string& text);
+
 }  // namespace pmbench::cli
 
 #endif  // PMBENCH_TOOLS_CLI_FLAGS_H_

@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <regex>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -267,14 +265,6 @@ section{margin-top:28px}</style></head><body><h1>pmbench report</h1>)";
   return h + "</table></section></body></html>\n";
 }
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 int ReportCommand(const std::vector<std::string>& args) {
@@ -288,26 +278,21 @@ int ReportCommand(const std::vector<std::string>& args) {
     return 0;
   }
   if (flags.positional().size() != 1 || !flags.Has("output")) throw UsageError("report takes LATEST.json and -o REPORT.html");
-  const std::string latest_text = Read(flags.positional()[0]);
+  const std::string latest_text = ReadFileOrFail(flags.positional()[0]);
   json latest;
   try {
     latest = json::parse(std::regex_replace(latest_text, std::regex(R"((:\s*)-?(NaN|nan|inf|Infinity)\b)"), "$1null"));
   } catch (const json::exception& e) {
     throw UsageError(flags.positional()[0] + " is not JSON: " + e.what());
   }
-  const std::string baseline = flags.Has("baseline") ? Read(flags.Get("baseline", "")) : "";
+  const std::string baseline = flags.Has("baseline") ? ReadFileOrFail(flags.Get("baseline", "")) : "";
   std::string html;
   try {
     html = Report(latest, latest_text, baseline);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
-  const std::string out_path = flags.Get("output", "");
-  std::ofstream out(out_path + ".tmp", std::ios::binary | std::ios::trunc);
-  out << html;
-  out.close();
-  if (!out) throw std::runtime_error("cannot write " + out_path);
-  std::rename((out_path + ".tmp").c_str(), out_path.c_str());
+  WriteFileAtomically(flags.Get("output", ""), html);
   return 0;
 }
 

@@ -1,9 +1,7 @@
 // pmbench results merge|summary
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "tools/cli/commands.h"
 #include "tools/cli/flags.h"
@@ -30,45 +28,22 @@ Merge options:
   --staging-info FILE    tools/staging's info.json (PostgreSQL version and settings)
 )";
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteFileAtomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(tmp, ignored);
-      throw std::runtime_error("cannot write " + path.string() + " (disk full or read-only?)");
-    }
-  }
-  fs::rename(tmp, path);
-}
-
 int Merge(const Flags& flags) {
   if (!flags.Has("out")) throw UsageError("merge needs --out FILE (see pmbench results --help)");
   std::vector<BenchOutput> outputs;
   for (const std::string& p : flags.positional()) {
     if (p.ends_with(".bars.json")) continue;
     const fs::path path(p);
-    BenchOutput out{path.stem().string(), ReadFile(path), ""};
+    BenchOutput out{path.stem().string(), ReadFileOrFail(path.string()), ""};
     const fs::path bars = path.parent_path() / (path.stem().string() + ".bars.json");
-    if (fs::exists(bars)) out.bars_json = ReadFile(bars);
+    if (fs::exists(bars)) out.bars_json = ReadFileOrFail(bars.string());
     outputs.push_back(std::move(out));
   }
   if (outputs.empty()) throw UsageError("merge needs at least one BENCH.json");
   MergeContext context{flags.Get("git-commit", "unknown"), flags.Get("profile", "default"),
                        flags.Get("build-type", "unknown"), ""};
   if (flags.Has("staging-info") && fs::exists(flags.Get("staging-info", ""))) {
-    context.staging_info_json = ReadFile(flags.Get("staging-info", ""));
+    context.staging_info_json = ReadFileOrFail(flags.Get("staging-info", ""));
   }
   WriteFileAtomically(flags.Get("out", ""), MergeResults(outputs, context));
   std::cerr << "wrote " << flags.Get("out", "") << " (" << outputs.size() << " bench binaries)\n";
@@ -88,7 +63,7 @@ int ResultsCommand(const std::vector<std::string>& args) {
   if (args[0] == "merge") return Merge(flags);
   if (args[0] == "summary") {
     if (flags.positional().size() != 1) throw UsageError("summary takes one FILE");
-    const Summary s = Summarize(ReadFile(flags.positional()[0]));
+    const Summary s = Summarize(ReadFileOrFail(flags.positional()[0]));
     std::cout << s.text;
     return s.ok() ? 0 : 1;
   }

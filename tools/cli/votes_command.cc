@@ -45,19 +45,7 @@ std::string ReadInput(const std::string& path) {
   if (path == "-") {
     return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) throw UsageError("cannot read " + path);
-  return s.str();
-}
-
-void WriteOutput(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.flush();
-  if (!out) throw std::runtime_error("cannot write " + path);
+  return ReadFileOrFail(path);
 }
 
 votes::TallyOptions TallyOptionsFrom(const Flags& flags) {
@@ -135,11 +123,11 @@ int Gen(const Flags& flags) {
   std::string text;
   for (const auto& line : g.lines) text += line + "\n";
   if (flags.Has("output")) {
-    WriteOutput(flags.Get("output", ""), text);
+    WriteFileAtomically(flags.Get("output", ""), text);
   } else {
     std::cout << text;
   }
-  if (flags.Has("stakes")) WriteOutput(flags.Get("stakes", ""), g.stakes_csv);
+  if (flags.Has("stakes")) WriteFileAtomically(flags.Get("stakes", ""), g.stakes_csv);
   std::cerr << "out-of-window ballots carry slot 0; tally with --window " << votes::kGenFirstSlot
             << ":" << UINT64_MAX << " to reject them\n";
   return 0;
