@@ -35,11 +35,13 @@ int Merge(const Flags& flags) {
     if (p.ends_with(".bars.json")) continue;
     const fs::path path(p);
     BenchOutput out{path.stem().string(), ReadFileOrFail(path.string()), ""};
+    // Google Benchmark leaves the file empty when --benchmark_filter matched nothing.
+    if (out.json.find_first_not_of(" \t\r\n") == std::string::npos) continue;
     const fs::path bars = path.parent_path() / (path.stem().string() + ".bars.json");
     if (fs::exists(bars)) out.bars_json = ReadFileOrFail(bars.string());
     outputs.push_back(std::move(out));
   }
-  if (outputs.empty()) throw UsageError("merge needs at least one BENCH.json");
+  if (outputs.empty()) throw UsageError("no benchmark results to merge (did --filter match nothing?)");
   MergeContext context{flags.Get("git-commit", "unknown"), flags.Get("profile", "default"),
                        flags.Get("build-type", "unknown"), ""};
   if (flags.Has("staging-info") && fs::exists(flags.Get("staging-info", ""))) {
