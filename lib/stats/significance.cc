@@ -11,7 +11,6 @@ namespace {
 // f(n1, n2, u) = f(n1 - 1, n2, u - n2) + f(n1, n2 - 1, u).
 std::vector<double> ExactUCounts(int n1, int n2) {
   // dp[i][j] is the distribution for sizes (i, j); keep rows for i-1 and i.
-  const int max_u = n1 * n2;
   std::vector<std::vector<std::vector<double>>> dp(
       static_cast<size_t>(n1 + 1), std::vector<std::vector<double>>(static_cast<size_t>(n2 + 1)));
   for (int i = 0; i <= n1; ++i) {
@@ -32,7 +31,6 @@ std::vector<double> ExactUCounts(int n1, int n2) {
       }
     }
   }
-  (void)max_u;
   return dp[static_cast<size_t>(n1)][static_cast<size_t>(n2)];
 }
 
