@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/stats/significance.h"
+#include "tools/cli/results.h"
 
 namespace pmbench::cli {
 namespace {
@@ -24,13 +25,6 @@ const std::set<std::string> kNotMetrics = {
     "real_time", "cpu_time", "time_unit", "family_index", "per_family_instance_index",
     "aggregate_name", "aggregate_unit", "error_occurred", "error_message", "label", "pmbench_bench",
     "big_o", "rms", "complexity_n", "skipped"};
-
-double NsPer(const std::string& unit) {
-  if (unit == "s") return 1e9;
-  if (unit == "ms") return 1e6;
-  if (unit == "us") return 1e3;
-  return 1;
-}
 
 // One benchmark's data in one file.
 struct Samples {
@@ -51,7 +45,7 @@ std::string RunNameOf(const json& b) {
 std::pair<std::map<std::string, Samples>, json> Load(const std::string& text, const char* which) {
   json doc;
   try {
-    doc = json::parse(std::regex_replace(text, std::regex(R"((:\s*)-?(NaN|nan|inf|Infinity)\b)"), "$1null"));
+    doc = json::parse(WithoutNaN(text));
   } catch (const json::exception& e) {
     throw std::invalid_argument(std::string(which) + " is not JSON: " + e.what());
   }
@@ -69,7 +63,7 @@ std::pair<std::map<std::string, Samples>, json> Load(const std::string& text, co
       s.error = b.value("error_message", "");
       continue;
     }
-    const double scale = NsPer(b.value("time_unit", "ns"));
+    const double scale = NsPerUnit(b.value("time_unit", "ns"));
     std::map<std::string, double> metrics;
     for (const auto& [key, value] : b.items()) {
       if (!value.is_number()) continue;

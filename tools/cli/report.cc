@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
-#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +12,7 @@
 #include "tools/cli/commands.h"
 #include "tools/cli/compare.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/results.h"
 
 namespace pmbench::cli {
 namespace {
@@ -44,10 +44,6 @@ std::string Fmt(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.4g", v);
   return buf;
-}
-
-double NsPer(const std::string& unit) {
-  return unit == "s" ? 1e9 : unit == "ms" ? 1e6 : unit == "us" ? 1e3 : 1;
 }
 
 // One row per benchmark: the median when there are repetitions, else the single run.
@@ -226,7 +222,7 @@ section{margin-top:28px}</style></head><body><h1>pmbench report</h1>)";
   for (const json& b : rows) {
     const std::string run = b.value("run_name", "");
     if (run.find("Tally") != std::string::npos && b["real_time"].is_number()) {
-      tallies.push_back({run, b["real_time"].get<double>() * NsPer(b.value("time_unit", "ns")) / 1e6});
+      tallies.push_back({run, b["real_time"].get<double>() * NsPerUnit(b.value("time_unit", "ns")) / 1e6});
     }
   }
   if (!tallies.empty()) h += "<section><h2>Vote tallies</h2>" + Bars(tallies, "ms") + "</section>";
@@ -259,7 +255,7 @@ section{margin-top:28px}</style></head><body><h1>pmbench report</h1>)";
     }
     const std::string time = b.value("error_occurred", false)
                                  ? "<span class='fail'>error: " + Esc(b.value("error_message", "")) + "</span>"
-                                 : (b["real_time"].is_number() ? Esc(stats::FormatDuration(b["real_time"].get<double>() * NsPer(b.value("time_unit", "ns")))) : "");
+                                 : (b["real_time"].is_number() ? Esc(stats::FormatDuration(b["real_time"].get<double>() * NsPerUnit(b.value("time_unit", "ns")))) : "");
     h += "<tr><td>" + Esc(b.value("name", "")) + "</td><td>" + time + "</td><td>" + Esc(counters) + "</td></tr>";
   }
   return h + "</table></section></body></html>\n";
@@ -281,7 +277,7 @@ int ReportCommand(const std::vector<std::string>& args) {
   const std::string latest_text = ReadFileOrFail(flags.positional()[0]);
   json latest;
   try {
-    latest = json::parse(std::regex_replace(latest_text, std::regex(R"((:\s*)-?(NaN|nan|inf|Infinity)\b)"), "$1null"));
+    latest = json::parse(WithoutNaN(latest_text));
   } catch (const json::exception& e) {
     throw UsageError(flags.positional()[0] + " is not JSON: " + e.what());
   }

@@ -37,14 +37,16 @@ std::string Si(double v) {
   return buf;
 }
 
-// Google Benchmark 1.7 writes NaN (e.g. the cv of a counter that is 0 in every repetition),
-// which JSON does not allow: such values become null.
+}  // namespace
+
 std::string WithoutNaN(const std::string& text) {
   static const std::regex kNonFinite(R"((:\s*)-?(NaN|nan|inf|Infinity)\b)");
   return std::regex_replace(text, kNonFinite, "$1null");
 }
 
-}  // namespace
+double NsPerUnit(const std::string& unit) {
+  return unit == "s" ? 1e9 : unit == "ms" ? 1e6 : unit == "us" ? 1e3 : 1;
+}
 
 std::string MergeResults(const std::vector<BenchOutput>& outputs, const MergeContext& context) {
   json merged = {{"context", json::object()}, {"benchmarks", json::array()},
@@ -134,8 +136,7 @@ Summary Summarize(const std::string& merged_json) {
     const std::string aggregate = b.value("aggregate_name", "");
     if (has_median.count(run) ? aggregate != "median" : !aggregate.empty()) continue;
     ++shown;
-    const std::string unit = b.value("time_unit", "ns");
-    const double ns_per_unit = unit == "s" ? 1e9 : unit == "ms" ? 1e6 : unit == "us" ? 1e3 : 1;
+    const double ns_per_unit = NsPerUnit(b.value("time_unit", "ns"));
     std::snprintf(line, sizeof line, "  %-60s %10s", b.value("name", "?").c_str(),
                   stats::FormatDuration(b["real_time"].is_number() ? b["real_time"].get<double>() * ns_per_unit : 0).c_str());
     s.text += line;

@@ -11,6 +11,13 @@
 
 namespace pmbench::cli {
 
+// Google Benchmark writes NaN and inf (e.g. the cv of a counter that is 0 in every
+// repetition), which JSON does not allow: such values become null so any parser reads it.
+std::string WithoutNaN(const std::string& benchmark_json);
+
+// Nanoseconds per Google Benchmark time_unit ("ns", "us", "ms", "s").
+double NsPerUnit(const std::string& time_unit);
+
 struct BenchOutput {
   std::string name;       // the bench binary, e.g. "db_bench"
   std::string json;       // its --benchmark_out
