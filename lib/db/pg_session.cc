@@ -57,6 +57,19 @@ std::vector<std::vector<std::string>> PgSession::QueryRows(const std::string& sq
   return rows;
 }
 
+void PgResultFree::operator()(pg_result* r) const { PQclear(r); }
+
+PgResult PgSession::Query(const std::string& sql, const std::vector<std::string>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p.c_str());
+  PgResult r(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                          nullptr, nullptr, 0));
+  const auto status = PQresultStatus(r.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw std::runtime_error(ErrorOf(conn_));
+  return r;
+}
+
 int64_t PgSession::CopyIn(const std::string& copy_sql,
                           const std::function<bool(std::string&)>& fill) {
   {

@@ -13,12 +13,19 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
-struct pg_conn;  // libpq's PGconn, kept out of this header
+struct pg_conn;    // libpq's PGconn, kept out of this header
+struct pg_result;  // libpq's PGresult
 
 namespace pmbench::db {
+
+struct PgResultFree {
+  void operator()(pg_result* r) const;
+};
+using PgResult = std::unique_ptr<pg_result, PgResultFree>;
 
 class PgSession {
  public:
@@ -37,6 +44,9 @@ class PgSession {
   std::string QueryValue(const std::string& sql);
   // Runs a query and returns all rows as text (NULL as "").
   std::vector<std::vector<std::string>> QueryRows(const std::string& sql);
+  // Runs one statement with text parameters, unnamed and unprepared (so it is safe under
+  // transaction pooling), and returns its result; throws std::runtime_error on failure.
+  PgResult Query(const std::string& sql, const std::vector<std::string>& params = {});
 
   // Runs a COPY ... FROM STDIN statement. `fill` appends COPY text to its argument and
   // returns false when it has nothing more; the chunk is sent after each call. Returns the
