@@ -55,7 +55,9 @@ class Cache {
   using Done = std::function<void(Value, const std::string& error)>;
   using Loader = std::function<void(Done)>;  // must call its argument exactly once
 
-  explicit Cache(CacheOptions o = {}) : o_(std::move(o)) {
+  // `tags_of` adds tags read from a loaded value (the markets a page lists).
+  explicit Cache(CacheOptions o = {}, std::function<std::vector<int64_t>(const V&)> tags_of = {})
+      : o_(std::move(o)), tags_of_(std::move(tags_of)) {
     if (!o_.now) o_.now = [] { return std::chrono::steady_clock::now(); };
   }
 
@@ -145,6 +147,9 @@ class Cache {
       if (v && error.empty() && e.generation == generation) {
         const auto now = o_.now();
         e.value = v;
+        if (tags_of_) {
+          for (int64_t t : tags_of_(*v)) e.tags.push_back(t);
+        }
         e.fresh_until = now + o_.ttl;
         e.stale_until = e.fresh_until + o_.stale;
       }
@@ -153,6 +158,7 @@ class Cache {
   }
 
   CacheOptions o_;
+  std::function<std::vector<int64_t>(const V&)> tags_of_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;
   CacheStats stats_;

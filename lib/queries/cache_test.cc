@@ -119,6 +119,24 @@ TEST(CacheTest, InvalidationDropsTaggedEntriesAndDiscardsLoadsInFlight) {
   EXPECT_EQ(h.Get("list", h.Deferred(), {7, 8}), 781);
 }
 
+TEST(CacheTest, TagsCanComeFromTheLoadedValue) {
+  // A page's value lists its markets: 3 and 4.
+  Cache<std::vector<int64_t>> cache({}, [](const std::vector<int64_t>& v) { return v; });
+  int loads = 0;
+  const auto load = [&](Cache<std::vector<int64_t>>::Done d) {
+    ++loads;
+    d(std::make_shared<const std::vector<int64_t>>(std::vector<int64_t>{3, 4}), "");
+  };
+  const auto ignore = [](Cache<std::vector<int64_t>>::Value, const std::string&) {};
+  cache.Get("page", {}, load, ignore);
+  cache.Invalidate(5);
+  cache.Get("page", {}, load, ignore);
+  EXPECT_EQ(loads, 1);
+  cache.Invalidate(4);
+  cache.Get("page", {}, load, ignore);
+  EXPECT_EQ(loads, 2);
+}
+
 TEST(CacheTest, FailedLoadsReachTheirWaitersAndAreNotKept) {
   Harness h;
   std::string error;

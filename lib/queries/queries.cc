@@ -141,6 +141,10 @@ QueryPaths::QueryPaths(const std::string& schema) {
   };
   leaderboard_[0] = board("l", "WITH l AS MATERIALIZED (SELECT * FROM " + s + "leaderboard_live) ");
   leaderboard_[1] = board(s + "leaderboard_mv", "");
+  vote_ = "INSERT INTO " + s + "votes (proposal_id, voter, choice, nonce, slot, signature)"
+          " VALUES ($1::bigint, $2, $3, $4::bigint, 0, $5) RETURNING id";
+  create_market_ = "INSERT INTO " + s + "markets (title, category, status, creator, created_at, closes_at)"
+                   " VALUES ($1, $2, 'open', $3, now(), now() + $4::bigint * interval '1 day') RETURNING id";
   refresh_leaderboard_ = "REFRESH MATERIALIZED VIEW CONCURRENTLY " + s + "leaderboard_mv";
 }
 
@@ -176,6 +180,16 @@ Statement QueryPaths::UserDashboard(const std::string& wallet) const { return {&
 Statement QueryPaths::Leaderboard(int limit, LeaderboardSource source) const {
   if (limit < 1 || limit > 1000) throw std::invalid_argument("leaderboard limit must be 1..1000");
   return {&leaderboard_[source == LeaderboardSource::kLive ? 0 : 1], {std::to_string(limit)}};
+}
+
+Statement QueryPaths::CastVote(int64_t proposal_id, const std::string& voter, const std::string& choice,
+                               int64_t nonce, const std::string& signature) const {
+  return {&vote_, {std::to_string(proposal_id), voter, choice, std::to_string(nonce), signature}};
+}
+
+Statement QueryPaths::CreateMarket(const std::string& title, const std::string& category, const std::string& creator,
+                                   int64_t open_days) const {
+  return {&create_market_, {title, category, creator, std::to_string(open_days)}};
 }
 
 MarketPage ParseMarketPage(const pg_result* r, const ListMarketsArgs& a) {

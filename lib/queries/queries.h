@@ -126,11 +126,18 @@ class QueryPaths {
   Statement PlaceBet(const BetArgs& a) const;
   Statement UserDashboard(const std::string& wallet) const;
   Statement Leaderboard(int limit, LeaderboardSource source) const;
+  // A governance vote (choice yes, no or abstain) and a new open market; both return one row
+  // holding the new id.
+  Statement CastVote(int64_t proposal_id, const std::string& voter, const std::string& choice, int64_t nonce,
+                     const std::string& signature) const;
+  Statement CreateMarket(const std::string& title, const std::string& category, const std::string& creator,
+                         int64_t open_days) const;
   // REFRESH MATERIALIZED VIEW CONCURRENTLY: readers keep the old rows meanwhile.
   const std::string& RefreshLeaderboard() const { return refresh_leaderboard_; }
 
  private:
   std::string list_[2][2];  // [order][with category]
+  std::string vote_, create_market_;
   std::string detail_, bet_, dashboard_, leaderboard_[2], refresh_leaderboard_;
 };
 

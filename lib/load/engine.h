@@ -1,0 +1,127 @@
+// File: engine.h
+//
+// The load engine every area's load test runs on. Open model (k6's constant- and
+// ramping-arrival-rate, wrk2's schedule): requests are due at fixed times whatever the
+// server does, wait for a free client when all are busy, and are dropped past a bound on
+// requests in flight; latency is measured from the intended start (coordinated omission
+// corrected) and from the actual send. Closed model: N virtual users, each sending, waiting
+// for the answer and thinking. Both with weighted request mixes and a histogram per kind.
+//
+// Many clients per thread: each thread runs an event loop over its share of the clients
+// (an Asio io_context per thread, no locks between them), so 5,000 connections need as
+// many threads as cores. The engine checks itself: when the schedule lags or its threads
+// are saturated, the result says `generator_bound` and why.
+//
+//   LoadSpec spec{.model = Model::kOpen, .start = 1000, .stages = {{30, 1000}},
+//                 .clients = 1000, .mix = {{"list", 5}, {"bet", 3}}};
+//   LoadResult r = RunLoad(spec, [&](boost::asio::io_context& io, int i) {
+//     return std::make_unique<MyClient>(io, ...);
+//   });
+//   r.kinds[0].latency.Percentile(95);
+#ifndef PMBENCH_LOAD_ENGINE_H_
+#define PMBENCH_LOAD_ENGINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/load/arrival_schedule.h"
+#include "lib/stats/histogram.h"
+
+namespace boost::asio {
+class io_context;  // kept out of this header: Asio is slow to compile
+}
+
+namespace pmbench::load {
+
+enum class Model { kOpen, kClosed };
+
+struct RequestKind {
+  std::string name;
+  double weight = 1;
+};
+
+struct Outcome {
+  bool ok = true;
+  std::string error;  // a short reason; failures are counted per reason
+};
+
+using Completion = std::function<void(Outcome)>;
+
+// One connection (and, in the closed model, one virtual user). Its methods are called on
+// the thread of the io_context it was made for; it may complete from any thread.
+class Client {
+ public:
+  virtual ~Client() = default;
+  // Connects; calls done("") or done(reason) once.
+  virtual void Open(std::function<void(std::string)> done) = 0;
+  // Runs one request of mix entry `kind`; `seq` numbers requests uniquely within the run.
+  // Calls done exactly once.
+  virtual void Start(int kind, uint64_t seq, Completion done) = 0;
+};
+
+using ClientFactory = std::function<std::unique_ptr<Client>(boost::asio::io_context& io, int index)>;
+
+struct Progress {
+  double elapsed_s = 0, level = 0;  // level: the scheduled rate (open) or active users (closed)
+  int64_t completed = 0, failed = 0, dropped = 0, in_flight = 0;
+  double rate = 0;  // completions per second over the last interval
+};
+
+struct LoadSpec {
+  Model model = Model::kOpen;
+  double start = 0;            // rate per second (open) or users (closed) at t = 0
+  std::vector<Stage> stages;   // see arrival_schedule.h
+  int clients = 100;           // connections opened before the run; closed: the most users
+  int max_in_flight = 0;       // open: started + waiting for a client; 0 = 2 x clients
+  double think_s = 0;          // closed: pause between a user's requests
+  std::vector<RequestKind> mix = {{"request", 1}};
+  int threads = 0;             // 0: one per core
+  uint64_t seed = 1;
+  double drain_s = 10;         // after the schedule, how long requests in flight may finish
+  int connect_concurrency = 64;  // connections opened at once, per thread
+  // generator_bound when the schedule's p99 lag or a thread's CPU share exceed these.
+  double lag_limit_ms = 20;
+  double cpu_limit = 0.95;
+  std::function<void(const Progress&)> progress;  // about once a second, from the caller's thread
+};
+
+struct KindResult {
+  std::string name;
+  stats::LatencyHistogram latency;  // intended start -> done (coordinated omission corrected)
+  stats::LatencyHistogram service;  // actual send -> done
+  int64_t ok = 0, failed = 0, dropped = 0;
+  std::map<std::string, int64_t> errors;  // reason -> count
+  double success_ratio() const;  // ok / (ok + failed + dropped); 1 when nothing ran
+};
+
+struct LoadResult {
+  std::vector<KindResult> kinds;  // in mix order
+  KindResult total;               // every kind merged
+  double seconds = 0;             // from the first due request to the last completion
+  stats::LatencyHistogram lag;    // actual start of the schedule's work - its due time
+  double generator_cpu = 0;       // the busiest engine thread's CPU time / wall time
+  bool generator_bound = false;
+  std::string generator_reason;   // why, when generator_bound
+  int threads = 0;
+  int clients = 0;
+  double connect_s = 0;           // opening every client
+  int64_t unfinished = 0;         // still in flight when the drain time ran out
+  double throughput() const { return seconds > 0 ? static_cast<double>(total.ok) / seconds : 0; }
+};
+
+// Opens spec.clients clients, runs the schedule, drains, closes. Throws
+// std::invalid_argument for a bad spec and std::runtime_error when a client cannot be
+// opened (nothing is left running).
+LoadResult RunLoad(const LoadSpec& spec, const ClientFactory& make_client);
+
+// Raises this process's open-file limit to its hard limit (each client is a socket);
+// returns the limit now in force.
+int64_t RaiseOpenFileLimit();
+
+}  // namespace pmbench::load
+
+#endif  // PMBENCH_LOAD_ENGINE_H_

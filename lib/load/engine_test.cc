@@ -1,0 +1,152 @@
+#include "lib/load/engine.h"
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <gtest/gtest.h>
+
+namespace pmbench::load {
+namespace {
+
+namespace asio = boost::asio;
+
+// A client whose "server" answers after `service` (or never, when negative), recording the
+// sequence numbers it was given.
+class TimedClient : public Client {
+ public:
+  TimedClient(asio::io_context& io, std::chrono::milliseconds service, std::mutex& mu, std::multiset<uint64_t>& seqs)
+      : io_(io), service_(service), mu_(mu), seqs_(seqs) {}
+  void Open(std::function<void(std::string)> done) override { done(""); }
+  void Start(int kind, uint64_t seq, Completion done) override {
+    {
+      std::lock_guard lock(mu_);
+      seqs_.insert(seq);
+    }
+    if (service_.count() < 0) {
+      held_.push_back(std::move(done));  // never answered
+      return;
+    }
+    if (service_.count() == 0) return done({.ok = kind != 1, .error = "kind one fails"});
+    auto t = std::make_shared<asio::steady_timer>(io_, service_);
+    t->async_wait([t, kind, done = std::move(done)](const boost::system::error_code&) {
+      done({.ok = kind != 1, .error = "kind one fails"});
+    });
+  }
+
+ private:
+  asio::io_context& io_;
+  std::chrono::milliseconds service_;
+  std::mutex& mu_;
+  std::multiset<uint64_t>& seqs_;
+  std::vector<Completion> held_;
+};
+
+struct Harness {
+  std::mutex mu;
+  std::multiset<uint64_t> seqs;
+  LoadResult operator()(const LoadSpec& spec, int service_ms) {
+    return RunLoad(spec, [&](asio::io_context& io, int) {
+      return std::make_unique<TimedClient>(io, std::chrono::milliseconds(service_ms), mu, seqs);
+    });
+  }
+};
+
+TEST(EngineTest, OpenModelStartsEveryScheduledRequestOnce) {
+  Harness run;
+  const LoadResult r = run({.start = 400, .stages = {{1, 400}}, .clients = 8, .threads = 2}, 2);
+  EXPECT_EQ(r.total.ok, 400);
+  EXPECT_EQ(r.total.dropped, 0);
+  EXPECT_EQ(r.total.latency.count(), 400u);
+  EXPECT_GE(r.total.service.min(), 2'000'000);  // the server's time is in the service latency
+  EXPECT_GE(r.seconds, 0.99);
+  ASSERT_EQ(run.seqs.size(), 400u);
+  EXPECT_EQ(*run.seqs.begin(), 0u);
+  EXPECT_EQ(*run.seqs.rbegin(), 399u);
+  EXPECT_EQ(std::set<uint64_t>(run.seqs.begin(), run.seqs.end()).size(), 400u);
+  EXPECT_EQ(r.threads, 2);
+}
+
+TEST(EngineTest, MixWeightsAndFailuresAreCountedPerKind) {
+  Harness run;
+  const LoadResult r = run({.start = 2000, .stages = {{1, 2000}}, .clients = 4,
+                            .mix = {{"a", 3}, {"fails", 1}, {"never", 0}}, .threads = 2}, 0);
+  ASSERT_EQ(r.kinds.size(), 3u);
+  EXPECT_EQ(r.kinds[0].ok + r.kinds[1].failed, 2000);
+  EXPECT_NEAR(static_cast<double>(r.kinds[1].failed) / 2000, 0.25, 0.05);
+  EXPECT_EQ(r.kinds[1].errors.at("kind one fails"), r.kinds[1].failed);
+  EXPECT_EQ(r.kinds[2].ok + r.kinds[2].failed, 0);
+  EXPECT_NEAR(r.total.success_ratio(), 0.75, 0.05);
+}
+
+TEST(EngineTest, RequestsBeyondTheInFlightBoundAreDropped) {
+  Harness run;
+  // Nobody answers: 10 requests fill the bound (4 clients busy, 6 waiting), the rest drop,
+  // and the 10 are reported unfinished when the drain time runs out.
+  const LoadResult r = run({.start = 100, .stages = {{1, 100}}, .clients = 4, .max_in_flight = 10,
+                            .threads = 1, .drain_s = 0.1}, -1);
+  EXPECT_EQ(r.total.dropped, 90);
+  EXPECT_EQ(r.unfinished, 10);
+  EXPECT_EQ(r.total.ok, 0);
+  EXPECT_EQ(run.seqs.size(), 4u);  // only the clients' first requests were ever sent
+}
+
+TEST(EngineTest, WaitingRequestsCarryTheirIntendedStart) {
+  Harness run;
+  // One client, 50 ms per request, 100 requests/s: the client sustains 20/s, so requests
+  // queue and their latency from the intended start grows while the service time stays 50 ms.
+  const LoadResult r = run({.start = 100, .stages = {{0.5, 100}}, .clients = 1, .max_in_flight = 1000, .threads = 1}, 50);
+  EXPECT_EQ(r.total.ok, 50);
+  EXPECT_LT(r.total.service.Percentile(90), 80e6);
+  EXPECT_GT(r.total.latency.Percentile(90), 1500e6);  // the 45th waited ~2 s
+  EXPECT_GE(r.seconds, 2.4);
+}
+
+TEST(EngineTest, ClosedModelRampsVirtualUsers) {
+  Harness run;
+  // 0 -> 4 users over 0.4 s, then 4 for 0.6 s, 10 ms per request and no think time.
+  const LoadResult r = run({.model = Model::kClosed, .start = 0, .stages = {{0.4, 4}, {0.6, 4}}, .clients = 4,
+                            .threads = 2}, 10);
+  // Full load would be 4 x 100/s x 1 s = 400; the ramp costs about 4 x 100 x 0.2 = 80.
+  EXPECT_GT(r.total.ok, 220);
+  EXPECT_LT(r.total.ok, 400);
+  EXPECT_EQ(r.total.dropped, 0);
+  EXPECT_EQ(std::set<uint64_t>(run.seqs.begin(), run.seqs.end()).size(), run.seqs.size());
+}
+
+TEST(EngineTest, ClosedModelThinkTimePacesUsers) {
+  Harness run;
+  const LoadResult r = run({.model = Model::kClosed, .start = 2, .stages = {{1, 2}}, .clients = 2, .think_s = 0.1,
+                            .threads = 1}, 0);
+  // Each user: a request, 100 ms thinking: about 10 per user in 1 s (kind 0 only: never fails).
+  EXPECT_GE(r.total.ok, 16);
+  EXPECT_LE(r.total.ok, 22);
+}
+
+TEST(EngineTest, BadSpecsAreRejected) {
+  Harness run;
+  EXPECT_THROW(run({.start = 1, .stages = {{1, 1}}, .clients = 0}, 0), std::invalid_argument);
+  EXPECT_THROW(run({.start = 1, .stages = {{1, 1}}, .mix = {}}, 0), std::invalid_argument);
+  EXPECT_THROW(run({.start = 1, .stages = {{1, 1}}, .mix = {{"a", 0}}}, 0), std::invalid_argument);
+  EXPECT_THROW(run({.model = Model::kClosed, .start = 5, .stages = {{1, 5}}, .clients = 4}, 0), std::invalid_argument);
+  EXPECT_THROW(run({.start = 1, .stages = {}}, 0), std::invalid_argument);
+}
+
+TEST(EngineTest, AClientThatCannotOpenFailsTheRunCleanly) {
+  struct Refused : Client {
+    void Open(std::function<void(std::string)> done) override { done("connection refused"); }
+    void Start(int, uint64_t, Completion done) override { done({}); }
+  };
+  try {
+    RunLoad({.start = 1, .stages = {{1, 1}}, .clients = 3}, [](asio::io_context&, int) { return std::make_unique<Refused>(); });
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("connection refused"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace pmbench::load

@@ -1,0 +1,128 @@
+#include "lib/queries/db_load.h"
+
+#include <dirent.h>
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "lib/db/internal/test_schema.h"
+#include "lib/db/seed.h"
+#include "lib/db/staging.h"
+
+namespace pmbench::queries {
+namespace {
+
+class DbLoadTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    schema_ = std::make_unique<db::internal::TestSchema>("dbload");
+    db::Seed(schema_->url(), schema_->name(), {.scale = 0.2, .seed = 3});
+  }
+  static void TearDownTestSuite() { schema_.reset(); }
+  static std::unique_ptr<db::internal::TestSchema> schema_;
+  const std::string pooled_ = db::ResolveStaging().pooled_url;
+};
+std::unique_ptr<db::internal::TestSchema> DbLoadTest::schema_;
+
+int Threads() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (const dirent* e = readdir(d)) n += e->d_name[0] != '.';
+    closedir(d);
+  }
+  return n;
+}
+
+TEST_F(DbLoadTest, MixRunsEveryKindAndTheBetsAddUp) {
+  auto w = DbWorkload::Prepare(schema_->url(), schema_->name(), {.run_tag = "mixtest", .hot_markets = 5});
+  const load::LoadResult r = load::RunLoad({.start = 300, .stages = {{1.5, 300}}, .clients = 20, .mix = w->Mix(DbScenario::kMix)},
+                                           w->Clients(pooled_, DbScenario::kMix));
+  for (const auto& k : r.kinds) {
+    EXPECT_GT(k.ok, 0) << k.name;
+    EXPECT_EQ(k.failed, 0) << k.name << ": " << (k.errors.empty() ? "" : k.errors.begin()->first);
+  }
+  EXPECT_EQ(r.total.ok, 450);
+  EXPECT_EQ(w->counters().bets_placed, r.kinds[3].ok);
+  EXPECT_NO_THROW(w->VerifyBets(schema_->url()));
+}
+
+TEST_F(DbLoadTest, VerificationCatchesPoolsThatDisagreeWithTheirBets) {
+  auto w = DbWorkload::Prepare(schema_->url(), schema_->name(), {.run_tag = "verifytest", .hot_markets = 3});
+  load::RunLoad({.start = 100, .stages = {{0.5, 100}}, .clients = 4, .mix = w->Mix(DbScenario::kBets)},
+                w->Clients(pooled_, DbScenario::kBets));
+  EXPECT_NO_THROW(w->VerifyBets(schema_->url()));
+  db::PgSession s(schema_->url());
+  s.Exec("UPDATE \"" + schema_->name() + "\".markets SET yes_pool = yes_pool + 1 WHERE id = (SELECT market_id FROM \"" +
+         schema_->name() + "\".bets WHERE tx_signature LIKE 'verifytest-%' LIMIT 1)");
+  EXPECT_THROW(w->VerifyBets(schema_->url()), std::runtime_error);
+  s.Exec("UPDATE \"" + schema_->name() + "\".markets SET yes_pool = yes_pool - 1 WHERE id = (SELECT market_id FROM \"" +
+         schema_->name() + "\".bets WHERE tx_signature LIKE 'verifytest-%' LIMIT 1)");
+}
+
+TEST_F(DbLoadTest, CachedReadsAreServedFromMemoryAndBetsInvalidateTheirMarket) {
+  auto w = DbWorkload::Prepare(schema_->url(), schema_->name(),
+                               {.cache = true, .cache_options = {.ttl = std::chrono::seconds(30)}, .run_tag = "cachetest"});
+  const load::LoadResult r = load::RunLoad({.start = 1000, .stages = {{1, 1000}}, .clients = 10, .mix = w->Mix(DbScenario::kMarkets)},
+                                           w->Clients(pooled_, DbScenario::kMarkets));
+  EXPECT_EQ(r.total.ok, 1000);
+  const auto c = w->counters().list_cache;
+  EXPECT_LE(c.loads, 14);  // 7 categories (6 and "all") x 2 orders, each loaded once
+  EXPECT_GE(c.hits + c.misses, 1000);
+
+  // A bet on a listed market drops the pages that list it.
+  load::RunLoad({.start = 50, .stages = {{0.2, 50}}, .clients = 2, .mix = w->Mix(DbScenario::kBets)},
+                w->Clients(pooled_, DbScenario::kBets));
+  EXPECT_GT(w->counters().list_cache.invalidated, 0);
+}
+
+// The open model through a real server that stalls: a lock held for 0.5 s stops every
+// request; those due meanwhile wait for a connection, and only the latency from the intended
+// start shows what their users saw.
+TEST_F(DbLoadTest, AStalledServerShowsInCorrectedLatencyOnly) {
+  auto w = DbWorkload::Prepare(schema_->url(), schema_->name(), {});
+  const std::string markets = "\"" + schema_->name() + "\".markets";
+  std::thread locker([&] {
+    db::PgSession s(schema_->url());
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    s.Exec("BEGIN; LOCK TABLE " + markets + " IN ACCESS EXCLUSIVE MODE");
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the stall itself
+    s.Exec("COMMIT");
+  });
+  const load::LoadResult r = load::RunLoad({.start = 200, .stages = {{2.5, 200}}, .clients = 2, .max_in_flight = 1000,
+                                            .mix = w->Mix(DbScenario::kMarkets), .threads = 1},
+                                           w->Clients(pooled_, DbScenario::kMarkets));
+  locker.join();
+  EXPECT_EQ(r.total.ok, 500);
+  // ~100 requests fell due during the stall and waited 0-500 ms; only the 2 in flight when
+  // it began were slow to serve.
+  EXPECT_GT(r.total.latency.Percentile(90), 150e6);
+  EXPECT_GT(r.total.latency.max(), 400e6);
+  EXPECT_LT(r.total.service.Percentile(90), 50e6);
+  EXPECT_FALSE(r.generator_bound) << r.generator_reason;
+}
+
+TEST_F(DbLoadTest, AThousandConnectionsNeedNoMoreThreadsThanCores) {
+  auto w = DbWorkload::Prepare(schema_->url(), schema_->name(), {});
+  const int before = Threads();
+  int most = 0;
+  const load::LoadResult r = load::RunLoad(
+      {.start = 500, .stages = {{1.5, 500}}, .clients = 1000, .mix = w->Mix(DbScenario::kDetail), .threads = 2,
+       .progress = [&](const load::Progress&) { most = std::max(most, Threads()); }},
+      w->Clients(pooled_, DbScenario::kDetail));
+  EXPECT_EQ(r.clients, 1000);
+  EXPECT_EQ(r.total.ok, 750);
+  EXPECT_GT(most, 0);
+  EXPECT_LE(most - before, 2);  // the engine's two loops, nothing per connection
+}
+
+TEST_F(DbLoadTest, AnUnreachableDatabaseFailsTheRunBeforeItStarts) {
+  auto w = DbWorkload::Prepare(schema_->url(), schema_->name(), {});
+  EXPECT_THROW(load::RunLoad({.start = 10, .stages = {{1, 10}}, .clients = 3, .mix = w->Mix(DbScenario::kMarkets)},
+                             w->Clients("postgresql://pmbench@127.0.0.1:1/pmbench", DbScenario::kMarkets)),
+               std::runtime_error);
+  EXPECT_THROW(DbWorkload::Prepare(schema_->url(), "no_such_schema", {}), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace pmbench::queries
