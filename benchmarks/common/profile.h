@@ -23,6 +23,9 @@ struct Profile {
   int events;           // events per ingest run (sinks x batch sizes)
   double story_rate_s;  // how long events arrive at the story's 1,000/min
   int backlog_large;    // the large backlog drained (the 1,000-event one always runs)
+  int db_clients;       // concurrent clients of the database load tests (the story's 1,000+)
+  double db_rate;       // market-list requests per second offered to them
+  double db_seconds;    // how long each database load runs
 };
 
 // The profile named by PMBENCH_PROFILE, "default" when unset. Throws std::invalid_argument

@@ -15,7 +15,7 @@ chmod 755 "$tmp"  # the postgres user must reach the staging folders made below
 schema="t_cli_$$"
 cleanup() {
   rm -rf "$out" "$err" "$tmp"
-  for s in "$schema" "${schema}_foreign" "${schema}_insert" "${schema}_multirow" "${schema}_copy"; do
+  for s in "$schema" "${schema}_load" "${schema}_foreign" "${schema}_insert" "${schema}_multirow" "${schema}_copy"; do
     psql -X -q "$PMBENCH_STAGING_DIRECT_URL" -c "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1
   done
 }
@@ -137,6 +137,28 @@ expect 2 "ingest: missing input" -- "$PMBENCH" ingest --input "$tmp/none.jsonl"
 expect 1 "ingest: unreachable database" -- "$PMBENCH" ingest --input "$tmp/events.jsonl" --give-up-after 1 \
   --database "postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=1"
 check "ingest unreachable: no password" bash -c "! grep -q s3cret '$err'"
+
+# load db: a short real run through the pooler, thresholds deciding the exit status.
+expect 0 "load --help" -- "$PMBENCH" load --help
+check "load help documents --threshold" grep -q -- "--threshold" "$out"
+expect 2 "load: unknown scenario" -- "$PMBENCH" load db --scenario nope
+expect 2 "load: bad duration" -- "$PMBENCH" load db --duration 3x
+expect 2 "load: rate and vus together" -- "$PMBENCH" load db --vus 3 --rate 5
+expect 2 "load: bad threshold" -- "$PMBENCH" load db --threshold 'p(95)<<3'
+expect 1 "load: unreachable" -- "$PMBENCH" load db --schema "$schema" --duration 1 \
+  --database "postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=2"
+check "load unreachable: one line, no password" bash -c "[ \$(grep -c . '$err') -le 2 ] && ! grep -q s3cret '$err'"
+expect 1 "load: remote refused" -- "$PMBENCH" load db --database "postgresql://u:s3cret@192.0.2.1/x"
+expect 0 "load: seed its schema" -- "$PMBENCH" db seed --schema "${schema}_load" --scale 0.05
+expect 0 "load: markets at 200/s passes its threshold" -- "$PMBENCH" load db --schema "${schema}_load" \
+  --database "$PMBENCH_STAGING_URL" --clients 50 --rate 200 --duration 1 --threshold 'p(95)<100ms' \
+  --threshold 'success:rate>0.99' --out "$tmp/load.json"
+check "load: JSON names the run and its kinds" \
+  python3 -c "import json,sys; b=json.load(open('$tmp/load.json'))['benchmarks']; sys.exit(not (b[0]['name']=='load_db/markets' and b[0]['ok']==200 and b[1]['name']=='load_db/markets/list_markets'))"
+expect 1 "load: a failing threshold exits 1" -- "$PMBENCH" load db --schema "${schema}_load" \
+  --database "$PMBENCH_STAGING_URL" --scenario mix --vus 20 --duration 1 --threshold 'place_bet:p(99)<1us'
+check "load: the failure is named" grep -q "FAILED place_bet:p(99)<1us" "$err"
+check "load: the mix's bets verified" bash -c "! grep -q 'pools' '$err'"
 
 # compare and report: exit codes, and a page with no scripts or network.
 runs() {  # runs NAME TIME...: a Google Benchmark file with one repetition per time

@@ -20,6 +20,7 @@ int EventsCommand(const std::vector<std::string>& args);
 int IngestCommand(const std::vector<std::string>& args);
 int CompareCommand(const std::vector<std::string>& args);
 int ReportCommand(const std::vector<std::string>& args);
+int LoadCommand(const std::vector<std::string>& args);
 
 }  // namespace pmbench::cli
 

@@ -29,12 +29,18 @@ Flags::Flags(const std::vector<std::string>& args, const std::set<std::string>& 
       } else {
         throw UsageError("option --" + name + " needs a value");
       }
+      all_[name].push_back(values_[name]);
     } else if (booleans.count(name) && !inline_value) {
       values_[name].assign(1, '1');  // not = "1": GCC 12 -Wrestrict false positive
     } else {
       throw UsageError("unknown option --" + name);
     }
   }
+}
+
+std::vector<std::string> Flags::GetAll(const std::string& name) const {
+  const auto it = all_.find(name);
+  return it == all_.end() ? std::vector<std::string>{} : it->second;
 }
 
 std::string Flags::Get(const std::string& name, const std::string& fallback) const {

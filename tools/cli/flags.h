@@ -27,6 +27,8 @@ class Flags {
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
   std::string Get(const std::string& name, const std::string& fallback) const;
   const std::vector<std::string>& positional() const { return positional_; }
+  // Every value of an option given more than once (Get returns the last).
+  std::vector<std::string> GetAll(const std::string& name) const;
 
   // Parses a number or throws UsageError naming the option.
   double GetDouble(const std::string& name, double fallback) const;
@@ -37,6 +39,7 @@ class Flags {
   T GetNumber(const std::string& name, T fallback, const char* what) const;
 
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_;
   std::vector<std::string> positional_;
 };
 
