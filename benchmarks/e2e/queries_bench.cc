@@ -48,7 +48,9 @@ class Staging {
     if (pgbench_ready_) return "";
     db::PgSession s(direct_);
     if (s.QueryValue("SELECT to_regclass('public.pgbench_accounts')").empty()) {
-      const std::string cmd = "pgbench -i -q -s 1 '" + direct_ + "' >/dev/null 2>&1";
+      // In public, named: pgbench's unqualified statements would otherwise create them in
+      // a schema named after the user, the suite's own.
+      const std::string cmd = "PGOPTIONS='-c search_path=public' pgbench -i -q -s 1 '" + direct_ + "' >/dev/null 2>&1";
       if (std::system(cmd.c_str()) != 0) return "pgbench -i failed (is pgbench installed?)";
       made_pgbench_ = true;
     }
@@ -394,7 +396,8 @@ void BM_VsPgbench(benchmark::State& state) {
   PMBENCH_TRY({
     auto w = q::DbWorkload::Prepare(st.direct(), st.schema(), {});
     for (auto _ : state) {
-      const std::string cmd = "pgbench -S -n -M simple -c " + std::to_string(clients) + " -j 2 -T " + std::to_string(seconds) +
+      // timeout: a pooler out of file descriptors leaves pgbench waiting forever.
+      const std::string cmd = "timeout " + std::to_string(seconds + 120) + " pgbench -S -n -M simple -c " + std::to_string(clients) + " -j 2 -T " + std::to_string(seconds) +
                               " '" + st.pooled() + "' 2>&1";
       FILE* p = popen(cmd.c_str(), "r");
       if (!p) return state.SkipWithError("could not run pgbench");

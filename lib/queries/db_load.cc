@@ -120,7 +120,8 @@ void DbWorkload::VerifyBets(const std::string& url) const {
   const std::string q = "\"" + schema_ + "\".";
   std::string ids;
   for (size_t i = 0; i < open_markets_.size() && i < static_cast<size_t>(o_.hot_markets); ++i) {
-    ids += (ids.empty() ? "" : ",") + std::to_string(open_markets_[i]);
+    if (!ids.empty()) ids += ',';
+    ids += std::to_string(open_markets_[i]);
   }
   const auto bad = s.QueryRows(
       "SELECT m.id, m.yes_pool, m.no_pool, m.bet_count, coalesce(b.y, 0), coalesce(b.n, 0), coalesce(b.c, 0) FROM " + q +
