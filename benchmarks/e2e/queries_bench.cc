@@ -277,13 +277,16 @@ void BM_PeakMix(benchmark::State& state) {
     }
     w->VerifyBets(st.direct());
   })
-  std::vector<Bar> bars = {Bar::Sla("latency", "p(95)<100ms")};
+  // The story's SLA is for its 1,000 users; beyond them (high-load: 5,000) the same bars
+  // show how far past its capacity the platform still answers in time.
+  const auto bar = P().db_clients <= 1000 ? &Bar::Sla : &Bar::Goal;
+  std::vector<Bar> bars = {bar("latency", "p(95)<100ms")};
   auto observed = Report(state, r, bars);
   for (const auto& k : r.kinds) {
     state.counters[k.name + "_p95_ms"] = k.latency.Percentile(95) / 1e6;
     state.counters[k.name + "_p99_ms"] = k.latency.Percentile(99) / 1e6;
     observed[k.name] = {.latency = &k.latency};
-    bars.push_back(Bar::Sla(k.name, "p(95)<100ms"));
+    bars.push_back(bar(k.name, "p(95)<100ms"));
   }
   pmbench::bench::CheckBars(state, bars, observed);
 }
