@@ -2,7 +2,10 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
+#include <cstdio>
 #include <deque>
+#include <random>
 #include <stdexcept>
 
 #include "lib/db/async_pg_session.h"
@@ -67,6 +70,12 @@ DbWorkload::DbWorkload(const std::string& schema, DbLoadOptions o)
 
 std::shared_ptr<DbWorkload> DbWorkload::Prepare(const std::string& url, const std::string& schema, DbLoadOptions o) {
   std::shared_ptr<DbWorkload> w(new DbWorkload(schema, std::move(o)));
+  // Each workload signs its bets apart: request numbers restart at 0 with every run, and a
+  // repeated signature would be a replay, not a bet.
+  char nonce[17];
+  std::snprintf(nonce, sizeof nonce, "%016llx", static_cast<unsigned long long>(
+                    Mix64(std::random_device()() ^ static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()))));
+  w->signature_prefix_ = w->o_.run_tag + "." + nonce;
   db::PgSession s(url);
   const std::string q = "\"" + schema + "\".";
   for (const auto& r : s.QueryRows("SELECT id FROM " + q + "markets WHERE status = 'open' ORDER BY volume DESC, id")) {
@@ -134,7 +143,9 @@ void DbWorkload::VerifyBets(const std::string& url) const {
     throw std::runtime_error("market " + r[0] + ": pools " + r[1] + "/" + r[2] + " and " + r[3] + " bets, but its bets sum to " +
                              r[4] + "/" + r[5] + " in " + r[6]);
   }
-  const std::string placed = s.QueryValue("SELECT count(*) FROM " + q + "bets WHERE tx_signature LIKE '" + o_.run_tag + "-%'");
+  const db::PgResult placed_r =
+      s.Query("SELECT count(*) FROM " + q + "bets WHERE starts_with(tx_signature, $1)", {signature_prefix_ + "-"});
+  const std::string placed = PQgetvalue(placed_r.get(), 0, 0);
   if (std::stoll(placed) != bets_placed_.load()) {
     throw std::runtime_error("the run placed " + std::to_string(bets_placed_.load()) + " bets, the table holds " + placed);
   }
@@ -263,7 +274,7 @@ class DbClient : public load::Client {
               .market_id = markets[r % hot],
               .side = (r >> 40) % 2 ? "yes" : "no",
               .amount = static_cast<int64_t>(1'000'000 + (r >> 20) % 1'000'000'000),
-              .tx_signature = w_->o_.run_tag + "-" + std::to_string(seq)};
+              .tx_signature = w_->signature_prefix_ + "-" + std::to_string(seq)};
     DbWorkload* w = w_.get();
     Checked(w_->paths_.PlaceBet(a), std::move(done), [w, a](const pg_result* res) -> std::string {
       const BetResult b = ParseBetResult(res);
@@ -306,7 +317,7 @@ class DbClient : public load::Client {
     static constexpr std::string_view kChoices[] = {"yes", "no", "abstain"};
     Checked(w_->paths_.CastVote(w_->proposals_[r % w_->proposals_.size()], w_->wallets_[(r >> 8) % w_->wallets_.size()],
                                 std::string(kChoices[(r >> 32) % 3]), static_cast<int64_t>(seq),
-                                w_->o_.run_tag + "-v" + std::to_string(seq)),
+                                w_->signature_prefix_ + "-v" + std::to_string(seq)),
             std::move(done), [](const pg_result* res) { return PQntuples(res) == 1 ? "" : "vote: no id returned"; });
   }
 

@@ -36,7 +36,7 @@ struct DbLoadOptions {
   bool cache = false;  // list, detail and leaderboard through the in-process cache
   CacheOptions cache_options;
   LeaderboardSource leaderboard = LeaderboardSource::kMaterialized;
-  std::string run_tag = "load";  // prefixes the signatures of the bets this run places
+  std::string run_tag = "load";  // the signatures of this run's bets: <run_tag>.<nonce>-<n>
   int hot_markets = 50;          // bets go to this many of the open markets
   uint64_t seed = 1;
 };
@@ -63,6 +63,8 @@ class DbWorkload : public std::enable_shared_from_this<DbWorkload> {
   void VerifyBets(const std::string& url) const;
 
   const QueryPaths& paths() const { return paths_; }
+  // What every signature of this workload's bets and votes starts with.
+  const std::string& signature_prefix() const { return signature_prefix_; }
 
  private:
   DbWorkload(const std::string& schema, DbLoadOptions o);
@@ -71,6 +73,7 @@ class DbWorkload : public std::enable_shared_from_this<DbWorkload> {
   QueryPaths paths_;
   DbLoadOptions o_;
   std::string schema_;
+  std::string signature_prefix_;  // <run_tag>.<nonce>
   std::vector<int64_t> open_markets_, proposals_;
   std::vector<std::string> wallets_;
   std::vector<std::string> categories_;
