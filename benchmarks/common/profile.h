@@ -26,6 +26,7 @@ struct Profile {
   int db_clients;       // concurrent clients of the database load tests (the story's 1,000+)
   double db_rate;       // market-list requests per second offered to them
   double db_seconds;    // how long each database load runs
+  int ws_connections;   // WebSocket subscribers (the story's 500+)
 };
 
 // The profile named by PMBENCH_PROFILE, "default" when unset. Throws std::invalid_argument

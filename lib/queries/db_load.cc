@@ -1,6 +1,7 @@
 #include "lib/queries/db_load.h"
 
 #include <libpq-fe.h>
+#include <time.h>
 
 #include <chrono>
 #include <cstdio>
@@ -31,6 +32,12 @@ constexpr std::pair<DbScenario, std::string_view> kScenarios[] = {
     {DbScenario::kDashboard, "dashboard"}, {DbScenario::kLeaderboard, "leaderboard"},
     {DbScenario::kMix, "mix"},             {DbScenario::kPointSelect, "point_select"},
 };
+
+int64_t WallNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 uint64_t Mix64(uint64_t x) {  // splitmix64: request arguments are a pure function of its number
   x += 0x9E3779B97F4A7C15ULL;
@@ -113,6 +120,11 @@ std::vector<load::RequestKind> DbWorkload::Mix(DbScenario s) const {
               {"place_bet", 300},    {"vote", 150},          {"create_market", 50}};
   }
   return {};
+}
+
+std::vector<int64_t> DbWorkload::hot_market_ids() const {
+  const size_t hot = std::min(open_markets_.size(), static_cast<size_t>(std::max(1, o_.hot_markets)));
+  return {open_markets_.begin(), open_markets_.begin() + static_cast<std::ptrdiff_t>(hot)};
 }
 
 DbLoadCounters DbWorkload::counters() const {
@@ -276,9 +288,11 @@ class DbClient : public load::Client {
               .amount = static_cast<int64_t>(1'000'000 + (r >> 20) % 1'000'000'000),
               .tx_signature = w_->signature_prefix_ + "-" + std::to_string(seq)};
     DbWorkload* w = w_.get();
-    Checked(w_->paths_.PlaceBet(a), std::move(done), [w, a](const pg_result* res) -> std::string {
+    const int64_t start_ns = WallNs();
+    Checked(w_->paths_.PlaceBet(a), std::move(done), [w, a, start_ns](const pg_result* res) -> std::string {
       const BetResult b = ParseBetResult(res);
       if (b.code != BetCode::kOk) return std::string(BetCodeName(b.code));
+      if (w->o_.on_bet) w->o_.on_bet(a, b, start_ns);
       if (b.replayed) {
         ++w->bets_replayed_;
         return "";

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,9 @@ struct DbLoadOptions {
   std::string run_tag = "load";  // the signatures of this run's bets: <run_tag>.<nonce>-<n>
   int hot_markets = 50;          // bets go to this many of the open markets
   uint64_t seed = 1;
+  // Called for every bet the database accepted, from the engine's threads, with the
+  // request's start (CLOCK_REALTIME ns): the real-time benchmark times fan-out from it.
+  std::function<void(const BetArgs&, const BetResult&, int64_t start_ns)> on_bet;
 };
 
 struct DbLoadCounters {
@@ -65,6 +69,8 @@ class DbWorkload : public std::enable_shared_from_this<DbWorkload> {
   const QueryPaths& paths() const { return paths_; }
   // What every signature of this workload's bets and votes starts with.
   const std::string& signature_prefix() const { return signature_prefix_; }
+  // The markets bets go to (the most traded open ones).
+  std::vector<int64_t> hot_market_ids() const;
 
  private:
   DbWorkload(const std::string& schema, DbLoadOptions o);

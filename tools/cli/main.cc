@@ -19,6 +19,7 @@ Commands:
   votes tally|gen|load    verified, deterministic tally of signed ballots
   events gen              Solana logsNotification lines of the platform's program
   ingest [verify]         the event listener: decode and batch into PostgreSQL, exactly once
+  realtime serve          the WebSocket fan-out of live odds
   load db                 the database load test: 1,000s of connections, open or closed model
   compare BASE NEW        did a change make benchmarks slower? (statistics, exit 1 on regression)
   report LATEST -o HTML   a self-contained HTML report of a run (and its baseline)
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
     if (command == "compare") return pmbench::cli::CompareCommand(args);
     if (command == "report") return pmbench::cli::ReportCommand(args);
     if (command == "load") return pmbench::cli::LoadCommand(args);
+    if (command == "realtime") return pmbench::cli::RealtimeCommand(args);
     if (command == "--help" || command == "-h" || command == "help") {
       std::cout << kUsage;
       return 0;

@@ -1,0 +1,118 @@
+#include "lib/realtime/market_feed.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+#include <time.h>
+
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "lib/db/database_url.h"
+
+namespace pmbench::realtime {
+namespace {
+
+int64_t WallNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// A LISTENing connection, or nullptr with `error` set.
+PGconn* Listen(const std::string& url, std::string& error) {
+  PGconn* c = PQconnectdb(url.c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    error = db::RedactSecrets(PQerrorMessage(c));
+    PQfinish(c);
+    return nullptr;
+  }
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  PGresult* r = PQexec(c, ("LISTEN " + std::string(kMarketNotifyChannel)).c_str());
+  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  PQclear(r);
+  if (!ok) {
+    error = db::RedactSecrets(PQerrorMessage(c));
+    PQfinish(c);
+    return nullptr;
+  }
+  return c;
+}
+
+}  // namespace
+
+std::optional<MarketChange> ParseMarketChange(std::string_view payload, std::string_view schema) {
+  const auto j = nlohmann::json::parse(payload, nullptr, false);
+  if (!j.is_object() || j.value("schema", "") != schema) return std::nullopt;
+  const auto id = j.find("id"), yes = j.find("yes_pool"), no = j.find("no_pool"), volume = j.find("volume");
+  if (id == j.end() || yes == j.end() || no == j.end() || volume == j.end() || !id->is_number_integer() ||
+      !yes->is_number_integer() || !no->is_number_integer() || !volume->is_number_integer()) {
+    return std::nullopt;
+  }
+  const int64_t y = yes->get<int64_t>(), n = no->get<int64_t>();
+  const double odds = y + n == 0 ? 0.5 : static_cast<double>(y) / static_cast<double>(y + n);
+  char buf[200];
+  std::snprintf(buf, sizeof buf, R"({"id":%lld,"yes_pool":%lld,"no_pool":%lld,"odds_yes":%.6f,"volume":%lld})",
+                static_cast<long long>(id->get<int64_t>()), static_cast<long long>(y), static_cast<long long>(n), odds,
+                static_cast<long long>(volume->get<int64_t>()));
+  return MarketChange{id->get<int64_t>(), buf};
+}
+
+void MarketFeed::Start() {
+  if (thread_.joinable()) return;
+  std::string error;
+  PGconn* first = Listen(url_, error);
+  if (!first) throw std::runtime_error("cannot LISTEN for market changes: " + error);
+  stop_ = false;
+  connected_ = true;
+  thread_ = std::thread([this, first] { Loop(first); });
+}
+
+void MarketFeed::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void MarketFeed::Loop(void* first_connection) {
+  PGconn* c = static_cast<PGconn*>(first_connection);
+  auto backoff = std::chrono::milliseconds(50);
+  while (!stop_) {
+    if (!c) {
+      std::string error;
+      c = Listen(url_, error);
+      if (!c) {
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+        continue;
+      }
+      backoff = std::chrono::milliseconds(50);
+      ++reconnects_;
+      connected_ = true;
+      hub_.ResetAll();  // whatever changed while we were away was not published
+    }
+    pollfd p{PQsocket(c), POLLIN, 0};
+    const int ready = poll(&p, 1, 100);  // wakes to notice Stop()
+    if (ready < 0) continue;
+    if (ready > 0 && !PQconsumeInput(c)) {
+      connected_ = false;
+      PQfinish(c);
+      c = nullptr;
+      continue;
+    }
+    while (PGnotify* n = PQnotifies(c)) {
+      ++notifications_;
+      if (const auto change = ParseMarketChange(n->extra, schema_)) {
+        const int64_t ts = WallNs();
+        hub_.Publish("market:" + std::to_string(change->id), change->data, ts);
+        hub_.Publish("markets", change->data, ts);
+      }
+      PQfreemem(n);
+    }
+  }
+  if (c) PQfinish(c);
+  connected_ = false;
+}
+
+}  // namespace pmbench::realtime

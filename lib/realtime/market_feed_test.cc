@@ -1,0 +1,97 @@
+#include "lib/realtime/market_feed.h"
+
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "lib/realtime/internal/recording_subscriber.h"
+
+#include "lib/db/internal/test_schema.h"
+#include "lib/db/migrate.h"
+#include "lib/db/pg_session.h"
+#include "lib/db/staging.h"
+#include "lib/queries/queries.h"
+
+namespace pmbench::realtime {
+namespace {
+
+using Recorder = internal::RecordingSubscriber;
+
+TEST(MarketFeedTest, PayloadsOfOtherSchemasOrShapesAreIgnored) {
+  const auto c = ParseMarketChange(R"({"schema":"s","id":4,"yes_pool":30,"no_pool":10,"volume":40})", "s");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->id, 4);
+  EXPECT_EQ(c->data, R"({"id":4,"yes_pool":30,"no_pool":10,"odds_yes":0.750000,"volume":40})");
+  EXPECT_FALSE(ParseMarketChange(R"({"schema":"t","id":4,"yes_pool":3,"no_pool":1,"volume":4})", "s"));
+  EXPECT_FALSE(ParseMarketChange(R"({"schema":"s","id":"4","yes_pool":3,"no_pool":1,"volume":4})", "s"));
+  EXPECT_FALSE(ParseMarketChange("not json", "s"));
+}
+
+class MarketFeedDbTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    db::Migrate(schema_.url(), schema_.name());
+    s_.Exec("INSERT INTO \"" + schema_.name() + "\".markets (id, title, category, status, creator, created_at, closes_at)"
+            " VALUES (42, 't', 'c', 'open', 'x', now(), now() + interval '1 day')");
+  }
+  db::internal::TestSchema schema_{"feed"};
+  db::PgSession s_{schema_.url()};
+  Hub hub_;
+};
+
+TEST_F(MarketFeedDbTest, ABetReachesTheMarketsSubscribers) {
+  MarketFeed feed(schema_.url(), schema_.name(), hub_);
+  feed.Start();
+  auto one = std::make_shared<Recorder>(), all = std::make_shared<Recorder>();
+  hub_.Subscribe("market:42", std::nullopt, one);
+  hub_.Subscribe("markets", std::nullopt, all);
+  db::PgSession pooled(db::ResolveStaging().pooled_url);
+  const queries::QueryPaths q(schema_.name());
+  ASSERT_EQ(queries::PlaceBet(pooled, q, {.wallet = "w", .market_id = 42, .side = "yes", .amount = 300, .tx_signature = "f1"}).code,
+            queries::BetCode::kOk);
+  ASSERT_EQ(queries::PlaceBet(pooled, q, {.wallet = "w", .market_id = 42, .side = "no", .amount = 100, .tx_signature = "f2"}).code,
+            queries::BetCode::kOk);
+  const auto got = one->Wait(2);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_NE(got[0].find(R"("seq":1,)"), std::string::npos);
+  EXPECT_NE(got[1].find(R"("data":{"id":42,"yes_pool":300,"no_pool":100,"odds_yes":0.750000,"volume":400})"), std::string::npos)
+      << got[1];
+  EXPECT_EQ(all->Wait(2).size(), 2u);
+  // A rolled-back change is never announced.
+  s_.Exec("BEGIN; UPDATE \"" + schema_.name() + "\".markets SET yes_pool = 1 WHERE id = 42; ROLLBACK");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(one->Wait(3).size(), 2u);
+}
+
+TEST_F(MarketFeedDbTest, ALostConnectionIsReopenedAndSubscribersAreReset) {
+  MarketFeed feed(schema_.url(), schema_.name(), hub_);
+  feed.Start();
+  auto sub = std::make_shared<Recorder>();
+  hub_.Subscribe("market:42", std::nullopt, sub);
+  s_.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN pmbench_markets' AND pid <> pg_backend_pid()");
+  auto got = sub->Wait(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], R"({"op":"reset","channel":"market:42","seq":0})");
+  EXPECT_GE(feed.reconnects(), 1);
+  // Updates flow again on the new connection.
+  for (int i = 0; i < 100 && sub->Wait(2).size() < 2; ++i) {
+    s_.Exec("UPDATE \"" + schema_.name() + "\".markets SET yes_pool = yes_pool + 1 WHERE id = 42");
+  }
+  got = sub->Wait(2);
+  ASSERT_GE(got.size(), 2u);
+  EXPECT_NE(got[1].find(R"("op":"update")"), std::string::npos);
+}
+
+TEST_F(MarketFeedDbTest, AnUnreachableDatabaseFailsStart) {
+  MarketFeed feed("postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=2", schema_.name(), hub_);
+  try {
+    feed.Start();
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()).find("s3cret"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace pmbench::realtime

@@ -1,0 +1,75 @@
+// File: ws_load.h
+//
+// The WebSocket load client: one process, a few threads (an io_context each), thousands of
+// subscribers measuring what each one experiences — connect + subscribe time, update
+// latency (receipt - the update's publish time), gaps in each channel's seq (lost updates),
+// resets — and, through a receipt hook, fan-out completion. After the server drops them,
+// every connection reconnects and resubscribes with `since` its last seq.
+//
+//   WsLoad load({.port = 8090, .connections = 500, .channels = {"market:1", "market:2"}});
+//   load.Open();
+//   ... updates flow ...
+//   WsLoadStats s = load.Stats();   // s.update.Percentile(99), s.lost
+#ifndef PMBENCH_REALTIME_WS_LOAD_H_
+#define PMBENCH_REALTIME_WS_LOAD_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/stats/histogram.h"
+
+namespace pmbench::realtime {
+
+struct WsLoadOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  int connections = 500;
+  int threads = 2;
+  std::vector<std::string> channels;  // connection i subscribes to channels[i % size] (and the next ones)
+  int channels_per_connection = 1;
+  int connect_concurrency = 256;      // handshakes in flight at once
+  // Called on every update received, from the client threads: its channel, data and the
+  // receipt time (CLOCK_REALTIME ns).
+  std::function<void(std::string_view channel, std::string_view data, int64_t wall_ns)> on_update;
+};
+
+struct WsLoadStats {
+  stats::LatencyHistogram connect;  // TCP connect + handshake + every "subscribed"
+  stats::LatencyHistogram update;   // receipt - ts_ns
+  int64_t received = 0, lost = 0, resets = 0, closed = 0, reconnects = 0, errors = 0;
+  int64_t connected = 0;
+};
+
+class WsLoad {
+ public:
+  explicit WsLoad(WsLoadOptions o);
+  ~WsLoad();
+  WsLoad(const WsLoad&) = delete;
+  WsLoad& operator=(const WsLoad&) = delete;
+
+  // Opens and subscribes every connection. Throws std::runtime_error when one cannot
+  // connect within `timeout_s` (the rest are closed).
+  void Open(double timeout_s = 60);
+  // Waits until every connection is open and caught up again (after the server dropped
+  // them); returns the seconds it took, or throws std::runtime_error after `timeout_s`.
+  double WaitAllCaughtUp(double timeout_s);
+  // For `seconds`, `rate` times a second: a connection unsubscribes from one of its
+  // channels and subscribes back with `since`. Returns the resubscriptions made.
+  int64_t Churn(double rate, double seconds);
+
+  WsLoadStats Stats() const;
+  void Close();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pmbench::realtime
+
+#endif  // PMBENCH_REALTIME_WS_LOAD_H_
