@@ -160,6 +160,19 @@ expect 1 "load: a failing threshold exits 1" -- "$PMBENCH" load db --schema "${s
 check "load: the failure is named" grep -q "FAILED place_bet:p(99)<1us" "$err"
 check "load: the mix's bets verified" bash -c "! grep -q 'pools' '$err'"
 
+# load ws and realtime serve: usage errors and refusals (the protocol runs in realtime tests).
+expect 0 "load ws --help" -- "$PMBENCH" load ws --help
+expect 0 "realtime --help" -- "$PMBENCH" realtime --help
+expect 2 "load ws: not loopback" -- "$PMBENCH" load ws --url ws://192.0.2.1:80
+expect 2 "load ws: bad channel" -- "$PMBENCH" load ws --channels bets
+expect 2 "load ws: bad url" -- "$PMBENCH" load ws --url http://127.0.0.1:80
+expect 1 "load ws: nobody listening" -- "$PMBENCH" load ws --url ws://127.0.0.1:1 --connections 2 --duration 1
+check "load ws: the failure is named" grep -q "cannot connect to 127.0.0.1:1" "$err"
+expect 2 "realtime serve: bad port" -- "$PMBENCH" realtime serve --listen 127.0.0.1:99999
+expect 1 "realtime serve: unreachable database" -- "$PMBENCH" realtime serve \
+  --database "postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=2"
+check "realtime serve: no password" bash -c "! grep -q s3cret '$err'"
+
 # compare and report: exit codes, and a page with no scripts or network.
 runs() {  # runs NAME TIME...: a Google Benchmark file with one repetition per time
   local name=$1 sep="" t

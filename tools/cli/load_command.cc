@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,8 @@
 #include "lib/db/staging.h"
 #include "lib/load/engine.h"
 #include "lib/queries/db_load.h"
+#include "lib/realtime/hub.h"
+#include "lib/realtime/ws_load.h"
 #include "lib/stats/threshold.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/flags.h"
@@ -20,7 +23,10 @@
 namespace pmbench::cli {
 namespace {
 
-constexpr const char* kUsage = R"(Usage: pmbench load db [options]
+constexpr const char* kUsage = R"(Usage: pmbench load db|ws [options]
+
+  db   the database load test (below)
+  ws   WebSocket subscribers of pmbench realtime serve (pmbench load ws --help)
 
 Sends the platform's database requests through the pooler on many connections from a few
 threads (libpq's asynchronous API) and reports latency from each request's intended start
@@ -147,10 +153,134 @@ std::string Now() {
   return buf;
 }
 
+constexpr const char* kWsUsage = R"(Usage: pmbench load ws [options]
+
+Opens N WebSocket connections to a pmbench realtime server from a few threads, subscribes
+each to channels, holds them while updates flow (from bets placed by anyone), and reports
+what the subscribers saw: connect + subscribe time, update latency (receipt - the update's
+ts_ns: run it on the server's machine or with synchronised clocks), seq gaps (lost), resets.
+
+Options:
+  --url URL               ws://HOST:PORT (default ws://127.0.0.1:8090)
+  --connections N         subscribers                                            [500]
+  --channels LIST         comma-separated channels, spread over the connections  [markets]
+  --per-connection N      channels each connection subscribes to                 [1]
+  --duration D            how long to hold them: 30, 30s, 2m                     [30s]
+  --threads N             client threads                                         [2]
+  --threshold EXPR        [METRIC:]EXPR with METRIC latency (default), connect, lost,
+                          resets, e.g. 'p(95)<200ms', 'lost:count<1'; exit 1 when one fails
+  --out FILE              the result JSON there instead of stdout
+)";
+
+int LoadWsCommand(const std::vector<std::string>& args) {
+  const Flags flags(args, {"url", "connections", "channels", "per-connection", "duration", "threads", "threshold", "out"},
+                    {"help"});
+  if (flags.Has("help")) {
+    std::cout << kWsUsage;
+    return 0;
+  }
+  if (!flags.positional().empty()) throw UsageError("unexpected argument '" + flags.positional()[0] + "'");
+  const std::string url = flags.Get("url", "ws://127.0.0.1:8090");
+  const auto colon = url.rfind(':');
+  if (!url.starts_with("ws://") || colon < 5) throw UsageError("--url takes ws://HOST:PORT, not '" + url + "'");
+  const std::string host = url.substr(5, colon - 5);
+  std::string port_text = url.substr(colon + 1);
+  if (const auto slash = port_text.find('/'); slash != std::string::npos) port_text.resize(slash);
+  if (port_text.empty() || port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port_text) > 65535) {
+    throw UsageError("--url: invalid port '" + port_text + "'");
+  }
+  if (host != "127.0.0.1" && host != "localhost") {
+    throw UsageError("--url: load goes to loopback only (127.0.0.1), not '" + host + "'");
+  }
+  std::vector<std::string> channels;
+  {
+    const std::string list = flags.Get("channels", "markets");
+    size_t start = 0;
+    while (start <= list.size()) {
+      const size_t end = std::min(list.find(',', start), list.size());
+      const std::string ch = list.substr(start, end - start);
+      if (!realtime::IsValidChannel(ch)) throw UsageError("--channels: '" + ch + "' is not market:<id> or markets");
+      channels.push_back(ch);
+      start = end + 1;
+    }
+  }
+  const double connections = flags.GetDouble("connections", 500);
+  if (!(connections >= 1 && connections <= 100'000) || connections != std::floor(connections)) {
+    throw UsageError("--connections must be a whole number in 1..100000");
+  }
+  const double duration = ParseDuration("duration", flags.Get("duration", "30s"));
+  std::vector<NamedThreshold> thresholds;
+  for (const auto& t : flags.GetAll("threshold")) thresholds.push_back(ParseThreshold(t));
+  load::RaiseOpenFileLimit();
+
+  realtime::WsLoad ws({.host = "127.0.0.1",
+                       .port = static_cast<uint16_t>(std::stoi(port_text)),
+                       .connections = static_cast<int>(connections),
+                       .threads = static_cast<int>(flags.GetUint("threads", 2)),
+                       .channels = channels,
+                       .channels_per_connection = static_cast<int>(flags.GetUint("per-connection", 1))});
+  std::cerr << "opening " << static_cast<int>(connections) << " connections to " << url << "\n";
+  ws.Open();
+  const bool tty = isatty(STDERR_FILENO);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (;;) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (elapsed >= duration) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(std::min(1.0, duration - elapsed) * 1000)));
+    if (tty) {
+      const auto st = ws.Stats();
+      std::fprintf(stderr, "\r  %6.1fs  connected %-6lld received %-9lld lost %-5lld resets %-5lld p99 %.2f ms ",
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                   static_cast<long long>(st.connected), static_cast<long long>(st.received), static_cast<long long>(st.lost),
+                   static_cast<long long>(st.resets), st.update.Percentile(99) / 1e6);
+    }
+  }
+  if (tty) std::cerr << "\n";
+  const realtime::WsLoadStats st = ws.Stats();
+  ws.Close();
+  std::fprintf(stderr, "  %lld updates received; latency p50 %.2f p95 %.2f p99 %.2f ms; connect p99 %.1f ms; lost %lld; resets %lld; reconnects %lld\n",
+               static_cast<long long>(st.received), st.update.Percentile(50) / 1e6, st.update.Percentile(95) / 1e6,
+               st.update.Percentile(99) / 1e6, st.connect.Percentile(99) / 1e6, static_cast<long long>(st.lost),
+               static_cast<long long>(st.resets), static_cast<long long>(st.reconnects));
+  bool failed = false;
+  nlohmann::json bars = nlohmann::json::array();
+  for (const auto& t : thresholds) {
+    stats::Observed o;
+    if (t.metric == "latency") o = {.latency = &st.update};
+    else if (t.metric == "connect") o = {.latency = &st.connect};
+    else if (t.metric == "lost") o = {.count = static_cast<double>(st.lost)};
+    else if (t.metric == "resets") o = {.count = static_cast<double>(st.resets)};
+    else throw UsageError("--threshold: unknown metric '" + t.metric + "' (latency, connect, lost, resets)");
+    const auto r = t.threshold.Evaluate(o);
+    std::cerr << "  " << (r.pass ? "ok    " : "FAILED") << " " << t.text << "  (" << r.message << ")\n";
+    failed |= !r.pass;
+    bars.push_back({{"expression", t.text}, {"pass", r.pass}, {"message", r.message}});
+  }
+  nlohmann::json b = {{"name", "load_ws"}, {"run_name", "load_ws"}, {"run_type", "iteration"}, {"repetitions", 1},
+                      {"repetition_index", 0}, {"threads", 1}, {"iterations", 1}, {"real_time", duration * 1e3},
+                      {"cpu_time", duration * 1e3}, {"time_unit", "ms"}, {"connections", static_cast<int>(connections)},
+                      {"updates_received", st.received}, {"lost", st.lost}, {"resets", st.resets},
+                      {"reconnects", st.reconnects}, {"errors", st.errors}};
+  for (const auto& [prefix, h] : {std::pair<std::string, const stats::LatencyHistogram*>{"", &st.update}, {"connect_", &st.connect}}) {
+    for (const double p : {50.0, 95.0, 99.0}) b[prefix + "p" + std::to_string(static_cast<int>(p)) + "_ms"] = h->Percentile(p) / 1e6;
+    b[prefix + "max_ms"] = static_cast<double>(h->max()) / 1e6;
+  }
+  const nlohmann::json out = {{"context", {{"date", Now()}, {"executable", "pmbench load ws"}, {"pmbench_thresholds", bars}}},
+                              {"benchmarks", nlohmann::json::array({b})}};
+  if (flags.Has("out")) {
+    WriteFileAtomically(flags.Get("out", ""), out.dump(2) + "\n");
+  } else {
+    std::cout << out.dump(2) << "\n";
+  }
+  return failed ? 1 : 0;
+}
+
 }  // namespace
 
 int LoadCommand(const std::vector<std::string>& args) {
   if (const auto status = HelpOrMissingAction(args, kUsage)) return *status;
+  if (args[0] == "ws") return LoadWsCommand({args.begin() + 1, args.end()});
   if (args[0] != "db") throw UsageError("unknown load target '" + args[0] + "' (see pmbench load --help)");
   const Flags flags({args.begin() + 1, args.end()},
                     {"scenario", "clients", "rate", "vus", "think", "duration", "ramp-up", "max-in-flight", "threads",
