@@ -81,6 +81,7 @@ class Shard {
   void Begin(Clock::time_point t0) {
     asio::post(io_, [this, t0] {
       t0_ = t0;
+      warm_end_ = t0 + Seconds(spec_.warmup_s);
       cpu0_ = ThreadCpuSeconds();
       for (size_t c = 0; c < clients_.size(); ++c) idle_.push_back(static_cast<int>(c));
       std::reverse(idle_.begin(), idle_.end());
@@ -173,7 +174,7 @@ class Shard {
     for (auto t = schedule_.TimeOf(next_arrival_); t && t0_ + Seconds(*t) <= now;
          t = schedule_.TimeOf(next_arrival_)) {
       const auto intended = t0_ + Seconds(*t);
-      lag_.Record(Ns(now - intended));
+      if (intended >= warm_end_) lag_.Record(Ns(now - intended));
       Arrive(intended, next_arrival_);
       next_arrival_ += static_cast<uint64_t>(count_);
     }
@@ -183,7 +184,7 @@ class Shard {
   void Arrive(Clock::time_point intended, uint64_t seq) {
     const int kind = Pick();
     if (in_flight_ >= max_in_flight_) {
-      ++kinds_[kind].dropped;
+      if (intended >= warm_end_) ++kinds_[kind].dropped;
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
@@ -209,6 +210,7 @@ class Shard {
   void Record(int kind, Clock::time_point intended, Clock::time_point sent, const Outcome& o) {
     const auto now = Clock::now();
     last_done_ = now;
+    if (intended < warm_end_) return;  // warm-up: run, not recorded
     KindResult& k = kinds_[kind];
     if (o.ok) {
       ++k.ok;
@@ -331,7 +333,7 @@ class Shard {
   uint64_t rng_;
   double total_weight_ = 0;
   int64_t max_in_flight_;
-  Clock::time_point t0_, end_, last_done_;
+  Clock::time_point t0_, end_, last_done_, warm_end_;
   double cpu0_ = 0, cpu_share_ = 0;
   uint64_t next_arrival_ = static_cast<uint64_t>(index_);
   uint64_t closed_seq_ = 0;
@@ -364,7 +366,7 @@ void Validate(const LoadSpec& s) {
                                   " users, " + std::to_string(s.clients) + " clients");
     }
   }
-  if (s.think_s < 0 || s.drain_s < 0) throw std::invalid_argument("think and drain times must be >= 0");
+  if (s.think_s < 0 || s.drain_s < 0 || s.warmup_s < 0) throw std::invalid_argument("think, warm-up and drain times must be >= 0");
 }
 
 }  // namespace
@@ -466,7 +468,8 @@ LoadResult RunLoad(const LoadSpec& spec_in, const ClientFactory& make_client) {
   }
   for (const auto& k : result.kinds) Merge(result.total, k);
   // The run lasts at least its schedule: an idle tail is part of the offered load's time.
-  result.seconds = std::max(std::chrono::duration<double>(end - t0).count(), schedule.seconds());
+  const auto measured_from = t0 + Seconds(spec.warmup_s);
+  result.seconds = std::max(std::chrono::duration<double>(end - measured_from).count(), schedule.seconds() - spec.warmup_s);
   const double lag_p99_ms = result.lag.Percentile(99) / 1e6;
   if (result.lag.count() > 0 && lag_p99_ms > spec.lag_limit_ms) {
     result.generator_bound = true;

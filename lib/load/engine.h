@@ -81,6 +81,8 @@ struct LoadSpec {
   std::vector<RequestKind> mix = {{"request", 1}};
   int threads = 0;             // 0: one per core
   uint64_t seed = 1;
+  double warmup_s = 0;         // the schedule's first seconds run but are not recorded
+                               // (pooler and backends starting, plans and caches warming)
   double drain_s = 10;         // after the schedule, how long requests in flight may finish
   int connect_concurrency = 64;  // connections opened at once, per thread
   // generator_bound when the schedule's p99 lag or a thread's CPU share exceed these.
@@ -101,7 +103,7 @@ struct KindResult {
 struct LoadResult {
   std::vector<KindResult> kinds;  // in mix order
   KindResult total;               // every kind merged
-  double seconds = 0;             // from the first due request to the last completion
+  double seconds = 0;             // from the end of the warm-up to the last completion
   stats::LatencyHistogram lag;    // actual start of the schedule's work - its due time
   double generator_cpu = 0;       // the busiest engine thread's CPU time / wall time
   bool generator_bound = false;

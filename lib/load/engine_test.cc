@@ -70,6 +70,15 @@ TEST(EngineTest, OpenModelStartsEveryScheduledRequestOnce) {
   EXPECT_EQ(r.threads, 2);
 }
 
+TEST(EngineTest, TheWarmUpRunsButIsNotRecorded) {
+  Harness run;
+  const LoadResult r = run({.start = 200, .stages = {{0.5, 200}, {1, 200}}, .clients = 4, .threads = 1, .warmup_s = 0.5}, 1);
+  EXPECT_EQ(run.seqs.size(), 300u);  // all sent
+  EXPECT_EQ(r.total.ok, 200);       // the last second's recorded
+  EXPECT_NEAR(r.seconds, 1.0, 0.1);
+  EXPECT_NEAR(r.throughput(), 200, 25);
+}
+
 TEST(EngineTest, MixWeightsAndFailuresAreCountedPerKind) {
   Harness run;
   const LoadResult r = run({.start = 2000, .stages = {{1, 2000}}, .clients = 4,

@@ -47,6 +47,7 @@ Options:
   --think S               closed model: seconds between a user's requests       [0]
   --duration D            how long to hold the rate or users: 30, 30s, 2m       [30s]
   --ramp-up D             reach the rate or users linearly over D first          [0]
+  --warmup D              run at the starting level for D first, unrecorded      [0]
   --max-in-flight N       open model: started + waiting requests before dropping [2 x clients]
   --threads N             engine threads                                        [cores]
   --cache                 lists, market pages and leaderboard via the in-process cache
@@ -283,7 +284,7 @@ int LoadCommand(const std::vector<std::string>& args) {
   if (args[0] == "ws") return LoadWsCommand({args.begin() + 1, args.end()});
   if (args[0] != "db") throw UsageError("unknown load target '" + args[0] + "' (see pmbench load --help)");
   const Flags flags({args.begin() + 1, args.end()},
-                    {"scenario", "clients", "rate", "vus", "think", "duration", "ramp-up", "max-in-flight", "threads",
+                    {"scenario", "clients", "rate", "vus", "think", "duration", "ramp-up", "warmup", "max-in-flight", "threads",
                      "leaderboard", "threshold", "database", "schema", "seed", "out"},
                     {"cache", "allow-remote-writes", "help"});
   if (flags.Has("help")) {
@@ -324,6 +325,12 @@ int LoadCommand(const std::vector<std::string>& args) {
   spec.model = closed ? load::Model::kClosed : load::Model::kOpen;
   spec.clients = static_cast<int>(clients_d);
   spec.start = ramp > 0 ? 0 : level;
+  const double warmup = ParseDuration("warmup", flags.Get("warmup", "0"));
+  if (warmup > 0) {  // at the starting level: zero users or requests warm nothing up
+    if (ramp > 0) throw UsageError("--warmup goes without --ramp-up (a ramp is its own warm-up)");
+    spec.stages.push_back({warmup, level});
+    spec.warmup_s = warmup;
+  }
   if (ramp > 0) spec.stages.push_back({ramp, level});
   spec.stages.push_back({duration, level});
   spec.think_s = flags.GetDouble("think", 0);
