@@ -1,7 +1,6 @@
 #include "lib/queries/db_load.h"
 
 #include <libpq-fe.h>
-#include <time.h>
 
 #include <chrono>
 #include <cstdio>
@@ -11,6 +10,7 @@
 
 #include "lib/db/async_pg_session.h"
 #include "lib/db/pg_session.h"
+#include "lib/stats/wall_clock.h"
 
 namespace pmbench::queries {
 namespace {
@@ -32,12 +32,6 @@ constexpr std::pair<DbScenario, std::string_view> kScenarios[] = {
     {DbScenario::kDashboard, "dashboard"}, {DbScenario::kLeaderboard, "leaderboard"},
     {DbScenario::kMix, "mix"},             {DbScenario::kPointSelect, "point_select"},
 };
-
-int64_t WallNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 uint64_t Mix64(uint64_t x) {  // splitmix64: request arguments are a pure function of its number
   x += 0x9E3779B97F4A7C15ULL;
@@ -288,7 +282,7 @@ class DbClient : public load::Client {
               .amount = static_cast<int64_t>(1'000'000 + (r >> 20) % 1'000'000'000),
               .tx_signature = w_->signature_prefix_ + "-" + std::to_string(seq)};
     DbWorkload* w = w_.get();
-    const int64_t start_ns = WallNs();
+    const int64_t start_ns = stats::WallClockNs();
     Checked(w_->paths_.PlaceBet(a), std::move(done), [w, a, start_ns](const pg_result* res) -> std::string {
       const BetResult b = ParseBetResult(res);
       if (b.code != BetCode::kOk) return std::string(BetCodeName(b.code));

@@ -103,14 +103,15 @@ Hub::Subscribed Hub::Subscribe(const std::string& channel, std::optional<uint64_
 }
 
 bool Hub::Unsubscribe(const std::string& channel, const Subscriber* s) {
+  Channel* c = nullptr;
   {
     std::lock_guard lock(mu_);
-    if (!channels_.count(channel)) return false;
+    const auto it = channels_.find(channel);
+    if (it == channels_.end()) return false;
+    c = it->second.get();  // channels are never removed: the pointer outlives the lock
   }
-  Channel& c = Get(channel);
-  std::lock_guard lock(c.mu);
-  const auto n = std::erase_if(c.subscribers, [&](const auto& x) { return x.first == s; });
-  return n > 0;
+  std::lock_guard lock(c->mu);
+  return std::erase_if(c->subscribers, [&](const auto& x) { return x.first == s; }) > 0;
 }
 
 void Hub::Leave(const Subscriber* s) {

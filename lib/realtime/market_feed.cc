@@ -2,7 +2,6 @@
 
 #include <libpq-fe.h>
 #include <poll.h>
-#include <time.h>
 
 #include <chrono>
 #include <cstdio>
@@ -11,15 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/db/database_url.h"
+#include "lib/stats/wall_clock.h"
 
 namespace pmbench::realtime {
 namespace {
-
-int64_t WallNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 // A LISTENing connection, or nullptr with `error` set.
 PGconn* Listen(const std::string& url, std::string& error) {
@@ -104,7 +98,7 @@ void MarketFeed::Loop(void* first_connection) {
     while (PGnotify* n = PQnotifies(c)) {
       ++notifications_;
       if (const auto change = ParseMarketChange(n->extra, schema_)) {
-        const int64_t ts = WallNs();
+        const int64_t ts = stats::WallClockNs();
         hub_.Publish("market:" + std::to_string(change->id), change->data, ts);
         hub_.Publish("markets", change->data, ts);
       }

@@ -1,6 +1,5 @@
 #include "lib/realtime/server.h"
 
-#include <time.h>
 
 #include <atomic>
 #include <chrono>
@@ -12,7 +11,6 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -20,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/stats/histogram.h"
+#include "lib/stats/wall_clock.h"
 
 namespace pmbench::realtime {
 namespace {
@@ -29,12 +28,6 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-
-int64_t WallNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 struct Shared {
   Shared(ServerOptions opts, Hub& h) : o(std::move(opts)), hub(h) {}
@@ -179,7 +172,7 @@ class WsSession : public Subscriber, public std::enable_shared_from_this<WsSessi
     if (!closing_) queued_bytes_ -= done->text.size();
     ++s_->messages_sent;
     s_->bytes_sent += static_cast<int64_t>(bytes);
-    if (done->ts_ns > 0) s_->RecordLatency(WallNs() - done->ts_ns);
+    if (done->ts_ns > 0) s_->RecordLatency(stats::WallClockNs() - done->ts_ns);
     if (close_pending_) return DoClose();
     if (!queue_.empty()) Write();
   }

@@ -1,6 +1,5 @@
 #include "lib/realtime/ws_load.h"
 
-#include <time.h>
 
 #include <atomic>
 #include <charconv>
@@ -20,6 +19,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "lib/stats/wall_clock.h"
+
 namespace pmbench::realtime {
 namespace {
 
@@ -28,12 +29,6 @@ namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
-
-int64_t WallNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 // The value after `"key":` in a frame we made (server frames have a fixed shape).
 std::string_view Field(std::string_view frame, std::string_view key) {
@@ -147,7 +142,7 @@ struct WsLoad::Impl {
       const std::string_view op = Field(f, "op");
       const std::string ch(Field(f, "channel"));
       if (op == "update") {
-        const int64_t now = WallNs();
+        const int64_t now = stats::WallClockNs();
         const uint64_t seq = Number(Field(f, "seq"));
         const int64_t ts = static_cast<int64_t>(Number(Field(f, "ts_ns")));
         auto& next = next_[ch];

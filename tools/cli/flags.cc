@@ -38,6 +38,15 @@ Flags::Flags(const std::vector<std::string>& args, const std::set<std::string>& 
   }
 }
 
+uint16_t ParsePort(const std::string& name, const std::string& text) {
+  unsigned v = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size() || v > 65535) {
+    throw UsageError("--" + name + ": invalid port '" + text + "'");
+  }
+  return static_cast<uint16_t>(v);
+}
+
 std::vector<std::string> Flags::GetAll(const std::string& name) const {
   const auto it = all_.find(name);
   return it == all_.end() ? std::vector<std::string>{} : it->second;

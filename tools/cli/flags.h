@@ -43,6 +43,9 @@ class Flags {
   std::vector<std::string> positional_;
 };
 
+// A TCP port (0..65535) given to option --`name`; UsageError naming both otherwise.
+uint16_t ParsePort(const std::string& name, const std::string& text);
+
 // Reads a whole file; UsageError("cannot read PATH") when it cannot (exit status 2).
 std::string ReadFileOrFail(const std::string& path);
 // Writes a whole file through a temporary and a rename, so a reader never sees half of it;

@@ -187,10 +187,7 @@ int LoadWsCommand(const std::vector<std::string>& args) {
   const std::string host = url.substr(5, colon - 5);
   std::string port_text = url.substr(colon + 1);
   if (const auto slash = port_text.find('/'); slash != std::string::npos) port_text.resize(slash);
-  if (port_text.empty() || port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(port_text) > 65535) {
-    throw UsageError("--url: invalid port '" + port_text + "'");
-  }
+  const uint16_t port = ParsePort("url", port_text);
   if (host != "127.0.0.1" && host != "localhost") {
     throw UsageError("--url: load goes to loopback only (127.0.0.1), not '" + host + "'");
   }
@@ -216,7 +213,7 @@ int LoadWsCommand(const std::vector<std::string>& args) {
   load::RaiseOpenFileLimit();
 
   realtime::WsLoad ws({.host = "127.0.0.1",
-                       .port = static_cast<uint16_t>(std::stoi(port_text)),
+                       .port = port,
                        .connections = static_cast<int>(connections),
                        .threads = static_cast<int>(flags.GetUint("threads", 2)),
                        .channels = channels,

@@ -49,11 +49,7 @@ int RealtimeCommand(const std::vector<std::string>& args) {
   const std::string listen = flags.Get("listen", "127.0.0.1:8090");
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) throw UsageError("--listen takes HOST:PORT, not '" + listen + "'");
-  const std::string port_text = listen.substr(colon + 1);
-  if (port_text.empty() || port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(port_text) > 65535) {
-    throw UsageError("--listen: invalid port '" + port_text + "'");
-  }
+  const uint16_t port = ParsePort("listen", listen.substr(colon + 1));
   const std::string url = flags.Has("database") ? flags.Get("database", "") : db::ResolveStaging().direct_url;
   const db::DatabaseTarget target = db::ParseDatabaseUrl(url);
   const std::string schema = flags.Get("schema", "pmbench");
@@ -70,7 +66,7 @@ int RealtimeCommand(const std::vector<std::string>& args) {
   realtime::MarketFeed feed(url, schema, hub);
   feed.Start();
   realtime::Server server({.address = listen.substr(0, colon),
-                           .port = static_cast<uint16_t>(std::stoi(port_text)),
+                           .port = port,
                            .threads = static_cast<int>(flags.GetUint("threads", 0)),
                            .queue_messages = static_cast<size_t>(flags.GetUint("queue-messages", 4096))},
                           hub);

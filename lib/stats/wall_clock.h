@@ -1,0 +1,24 @@
+// File: wall_clock.h
+//
+// Nanoseconds since the Unix epoch (CLOCK_REALTIME): the clock a timestamp must use when it
+// crosses a process, like an update's publish time read by its subscribers.
+//
+//   const int64_t ts = stats::WallClockNs();
+#ifndef PMBENCH_STATS_WALL_CLOCK_H_
+#define PMBENCH_STATS_WALL_CLOCK_H_
+
+#include <time.h>
+
+#include <cstdint>
+
+namespace pmbench::stats {
+
+inline int64_t WallClockNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+}  // namespace pmbench::stats
+
+#endif  // PMBENCH_STATS_WALL_CLOCK_H_
