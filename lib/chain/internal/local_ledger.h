@@ -1,0 +1,111 @@
+// File: internal/local_ledger.h
+//
+// DO NOT INCLUDE THIS FILE outside tests and benchmarks: starts a private instance of
+// fixtures/localnet (the litesvm ledger) on free loopback ports and stops it on scope exit.
+//
+//   LocalLedger ledger({"--slot-ms", "50", "--drop", "0.1"}, /*ports=*/2);
+//   RpcClient rpc({.endpoints = ledger.urls()});
+#ifndef PMBENCH_CHAIN_INTERNAL_LOCAL_LEDGER_H_
+#define PMBENCH_CHAIN_INTERNAL_LOCAL_LEDGER_H_
+
+#include <signal.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace pmbench::chain::internal {
+
+// fixtures/localnet, from PMBENCH_LOCALNET_DIR or the source tree this was built from.
+inline std::string LocalnetDir() {
+  if (const char* d = std::getenv("PMBENCH_LOCALNET_DIR")) return d;
+#ifdef PMBENCH_SOURCE_DIR
+  return std::string(PMBENCH_SOURCE_DIR) + "/fixtures/localnet";
+#else
+  return "fixtures/localnet";
+#endif
+}
+
+class LocalLedger {
+ public:
+  explicit LocalLedger(std::vector<std::string> args = {}, int ports = 1) {
+    const std::string dir = LocalnetDir();
+    ready_ = "/tmp/pmbench-ledger-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++) + ".json";
+    std::string listen;
+    for (int i = 0; i < ports; ++i) listen += (i ? ",127.0.0.1:0" : "127.0.0.1:0");
+    std::vector<std::string> argv = {"node", dir + "/server.js", "--listen", listen, "--ready-file", ready_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    if (posix_spawnp(&pid_, "node", &fa, nullptr, cargv.data(), environ) != 0) {
+      posix_spawn_file_actions_destroy(&fa);
+      throw std::runtime_error("cannot start node (install nodejs; run npm ci in fixtures/localnet)");
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    for (int i = 0; i < 300; ++i) {  // node + litesvm start in ~0.5 s
+      std::ifstream in(ready_);
+      if (in) {
+        std::stringstream text;
+        text << in.rdbuf();
+        const auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+        if (!doc.is_discarded()) {
+          for (const auto& u : doc["urls"]) urls_.push_back(u.get<std::string>());
+          return;
+        }
+      }
+      int status;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw std::runtime_error("the local ledger exited at start (see its stderr; npm ci in " + dir + "?)");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    Stop();
+    throw std::runtime_error("the local ledger did not start within 15 s");
+  }
+  ~LocalLedger() { Stop(); }
+  LocalLedger(const LocalLedger&) = delete;
+  LocalLedger& operator=(const LocalLedger&) = delete;
+
+  const std::vector<std::string>& urls() const { return urls_; }
+  const std::string& url() const { return urls_.at(0); }
+  pid_t pid() const { return pid_; }
+
+  void Stop() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status;
+      ::waitpid(pid_, &status, 0);
+      pid_ = -1;
+    }
+    std::remove(ready_.c_str());
+  }
+
+ private:
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+  pid_t pid_ = -1;
+  std::string ready_;
+  std::vector<std::string> urls_;
+};
+
+}  // namespace pmbench::chain::internal
+
+#endif  // PMBENCH_CHAIN_INTERNAL_LOCAL_LEDGER_H_

@@ -1,0 +1,274 @@
+#include "lib/chain/sender.h"
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace pmbench::chain {
+
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+double Since(SteadyClock::time_point t) { return std::chrono::duration<double>(SteadyClock::now() - t).count(); }
+
+struct Entry {
+  TxSender::Build build;
+  TxSender::Done done;
+  std::string wire, signature;
+  uint64_t last_valid = 0;
+  SteadyClock::time_point first_sent{}, last_sent{};
+  bool sent_once = false;
+  TxOutcome outcome;
+};
+
+}  // namespace
+
+struct TxSender::Impl {
+  RpcClient& rpc;
+  SenderOptions options;
+  int target_rank;
+
+  mutable std::mutex mu;
+  std::condition_variable work_cv, poll_cv;
+  std::deque<std::function<void()>> jobs;
+  std::map<std::string, std::shared_ptr<Entry>> pending;  // by signature
+  size_t building = 0;                                    // submitted, not yet pending
+  bool stopping = false;
+  SenderStats stats;
+  std::vector<std::thread> workers;
+  std::thread poller;
+
+  std::mutex bh_mu;
+  LatestBlockhash blockhash;
+  SteadyClock::time_point blockhash_at{};
+  bool have_blockhash = false;
+
+  Impl(RpcClient& r, SenderOptions o) : rpc(r), options(std::move(o)), target_rank(CommitmentRank(options.commitment)) {
+    if (target_rank < 0) throw std::invalid_argument("commitment must be processed, confirmed or finalized");
+    for (int i = 0; i < std::max(1, options.workers); ++i) workers.emplace_back([this] { Work(); });
+    poller = std::thread([this] { Poll(); });
+  }
+
+  void Post(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu);
+      jobs.push_back(std::move(job));
+    }
+    work_cv.notify_one();
+  }
+
+  void Work() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mu);
+        work_cv.wait(lock, [&] { return stopping || !jobs.empty(); });
+        if (jobs.empty()) return;
+        job = std::move(jobs.front());
+        jobs.pop_front();
+      }
+      job();
+    }
+  }
+
+  LatestBlockhash Blockhash(bool force) {
+    std::lock_guard lock(bh_mu);
+    if (force || !have_blockhash || Since(blockhash_at) > options.blockhash_refresh_s) {
+      blockhash = rpc.GetLatestBlockhash("confirmed");
+      blockhash_at = SteadyClock::now();
+      have_blockhash = true;
+    }
+    return blockhash;
+  }
+
+  void Finish(const std::shared_ptr<Entry>& e, bool ok, std::string error) {
+    e->outcome.ok = ok;
+    e->outcome.error = std::move(error);
+    e->outcome.signature = e->signature;
+    {
+      std::lock_guard lock(mu);
+      ok ? ++stats.confirmed : ++stats.failed;
+    }
+    e->done(e->outcome);
+  }
+
+  // Builds against a (fresh, when `force`) blockhash and sends; on success the entry is pending.
+  void SendNew(const std::shared_ptr<Entry>& e, bool force) {
+    for (;;) {
+      try {
+        const LatestBlockhash bh = Blockhash(force);
+        const Transaction tx = e->build(bh.blockhash);
+        e->wire = tx.Wire();
+        e->signature = tx.Id();
+        e->last_valid = bh.last_valid_block_height;
+        const std::string sig = rpc.SendTransaction(e->wire);
+        if (sig != e->signature) {
+          Abort(e, false, "signature_mismatch");
+          return;
+        }
+        const auto now = SteadyClock::now();
+        if (!e->sent_once) e->first_sent = now;
+        e->sent_once = true;
+        e->last_sent = now;
+        std::lock_guard lock(mu);
+        --building;
+        ++stats.sent;
+        pending[e->signature] = e;
+        return;
+      } catch (const RpcError& err) {
+        if (err.err == "BlockhashNotFound" && e->outcome.resigns < options.max_resigns) {
+          ++e->outcome.resigns;  // our cached blockhash was too old for this node
+          std::lock_guard lock(mu);
+          ++stats.resigns;
+          force = true;
+          continue;
+        }
+        Abort(e, false, !err.err.empty() ? err.err : err.code == RpcError::kUnavailable ? "rpc_unavailable" : "rpc_error");
+        return;
+      } catch (const std::exception& ex) {
+        Abort(e, false, std::string("build_failed: ") + ex.what());
+        return;
+      }
+    }
+  }
+
+  void Abort(const std::shared_ptr<Entry>& e, bool ok, std::string error) {
+    {
+      std::lock_guard lock(mu);
+      --building;
+    }
+    Finish(e, ok, std::move(error));
+  }
+
+  void Resend(const std::string& wire) {
+    try {
+      rpc.SendTransaction(wire);
+    } catch (const RpcError&) {
+      // The poller decides: the status, or the block height past the blockhash's validity.
+    }
+  }
+
+  void Poll() {
+    const auto period = std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(options.poll_s));
+    for (;;) {
+      std::vector<std::shared_ptr<Entry>> batch;
+      {
+        std::unique_lock lock(mu);
+        poll_cv.wait_for(lock, period, [&] { return stopping; });
+        if (stopping) return;
+        for (auto& [sig, e] : pending) batch.push_back(e);
+        if (!batch.empty()) ++stats.status_polls;
+      }
+      if (batch.empty()) continue;
+      try {
+        PollOnce(batch);
+      } catch (const std::exception&) {
+        // The RPC is unavailable for now (retries spent): try again next period.
+      }
+    }
+  }
+
+  void PollOnce(const std::vector<std::shared_ptr<Entry>>& batch) {
+    // Height first: a signature still unknown after the height passed its blockhash's last
+    // valid height can never land.
+    const uint64_t height = rpc.GetBlockHeight("confirmed");
+    std::vector<std::string> sigs;
+    for (const auto& e : batch) sigs.push_back(e->signature);
+    const auto statuses = rpc.GetSignatureStatuses(sigs);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const auto& e = batch[i];
+      const auto& s = statuses[i];
+      if (s) {
+        const int rank = CommitmentRank(s->confirmation_status);
+        const double t = Since(e->first_sent);
+        if (rank >= 0 && e->outcome.processed_s < 0) e->outcome.processed_s = t;
+        if (rank >= 1 && e->outcome.confirmed_s < 0) e->outcome.confirmed_s = t;
+        if (rank >= 2 && e->outcome.finalized_s < 0) e->outcome.finalized_s = t;
+        if (!s->err.empty()) {
+          Remove(e);
+          Finish(e, false, s->err);
+        } else if (rank >= target_rank) {
+          Remove(e);
+          Finish(e, true, "");
+        }
+        continue;
+      }
+      if (height > e->last_valid) {
+        Remove(e);
+        if (e->outcome.resigns >= options.max_resigns) {
+          Finish(e, false, "expired");
+          continue;
+        }
+        ++e->outcome.resigns;
+        {
+          std::lock_guard lock(mu);
+          ++stats.resigns;
+          ++building;
+        }
+        Post([this, e] { SendNew(e, true); });
+      } else if (Since(e->last_sent) >= options.resend_s) {
+        e->last_sent = SteadyClock::now();
+        ++e->outcome.resends;
+        {
+          std::lock_guard lock(mu);
+          ++stats.resends;
+        }
+        Post([this, wire = e->wire] { Resend(wire); });
+      }
+    }
+  }
+
+  void Remove(const std::shared_ptr<Entry>& e) {
+    std::lock_guard lock(mu);
+    pending.erase(e->signature);
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
+    }
+    poll_cv.notify_all();
+    work_cv.notify_all();
+    if (poller.joinable()) poller.join();
+    for (auto& w : workers) w.join();
+    std::map<std::string, std::shared_ptr<Entry>> left;
+    {
+      std::lock_guard lock(mu);
+      left.swap(pending);
+    }
+    for (auto& [sig, e] : left) Finish(e, false, "stopped");
+  }
+};
+
+TxSender::TxSender(RpcClient& rpc, SenderOptions options) : impl_(std::make_unique<Impl>(rpc, std::move(options))) {}
+
+TxSender::~TxSender() { impl_->Stop(); }
+
+void TxSender::Submit(Build build, Done done) {
+  auto e = std::make_shared<Entry>();
+  e->build = std::move(build);
+  e->done = std::move(done);
+  {
+    std::lock_guard lock(impl_->mu);
+    ++impl_->stats.submitted;
+    ++impl_->building;
+  }
+  impl_->Post([impl = impl_.get(), e] { impl->SendNew(e, false); });
+}
+
+size_t TxSender::in_flight() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->pending.size() + impl_->building;
+}
+
+SenderStats TxSender::Stats() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->stats;
+}
+
+}  // namespace pmbench::chain
