@@ -46,20 +46,20 @@ IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>
   std::unique_ptr<db::PgSession> session;
 
   // The checkpoint decides where a resumed run starts; everything before it is committed.
-  uint64_t skip = 0;
-  if (options.resume) {
+  uint64_t skip = 0, first_line = 1;
+  if (options.resume || options.continue_numbering) {
     session = std::make_unique<db::PgSession>(options.url);
-    skip = sink.LinesDone(*session);
+    (options.resume ? skip : first_line) = sink.LinesDone(*session) + (options.resume ? 0 : 1);
   }
 
   load::BoundedQueue<Item> queue(std::max<size_t>(1, options.queue));
   std::exception_ptr reader_error;
   std::jthread reader([&] {
     try {
-      NotificationParser parser(options.program);
+      NotificationParser parser(options.program, options.carrier);
       std::string line;
       Clock::time_point arrival;
-      for (uint64_t line_no = 1; next_line(line, arrival); ++line_no) {
+      for (uint64_t line_no = first_line; next_line(line, arrival); ++line_no) {
         if (line_no <= skip) continue;
         Item item{line_no, arrival, parser.Parse(line), {}};
         if (!item.parsed.notification) item.raw = line;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "lib/events/anchor.h"
+#include "lib/events/notification.h"
 #include "lib/events/sink.h"
 
 namespace pmbench::events {
@@ -47,8 +48,10 @@ struct IngestOptions {
   int linger_ms = 50;
   size_t queue = 10000;
   double give_up_after_s = 30;
-  bool resume = false;
+  bool resume = false;     // skip the lines the checkpoint counts (a file read again)
+  bool continue_numbering = false;  // number lines after the checkpoint's, skip none (a live source)
   Pubkey program{};
+  Carrier carrier = Carrier::kProgramData;
   // After each commit: when each line of the batch arrived (for latency).
   std::function<void(const std::vector<Clock::time_point>&)> on_commit;
   // After each batch, with the totals so far.

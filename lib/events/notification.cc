@@ -6,6 +6,8 @@
 #include <algorithm>
 
 #include "lib/chain/base58.h"
+#include "lib/chain/programs.h"
+#include "lib/events/carrier.h"
 
 namespace pmbench::events {
 
@@ -29,14 +31,22 @@ bool FitsBigint(const Event& e) {
 
 }  // namespace
 
+Carrier ParseCarrier(std::string_view name) {
+  if (name == "program-data") return Carrier::kProgramData;
+  if (name == "memo") return Carrier::kMemo;
+  throw std::invalid_argument("carrier must be program-data or memo, not '" + std::string(name) + "'");
+}
+
 struct NotificationParser::Impl {
   std::string program;  // base58, as the logs print it
+  Carrier carrier = Carrier::kProgramData;
   simdjson::dom::parser parser;
   std::string padded;
 };
 
-NotificationParser::NotificationParser(const Pubkey& program) : impl_(std::make_unique<Impl>()) {
+NotificationParser::NotificationParser(const Pubkey& program, Carrier carrier) : impl_(std::make_unique<Impl>()) {
   impl_->program = chain::Base58Encode(program);
+  impl_->carrier = carrier;
 }
 NotificationParser::~NotificationParser() = default;
 
@@ -85,13 +95,24 @@ ParsedLine NotificationParser::Parse(std::string_view line) {
     if (entry.get_string().get(text)) return {std::nullopt, "not_notification"};
     if (!text.starts_with("Program ")) continue;
     std::string_view rest = text.substr(8);
-    if (rest.starts_with("data: ")) {
+    const bool memo = impl_->carrier == Carrier::kMemo;
+    std::string_view payload;
+    if (!memo && rest.starts_with("data: ")) {
       if (stack.empty() || stack.back() != impl_->program) {
         ++n.foreign;
         continue;
       }
+      payload = rest.substr(6);
+    } else if (memo && rest.starts_with("log: ") && !stack.empty() && stack.back() == chain::kMemoProgramId &&
+               rest.substr(5).starts_with(kMemoEventPrefix)) {
+      payload = rest.substr(5 + kMemoEventPrefix.size());
+    } else if (memo && rest.starts_with("data: ")) {
+      ++n.foreign;
+      continue;
+    }
+    if (payload.data() != nullptr) {
       if (n.failed) continue;  // a failed transaction has no effects to decode
-      const auto bytes = Base64Decode(rest.substr(6));
+      const auto bytes = Base64Decode(payload);
       if (!bytes) return {std::nullopt, "bad_base64"};
       DecodeResult d = DecodeEvent(*bytes);
       if (!d.event) return {std::nullopt, d.error};

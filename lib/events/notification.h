@@ -3,7 +3,9 @@
 // One logsNotification line (as Solana's logsSubscribe delivers it) turned into the
 // platform's events. A "Program data:" line is the platform's event only while the platform
 // program is the innermost one running — the invoke stack is tracked as Anchor's event
-// parser does — and data of other programs is counted as foreign.
+// parser does — and data of other programs is counted as foreign. With the memo carrier
+// (carrier.h: the local stand-in for the program), the events are the Memo program's
+// "Program log: pmevt:<base64>" lines instead.
 //
 //   NotificationParser parser(program_id);
 //   ParsedLine p = parser.Parse(line);   // p.notification, or p.reject ("bad_base64", ...)
@@ -35,9 +37,13 @@ struct ParsedLine {
   std::string reject;
 };
 
+enum class Carrier { kProgramData, kMemo };
+// "program-data" | "memo"; throws std::invalid_argument otherwise.
+Carrier ParseCarrier(std::string_view name);
+
 class NotificationParser {
  public:
-  explicit NotificationParser(const Pubkey& program);
+  explicit NotificationParser(const Pubkey& program, Carrier carrier = Carrier::kProgramData);
   ~NotificationParser();
   ParsedLine Parse(std::string_view line);
 

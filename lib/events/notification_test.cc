@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "lib/chain/base58.h"
+#include "lib/events/carrier.h"
 #include "lib/events/gen.h"
 
 namespace pmbench::events {
@@ -27,6 +28,41 @@ std::string Notify(const std::vector<std::string>& logs, const std::string& err 
 }
 
 std::string Data(const Event& e) { return "Program data: " + Base64Encode(EncodeEvent(e)); }
+
+TEST(NotificationTest, MemoCarrierReadsOnlyTheMemoProgramsPmevtLogs) {
+  const std::string M = "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr", S = "11111111111111111111111111111111";
+  const std::string P = chain::Base58Encode(Program());
+  Pubkey k{};
+  k.fill(3);
+  const BetPlaced bet{12, k, 1, 5000, 5000, 0};
+  const std::string text = MemoText(bet);
+  // As litesvm's runtime logs a transfer plus a memo.
+  const std::vector<std::string> logs = {
+      "Program " + S + " invoke [1]", "Program " + S + " success",
+      "Program " + P + " invoke [1]", "Program log: " + text, Data(VoteCast{1, k, 0, 1}),  // not the memo program
+      "Program " + P + " success",
+      "Program " + M + " invoke [1]", "Program log: Memo (len " + std::to_string(text.size()) + ")",
+      "Program log: " + text, "Program log: pmevtnot-an-event",
+      "Program " + M + " consumed 287 of 202850 compute units", "Program " + M + " success",
+  };
+  NotificationParser memo(Program(), Carrier::kMemo);
+  const ParsedLine p = memo.Parse(Notify(logs));
+  ASSERT_TRUE(p.notification) << p.reject;
+  ASSERT_EQ(p.notification->events.size(), 1u);
+  EXPECT_EQ(std::get<BetPlaced>(p.notification->events[0]), bet);
+  EXPECT_EQ(p.notification->foreign, 1u);  // the Program data line is not this carrier's
+  // The default carrier ignores memos and takes the program's data.
+  NotificationParser data(Program());
+  const ParsedLine q = data.Parse(Notify(logs));
+  ASSERT_TRUE(q.notification) << q.reject;
+  ASSERT_EQ(q.notification->events.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<VoteCast>(q.notification->events[0]));
+  // A broken carrier is rejected, not skipped.
+  const ParsedLine bad = memo.Parse(Notify({"Program " + M + " invoke [1]", "Program log: pmevt:%%%", "Program " + M + " success"}));
+  EXPECT_EQ(bad.reject, "bad_base64");
+  EXPECT_THROW(ParseCarrier("smoke-signals"), std::invalid_argument);
+  EXPECT_EQ(ParseCarrier("memo"), Carrier::kMemo);
+}
 
 TEST(NotificationTest, InvokeStackDecidesWhoseDataItIs) {
   const std::string P = chain::Base58Encode(Program()), F = "OtherProgram1111111111111111111111111111111";

@@ -100,6 +100,11 @@ uint64_t EventSink::LinesDone(db::PgSession& session) const {
                             Quote(source_));
 }
 
+std::string EventSink::LastSignature(db::PgSession& session) const {
+  return session.QueryValue("SELECT coalesce((SELECT last_signature FROM " + schema_ +
+                            ".ingest_checkpoints WHERE source = " + Quote(source_) + "), '')");
+}
+
 uint64_t EventSink::Apply(db::PgSession& session, const Batch& batch) const {
   const std::string& S = schema_;
   auto placeholders = [S](const std::string& rel) {

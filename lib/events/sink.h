@@ -62,6 +62,9 @@ class EventSink {
 
   // The checkpoint of `source`: lines handled, or 0 when there is none.
   uint64_t LinesDone(db::PgSession& session) const;
+  // The checkpoint's newest transaction signature, or "" when there is none: where a live
+  // source resumes.
+  std::string LastSignature(db::PgSession& session) const;
 
  private:
   SinkKind kind_;

@@ -1,0 +1,266 @@
+#include "lib/events/logs_source.h"
+
+#include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+
+#include "lib/chain/rpc.h"
+#include "lib/chain/transaction.h"
+
+namespace pmbench::events {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using json = nlohmann::json;
+
+namespace {
+
+struct WsUrl {
+  std::string host, port, target;
+};
+
+WsUrl ParseWsUrl(const std::string& url) {
+  if (url.rfind("ws://", 0) != 0) throw std::invalid_argument("live input must be ws://HOST:PORT (wss:// is not supported)");
+  // The RPC parser checks host and port the same way.
+  const chain::Endpoint ep = chain::ParseEndpoint("http://" + url.substr(5));
+  return {ep.host, ep.port, ep.target};
+}
+
+// The signatures delivered lately: enough to drop what a catch-up and the live stream both
+// bring, without growing for ever.
+class RecentSet {
+ public:
+  bool Insert(const std::string& s) {
+    if (!set_.insert(s).second) return false;
+    order_.push_back(s);
+    if (order_.size() > 200000) {
+      set_.erase(order_.front());
+      order_.pop_front();
+    }
+    return true;
+  }
+
+ private:
+  std::unordered_set<std::string> set_;
+  std::deque<std::string> order_;
+};
+
+}  // namespace
+
+struct LogsSource::Impl {
+  LogsSourceOptions options;
+  WsUrl ws_url;
+  std::string mentions_b58;
+  std::unique_ptr<chain::RpcClient> rpc;
+
+  asio::io_context io;
+  std::unique_ptr<websocket::stream<beast::tcp_stream>> ws;
+  beast::flat_buffer buffer;
+  bool read_pending = false;
+  beast::error_code read_ec;
+  bool read_done = false;
+
+  std::deque<std::string> queue;  // caught-up lines, oldest first
+  RecentSet seen;
+  std::atomic<bool> stopped{false};
+  mutable std::mutex mu;
+  LogsSourceStats stats;
+  std::string last;
+  bool connected_once = false;
+
+  void Connect() {
+    ws.reset();
+    io.restart();
+    read_pending = false;
+    beast::error_code ec;
+    tcp::resolver resolver(io);
+    const auto results = resolver.resolve(ws_url.host, ws_url.port, ec);
+    if (ec) throw std::runtime_error("resolve: " + ec.message());
+    auto s = std::make_unique<websocket::stream<beast::tcp_stream>>(io);
+    beast::get_lowest_layer(*s).expires_after(std::chrono::seconds(5));
+    beast::get_lowest_layer(*s).async_connect(results, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+    io.run();
+    if (ec) throw std::runtime_error("connect: " + ec.message());
+    io.restart();
+    s->async_handshake(ws_url.host + ":" + ws_url.port, ws_url.target, [&](beast::error_code e) { ec = e; });
+    io.run();
+    if (ec) throw std::runtime_error("WebSocket handshake: " + ec.message());
+    beast::get_lowest_layer(*s).expires_never();
+    s->set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    const std::string sub = json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "logsSubscribe"},
+                                 {"params", json::array({json{{"mentions", json::array({mentions_b58})}},
+                                                         json{{"commitment", options.commitment}}})}}.dump();
+    s->write(asio::buffer(sub), ec);
+    if (ec) throw std::runtime_error("subscribe: " + ec.message());
+    beast::flat_buffer b;
+    s->read(b, ec);  // the answer comes before any notification of this subscription
+    if (ec) throw std::runtime_error("subscribe: " + ec.message());
+    const json answer = json::parse(beast::buffers_to_string(b.data()), nullptr, false);
+    if (answer.is_discarded() || !answer.contains("result")) {
+      const std::string why = !answer.is_discarded() && answer.contains("error") ? answer["error"].value("message", "") : "bad answer";
+      throw std::invalid_argument("logsSubscribe refused: " + why);  // not worth retrying
+    }
+    ws = std::move(s);
+  }
+
+  // Everything at the address after `after`, oldest first, as logsNotification lines.
+  void CatchUp(const std::string& after) {
+    if (after.empty()) return;
+    const auto key = chain::PublicKeyFromBase58(mentions_b58);
+    std::vector<chain::SignatureInfo> newer;
+    std::string before;
+    for (;;) {
+      auto page = rpc->GetSignaturesForAddress(*key, before, after, 1000);
+      if (page.empty()) break;
+      before = page.back().signature;
+      newer.insert(newer.end(), page.begin(), page.end());
+      if (page.size() < 1000) break;
+    }
+    std::reverse(newer.begin(), newer.end());
+    for (const auto& info : newer) {
+      if (!seen.Insert(info.signature)) continue;
+      const auto tx = rpc->GetTransaction(info.signature);
+      if (!tx) continue;  // not confirmed yet: the live stream brings it
+      json logs = tx->logs;
+      const std::string line =
+          json{{"jsonrpc", "2.0"}, {"method", "logsNotification"},
+               {"params", {{"result", {{"context", {{"slot", tx->slot}}},
+                                       {"value", {{"signature", info.signature}, {"err", json::parse(tx->err_json)}, {"logs", logs}}}}},
+                           {"subscription", 0}}}}.dump();
+      queue.push_back(line);
+      std::lock_guard lock(mu);
+      ++stats.caught_up;
+    }
+  }
+
+  std::string LastDelivered() {
+    std::lock_guard lock(mu);
+    return last;
+  }
+
+  // Connects (with backoff) and catches up; false if stopped meanwhile.
+  bool Reconnect() {
+    const auto start = Clock::now();
+    double delay = 0.05;
+    std::string last_error;
+    while (!stopped) {
+      try {
+        Connect();
+        CatchUp(connected_once ? LastDelivered() : options.resume_after.empty() ? LastDelivered() : options.resume_after);
+        if (connected_once) {
+          std::lock_guard lock(mu);
+          ++stats.reconnects;
+        }
+        connected_once = true;
+        return true;
+      } catch (const std::invalid_argument&) {
+        throw;
+      } catch (const std::exception& e) {
+        last_error = e.what();
+        ws.reset();
+      }
+      if (std::chrono::duration<double>(Clock::now() - start).count() > options.give_up_after_s) {
+        throw std::runtime_error("live input " + options.url + " unreachable for " +
+                                 std::to_string(static_cast<int>(options.give_up_after_s)) + " s: " + last_error);
+      }
+      // Backoff before the next attempt, in slices so Stop() is prompt.
+      const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay));
+      while (!stopped && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      delay = std::min(options.reconnect_max_s, delay * 2);
+    }
+    return false;
+  }
+
+  bool Deliver(std::string& line, Clock::time_point& arrival, std::string text, bool live) {
+    const json doc = json::parse(text, nullptr, false);
+    if (doc.is_discarded() || doc.value("method", "") != "logsNotification") return false;
+    const json* sig = nullptr;
+    try {
+      sig = &doc.at("params").at("result").at("value").at("signature");
+    } catch (const json::exception&) {
+      sig = nullptr;
+    }
+    if (sig && sig->is_string()) {
+      if (live && !seen.Insert(sig->get<std::string>())) {
+        std::lock_guard lock(mu);
+        ++stats.duplicates;
+        return false;
+      }
+      std::lock_guard lock(mu);
+      last = sig->get<std::string>();
+      if (live) ++stats.live;
+    }
+    line = std::move(text);
+    arrival = Clock::now();
+    return true;  // a notification without a signature goes on: the parser rejects it
+  }
+
+  bool Next(std::string& line, Clock::time_point& arrival) {
+    for (;;) {
+      if (stopped) return false;
+      if (!queue.empty()) {
+        std::string text = std::move(queue.front());
+        queue.pop_front();
+        if (Deliver(line, arrival, std::move(text), false)) return true;
+        continue;
+      }
+      if (!ws && !Reconnect()) return false;
+      if (!read_pending) {
+        buffer.clear();
+        read_done = false;
+        read_pending = true;
+        ws->async_read(buffer, [this](beast::error_code e, size_t) {
+          read_ec = e;
+          read_done = true;
+        });
+      }
+      io.restart();
+      io.run_for(std::chrono::milliseconds(200));
+      if (!read_done) continue;  // keep the read outstanding; look at stopped again
+      read_pending = false;
+      if (read_ec) {
+        ws.reset();  // lost: the next round reconnects and catches up
+        continue;
+      }
+      if (Deliver(line, arrival, beast::buffers_to_string(buffer.data()), true)) return true;
+    }
+  }
+};
+
+LogsSource::LogsSource(LogsSourceOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->ws_url = ParseWsUrl(options.url);
+  if (options.commitment != "confirmed" && options.commitment != "finalized") {
+    throw std::invalid_argument("live input commitment must be confirmed or finalized");
+  }
+  impl_->mentions_b58 = chain::ToBase58(options.mentions);
+  chain::RpcOptions rpc{.endpoints = {"http://" + impl_->ws_url.host + ":" + impl_->ws_url.port + impl_->ws_url.target},
+                        .requests_per_10s = 0, .sends_per_10s = 0};
+  impl_->rpc = std::make_unique<chain::RpcClient>(rpc);
+  impl_->options = std::move(options);
+}
+
+LogsSource::~LogsSource() = default;
+
+bool LogsSource::Next(std::string& line, Clock::time_point& arrival) { return impl_->Next(line, arrival); }
+
+void LogsSource::Stop() { impl_->stopped = true; }
+
+LogsSourceStats LogsSource::Stats() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->stats;
+}
+
+std::string LogsSource::last_signature() const { return impl_->LastDelivered(); }
+
+}  // namespace pmbench::events
