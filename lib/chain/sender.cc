@@ -105,6 +105,15 @@ struct TxSender::Impl {
         e->wire = tx.Wire();
         e->signature = tx.Id();
         e->last_valid = bh.last_valid_block_height;
+        bool duplicate;
+        {
+          std::lock_guard lock(mu);
+          duplicate = pending.count(e->signature) > 0;
+        }
+        if (duplicate) {  // the same bytes twice are one transaction: it would be counted twice
+          Abort(e, false, "duplicate_transaction");
+          return;
+        }
         const std::string sig = rpc.SendTransaction(e->wire);
         if (sig != e->signature) {
           Abort(e, false, "signature_mismatch");

@@ -10,7 +10,8 @@ namespace pmbench::db {
 Staging ResolveStaging() {
   if (const char* pooled = std::getenv("STAGING_DATABASE_URL"); pooled && *pooled) {
     const char* direct = std::getenv("STAGING_DATABASE_DIRECT_URL");
-    return {"remote", pooled, direct && *direct ? direct : pooled};
+    const char* ledger = std::getenv("STAGING_LEDGER_URL");
+    return {"remote", pooled, direct && *direct ? direct : pooled, ledger ? ledger : ""};
   }
   const char* path = std::getenv("PMBENCH_STAGING_STATE");
   if (!path || !*path) {
@@ -34,7 +35,8 @@ Staging ResolveStaging() {
     throw std::runtime_error(std::string("malformed staging state file ") + path +
                              ": run tools/staging down && tools/staging up");
   }
-  return {"embedded", pooled->second, direct->second};
+  const auto ledger = kv.find("PMBENCH_LEDGER_URL");
+  return {"embedded", pooled->second, direct->second, ledger == kv.end() ? "" : ledger->second};
 }
 
 }  // namespace pmbench::db

@@ -17,6 +17,9 @@ struct Staging {
   std::string kind;        // "embedded" or "remote"
   std::string pooled_url;  // through pgbouncer (transaction pooling): no session state
   std::string direct_url;  // PostgreSQL itself: COPY, LISTEN, session settings
+  // The local Solana ledger's RPC (fixtures/localnet), or STAGING_LEDGER_URL with a
+  // remote staging; empty when there is none.
+  std::string ledger_url;
 };
 
 Staging ResolveStaging();

@@ -1,21 +1,28 @@
 // pmbench events gen | pmbench ingest [verify]
+#include <pthread.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
+#include <thread>
 
 #include "lib/db/database_url.h"
 #include "lib/db/migrate.h"
+#include "lib/db/pg_session.h"
 #include "lib/db/staging.h"
 #include "lib/events/gen.h"
 #include "lib/events/ingest.h"
+#include "lib/events/logs_source.h"
 #include "lib/events/notification.h"
+#include "lib/events/sink.h"
 #include "lib/events/verify.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/load_common.h"
 
 namespace pmbench::cli {
 namespace {
@@ -41,7 +48,7 @@ windows, malformed lines of each kind, failed transactions and foreign programs'
 )";
 }
 
-constexpr const char* kIngestUsage = R"(Usage: pmbench ingest --input FILE|- [options]
+constexpr const char* kIngestUsage = R"(Usage: pmbench ingest --input FILE|-|ws://HOST:PORT [options]
        pmbench ingest verify --input FILE [options]
 
 ingest   decodes the lines' platform events and writes them to the database in batches,
@@ -51,9 +58,21 @@ ingest   decodes the lines' platform events and writes them to the database in b
 verify   recomputes from the input what the database must hold and compares; prints a
          JSON report with sync_accuracy and exits 1 on any difference.
 
+A ws:// input is a Solana node's WebSocket: the listener subscribes with logsSubscribe
+(mentions = --program) at confirmed commitment and ingests live until --duration passes
+or it is interrupted (Ctrl-C, SIGTERM: the open batch is committed first). It starts
+after the checkpoint's last signature, catching up what it missed with
+getSignaturesForAddress + getTransaction; a dropped socket is reconnected and caught up
+the same way, so nothing is lost.
+
   --database URL         default: staging's direct URL
   --schema NAME          the suite's schema (default: pmbench)
-  --program ID           the platform program id (default: pmbench events gen's)
+  --program ID           the platform program id (default: pmbench events gen's); with
+                         --carrier memo, the treasury the transactions pay
+  --carrier KIND         program-data (Anchor's "Program data:") or memo (the local
+                         stand-in: "Program log: pmevt:<base64>" of the Memo program)
+                         (default program-data)
+  --duration D           ws:// input: stop after D (30, 30s, 2m; default: until interrupted)
   --sink insert|multirow|copy   (default copy)
   --batch-size N         flush at N rows (default 1000)
   --linger-ms T          ... or T ms after the batch's first line (default 50)
@@ -122,7 +141,7 @@ int IngestCommand(const std::vector<std::string>& args) {
   const bool verify = !args.empty() && args[0] == "verify";
   const Flags flags({args.begin() + (verify ? 1 : 0), args.end()},
                     {"input", "database", "schema", "program", "sink", "batch-size", "linger-ms", "queue",
-                     "give-up-after", "source"},
+                     "give-up-after", "source", "carrier", "duration"},
                     {"resume", "allow-remote-writes", "help"});
   if (flags.Has("help") || (!args.empty() && (args[0] == "-h"))) {
     std::cout << kIngestUsage;
@@ -138,7 +157,25 @@ int IngestCommand(const std::vector<std::string>& args) {
   const std::string schema = flags.Get("schema", "pmbench");
   db::CheckSchemaName(schema);
   const events::Pubkey program = ProgramFrom(flags);
-  auto in = OpenInput(input);
+  events::Carrier carrier;
+  try {
+    carrier = events::ParseCarrier(flags.Get("carrier", "program-data"));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--carrier: ") + e.what());
+  }
+  const bool live = input.rfind("ws://", 0) == 0 || input.rfind("wss://", 0) == 0;
+  if (live && verify) throw UsageError("verify reads a file; a live ws:// input cannot be read twice");
+  if (live && flags.Has("resume")) throw UsageError("--resume is for files; a ws:// input always resumes from its checkpoint");
+  if (!live && flags.Has("duration")) throw UsageError("--duration goes with a ws:// input");
+  std::unique_ptr<events::LogsSource> source;
+  if (live) {
+    try {
+      source = std::make_unique<events::LogsSource>(events::LogsSourceOptions{.url = input, .mentions = program});
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--input: ") + e.what());
+    }
+  }
+  auto in = live ? nullptr : OpenInput(input);
 
   if (verify) {
     std::vector<std::string> lines;
@@ -157,22 +194,49 @@ int IngestCommand(const std::vector<std::string>& args) {
   db::CheckWritable(target, flags.Has("allow-remote-writes"));
   db::Migrate(url, schema);
   const bool tty = isatty(STDERR_FILENO);
+  const std::string source_name = flags.Get("source", input);
+  std::jthread stopper;
+  if (live) {
+    db::PgSession session(url);
+    const std::string after = events::EventSink(*sink, schema, source_name).LastSignature(session);
+    source = std::make_unique<events::LogsSource>(
+        events::LogsSourceOptions{.url = input, .mentions = program, .resume_after = after});
+    std::cerr << "ingest: subscribing to " << input << (after.empty() ? " (no checkpoint: live only)" : " after the checkpoint") << "\n";
+    const double duration = flags.Has("duration") ? ParseDuration("duration", flags.Get("duration", "")) : -1;
+    // SIGINT/SIGTERM end the run cleanly: the batch in hand is committed with its checkpoint.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    stopper = std::jthread([&source, duration, set](std::stop_token st) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(duration * 1000));
+      while (!st.stop_requested() && (duration < 0 || std::chrono::steady_clock::now() < until)) {
+        timespec ts{0, 100'000'000};
+        if (sigtimedwait(&set, nullptr, &ts) > 0) break;
+      }
+      source->Stop();
+    });
+  }
   const events::IngestSummary sum = events::Ingest(
       [&](std::string& line, events::Clock::time_point& arrival) {
+        if (source) return source->Next(line, arrival);
         if (!std::getline(*in, line)) return false;
         arrival = events::Clock::now();
         return true;
       },
       {.url = url,
        .schema = schema,
-       .source = flags.Get("source", input),
+       .source = source_name,
        .sink = *sink,
        .batch_size = batch,
        .linger_ms = static_cast<int>(linger),
        .queue = flags.GetUint("queue", 10000),
        .give_up_after_s = flags.GetDouble("give-up-after", 30),
        .resume = flags.Has("resume"),
+       .continue_numbering = live,
        .program = program,
+       .carrier = carrier,
        .on_progress =
            [&](const events::IngestSummary& s) {
              if (tty) {
@@ -182,6 +246,12 @@ int IngestCommand(const std::vector<std::string>& args) {
              }
            }});
   if (tty) std::fprintf(stderr, "\n");
+  if (source) {
+    const auto st = source->Stats();
+    std::fprintf(stderr, "ingest: %llu live, %llu caught up, %llu duplicates dropped, %llu reconnects\n",
+                 static_cast<unsigned long long>(st.live), static_cast<unsigned long long>(st.caught_up),
+                 static_cast<unsigned long long>(st.duplicates), static_cast<unsigned long long>(st.reconnects));
+  }
   std::cout << sum.ToJson() << "\n";
   return 0;
 }

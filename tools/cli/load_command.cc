@@ -19,14 +19,16 @@
 #include "lib/stats/threshold.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/load_common.h"
 
 namespace pmbench::cli {
 namespace {
 
-constexpr const char* kUsage = R"(Usage: pmbench load db|ws [options]
+constexpr const char* kUsage = R"(Usage: pmbench load db|ws|chain [options]
 
-  db   the database load test (below)
-  ws   WebSocket subscribers of pmbench realtime serve (pmbench load ws --help)
+  db     the database load test (below)
+  ws     WebSocket subscribers of pmbench realtime serve (pmbench load ws --help)
+  chain  Solana transaction throughput against an RPC (pmbench load chain --help)
 
 Sends the platform's database requests through the pooler on many connections from a few
 threads (libpq's asynchronous API) and reports latency from each request's intended start
@@ -66,53 +68,6 @@ The result is Google Benchmark JSON (one entry for the run, one per request kind
 pmbench results merge and tools/compare take it. A progress line is shown on a terminal.
 )";
 
-double ParseDuration(const std::string& name, const std::string& text) {
-  double unit = 1;
-  std::string number = text;
-  if (text.ends_with("ms")) {
-    unit = 1e-3;
-    number = text.substr(0, text.size() - 2);
-  } else if (text.ends_with("s")) {
-    number = text.substr(0, text.size() - 1);
-  } else if (text.ends_with("m")) {
-    unit = 60;
-    number = text.substr(0, text.size() - 1);
-  } else if (text.ends_with("h")) {
-    unit = 3600;
-    number = text.substr(0, text.size() - 1);
-  }
-  size_t used = 0;
-  double v = -1;
-  try {
-    v = std::stod(number, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != number.size() || !(v >= 0) || !std::isfinite(v)) {
-    throw UsageError("--" + name + " takes a duration like 30, 30s or 2m, not '" + text + "'");
-  }
-  return v * unit;
-}
-
-struct NamedThreshold {
-  std::string metric, text;
-  stats::Threshold threshold;
-};
-
-NamedThreshold ParseThreshold(const std::string& text) {
-  std::string metric = "latency", expr = text;
-  const auto colon = text.find(':');
-  if (colon != std::string::npos) {
-    metric = text.substr(0, colon);
-    expr = text.substr(colon + 1);
-  }
-  try {
-    return {metric, text, stats::Threshold::Parse(expr)};
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("--threshold: ") + e.what());
-  }
-}
-
 stats::Observed Observe(const std::string& metric, const load::LoadResult& r) {
   if (metric == "latency") return {.latency = &r.total.latency};
   if (metric == "service") return {.latency = &r.total.service};
@@ -145,13 +100,6 @@ void Counters(nlohmann::json& b, const load::KindResult& k, double seconds) {
     for (const auto& [reason, n] : k.errors) e[db::RedactSecrets(reason)] = n;
     b["errors"] = e;
   }
-}
-
-std::string Now() {
-  char buf[32];
-  const std::time_t t = std::time(nullptr);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 constexpr const char* kWsUsage = R"(Usage: pmbench load ws [options]
@@ -279,6 +227,7 @@ int LoadWsCommand(const std::vector<std::string>& args) {
 int LoadCommand(const std::vector<std::string>& args) {
   if (const auto status = HelpOrMissingAction(args, kUsage)) return *status;
   if (args[0] == "ws") return LoadWsCommand({args.begin() + 1, args.end()});
+  if (args[0] == "chain") return LoadChainCommand({args.begin() + 1, args.end()});
   if (args[0] != "db") throw UsageError("unknown load target '" + args[0] + "' (see pmbench load --help)");
   const Flags flags({args.begin() + 1, args.end()},
                     {"scenario", "clients", "rate", "vus", "think", "duration", "ramp-up", "warmup", "max-in-flight", "threads",

@@ -20,7 +20,7 @@ Commands:
   events gen              Solana logsNotification lines of the platform's program
   ingest [verify]         the event listener: decode and batch into PostgreSQL, exactly once
   realtime serve          the WebSocket fan-out of live odds
-  load db                 the database load test: 1,000s of connections, open or closed model
+  load db|ws|chain        load tests: database, WebSocket subscribers, Solana transactions
   compare BASE NEW        did a change make benchmarks slower? (statistics, exit 1 on regression)
   report LATEST -o HTML   a self-contained HTML report of a run (and its baseline)
 

@@ -1,0 +1,340 @@
+// pmbench load chain: transaction throughput against a Solana RPC (the local ledger by
+// default), on the load engine the other load tests use.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "lib/chain/rpc.h"
+#include "lib/db/staging.h"
+#include "lib/events/chain_load.h"
+#include "lib/events/notification.h"
+#include "lib/load/engine.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/flags.h"
+#include "tools/cli/load_common.h"
+
+namespace pmbench::cli {
+namespace {
+
+constexpr const char* kUsage = R"(Usage: pmbench load chain [options]
+
+Sends the platform's transactions — bets, market creations, votes — to a Solana RPC at an
+arrival rate, follows each to a commitment level, and reports per kind: sent, confirmed,
+failed (by reason), success_ratio, time to processed/confirmed/finalized from the first
+send, re-sends and re-signs, and per RPC method: calls, errors, latency; 429s absorbed.
+
+Locally a bet is a transfer of the stake to the treasury plus a Memo carrying the Anchor
+event (pmevt:<base64>), which `pmbench ingest --input ws://... --carrier memo` ingests.
+
+Options:
+  --rpc URL[,URL...]      endpoints, tried in order, failed over, throttled each
+                          (default: staging's local ledger, all its ports)
+  --rate R                arrivals: 100/min, 5/s or a bare number per second  [100/min]
+  --duration D            30, 30s, 2m                                           [60s]
+  --ramp-up D             reach the rate linearly over D first                  [0]
+  --mix LIST              kind:weight,... of bets, markets, votes  [bets:8,markets:1,votes:1]
+  --commitment LEVEL      processed | confirmed | finalized: when a transaction is done
+                                                                                [confirmed]
+  --keypair FILE          pay from this wallet (Solana CLI JSON); default: fresh wallets
+                          funded by requestAirdrop (works on the local ledger and devnet)
+  --wallets N             fresh wallets to spread transactions over             [4]
+  --rpc-limit R/S|none    per endpoint, requests / sendTransaction per 10 s     [100/40]
+                          (public devnet's limits per IP)
+  --poll D                status polling period                                 [200ms]
+  --resend D              re-send an unconfirmed transaction this often         [2s]
+  --max-in-flight N       transactions unconfirmed at once before arrivals wait  [2000]
+  --treasury ADDRESS      the memo carrier's escrow stand-in (default: the default program id)
+  --threshold EXPR        [METRIC:]EXPR, repeatable: confirm (default; time to --commitment),
+                          latency (from the intended start), success ('rate>0.99'),
+                          failed ('count<1'), or a kind (bets, markets, votes: its confirm
+                          time). Exit status 1 when one fails.
+  --seed S                                                                      [1]
+  --out FILE              the result JSON there instead of stdout
+  --allow-remote          permit endpoints that are not on loopback (devnet, a validator)
+
+The result is Google Benchmark JSON: one entry per kind and one for the run.
+)";
+
+double ParseRate(const std::string& text) {
+  double unit = 1;
+  std::string number = text;
+  if (text.ends_with("/min")) {
+    unit = 1.0 / 60;
+    number = text.substr(0, text.size() - 4);
+  } else if (text.ends_with("/s")) {
+    number = text.substr(0, text.size() - 2);
+  }
+  size_t used = 0;
+  double v = -1;
+  try {
+    v = std::stod(number, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != number.size() || !(v > 0) || !std::isfinite(v)) {
+    throw UsageError("--rate takes 100/min, 5/s or a number per second, not '" + text + "'");
+  }
+  return v * unit;
+}
+
+std::vector<std::string> SplitList(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& v : values) {
+    size_t start = 0;
+    while (start <= v.size()) {
+      const size_t end = std::min(v.find(',', start), v.size());
+      if (end > start) out.push_back(v.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  return out;
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+nlohmann::json HistogramJson(const stats::LatencyHistogram& h) {
+  return {{"count", h.count()},
+          {"mean_ms", h.mean() / 1e6},
+          {"p50_ms", h.Percentile(50) / 1e6},
+          {"p95_ms", h.Percentile(95) / 1e6},
+          {"p99_ms", h.Percentile(99) / 1e6},
+          {"max_ms", static_cast<double>(h.max()) / 1e6}};
+}
+
+}  // namespace
+
+int LoadChainCommand(const std::vector<std::string>& args) {
+  const Flags flags(args,
+                    {"rpc", "rate", "duration", "ramp-up", "mix", "commitment", "keypair", "wallets", "rpc-limit", "poll",
+                     "resend", "max-in-flight", "treasury", "threshold", "seed", "out"},
+                    {"allow-remote", "help"});
+  if (flags.Has("help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (!flags.positional().empty()) throw UsageError("unexpected argument '" + flags.positional()[0] + "'");
+
+  std::vector<std::string> endpoints = SplitList(flags.GetAll("rpc"));
+  if (endpoints.empty()) {
+    const std::string local = db::ResolveStaging().ledger_url;
+    if (local.empty()) throw std::runtime_error("no local ledger in staging (node and npm ci needed; see tools/staging --help); pass --rpc URL");
+    endpoints = SplitList({local});
+  }
+  for (const auto& e : endpoints) {
+    chain::Endpoint ep;
+    try {
+      ep = chain::ParseEndpoint(e);
+    } catch (const std::invalid_argument& x) {
+      throw UsageError(std::string("--rpc: ") + x.what());
+    }
+    if (!IsLoopbackHost(ep.host) && !flags.Has("allow-remote")) {
+      throw UsageError("--rpc: " + ep.Display() + " is not on loopback; pass --allow-remote to send load there");
+    }
+  }
+  const double rate = ParseRate(flags.Get("rate", "100/min"));
+  const double duration = ParseDuration("duration", flags.Get("duration", "60s"));
+  const double ramp = ParseDuration("ramp-up", flags.Get("ramp-up", "0"));
+  if (!(duration > 0)) throw UsageError("--duration must be > 0");
+  std::vector<std::pair<std::string, double>> mix;
+  try {
+    mix = events::ParseChainMix(flags.Get("mix", "bets:8,markets:1,votes:1"));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--mix: ") + e.what());
+  }
+  const std::string commitment = flags.Get("commitment", "confirmed");
+  if (chain::CommitmentRank(commitment) < 0) throw UsageError("--commitment is processed, confirmed or finalized");
+  double limit_all = 100, limit_send = 40;
+  if (const std::string lim = flags.Get("rpc-limit", "100/40"); lim == "none") {
+    limit_all = limit_send = 0;
+  } else {
+    const auto slash = lim.find('/');
+    try {
+      size_t a = 0, b = 0;
+      limit_all = std::stod(lim.substr(0, slash), &a);
+      limit_send = slash == std::string::npos ? limit_all : std::stod(lim.substr(slash + 1), &b);
+      if (a != (slash == std::string::npos ? lim.size() : slash) || !(limit_all > 0) || !(limit_send > 0)) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      throw UsageError("--rpc-limit takes REQUESTS/SENDS per 10 s (e.g. 100/40) or none, not '" + lim + "'");
+    }
+  }
+  events::Pubkey treasury{};
+  if (flags.Has("treasury")) {
+    const auto t = events::ParseProgramId(flags.Get("treasury", ""));
+    if (!t) throw UsageError("--treasury is a base58 32-byte address");
+    treasury = *t;
+  }
+  std::vector<NamedThreshold> thresholds;
+  for (const auto& t : flags.GetAll("threshold")) {
+    NamedThreshold nt = ParseThreshold(t);
+    if (t.find(':') == std::string::npos) nt.metric = "confirm";
+    thresholds.push_back(std::move(nt));
+  }
+  const double poll = ParseDuration("poll", flags.Get("poll", "200ms"));
+  const double resend = ParseDuration("resend", flags.Get("resend", "2s"));
+  if (!(poll > 0) || !(resend > 0)) throw UsageError("--poll and --resend must be > 0");
+
+  std::cerr << "preparing: " << endpoints.size() << " endpoint(s), " << commitment << " commitment\n";
+  auto workload = events::ChainWorkload::Prepare(
+      {.rpc = {.endpoints = endpoints, .requests_per_10s = limit_all, .sends_per_10s = limit_send,
+               .seed = flags.GetUint("seed", 1)},
+       .sender = {.commitment = commitment, .poll_s = poll, .resend_s = resend},
+       .keypair_path = flags.Get("keypair", ""),
+       .wallets = static_cast<int>(flags.GetUint("wallets", 4)),
+       .treasury = treasury,
+       .seed = flags.GetUint("seed", 1),
+       .say = [](const std::string& s) { std::cerr << "  " << s << "\n"; }});
+
+  load::LoadSpec spec;
+  spec.model = load::Model::kOpen;
+  spec.start = ramp > 0 ? 0 : rate;
+  if (ramp > 0) spec.stages.push_back({ramp, rate});
+  spec.stages.push_back({duration, rate});
+  spec.clients = static_cast<int>(flags.GetUint("max-in-flight", 2000));
+  if (spec.clients < 1) throw UsageError("--max-in-flight must be >= 1");
+  spec.max_in_flight = spec.clients;
+  spec.threads = 1;  // clients only hand transactions to the sender's threads
+  spec.seed = flags.GetUint("seed", 1);
+  spec.mix = workload->Mix(mix);
+  // Long enough for a dropped transaction to expire (150 slots: 60 s) and be re-signed.
+  spec.drain_s = 120;
+  spec.lag_limit_ms = 1000;  // sub-second lag is noise against second-long confirmations
+  const bool tty = isatty(STDERR_FILENO);
+  if (tty) {
+    spec.progress = [](const load::Progress& p) {
+      std::fprintf(stderr, "\r  %6.1fs  %6.2f tx/s  confirmed %-7lld failed %-5lld dropped %-5lld unconfirmed %-5lld ",
+                   p.elapsed_s, p.level, static_cast<long long>(p.completed), static_cast<long long>(p.failed),
+                   static_cast<long long>(p.dropped), static_cast<long long>(p.in_flight));
+      std::fflush(stderr);
+    };
+  }
+  std::cerr << "sending " << rate * 60 << " tx/min for " << duration << " s\n";
+  const load::LoadResult r = load::RunLoad(spec, workload->Clients());
+  if (tty) std::cerr << "\n";
+  workload->Drain(10);
+  const auto reports = workload->Reports();
+  const chain::RpcStats rs = workload->RpcStats();
+  const chain::SenderStats ss = workload->SenderStats();
+
+  stats::LatencyHistogram confirm_all;
+  int64_t submitted = 0, confirmed = 0, failed = 0;
+  for (const auto& k : reports) {
+    const stats::LatencyHistogram& at = commitment == "processed" ? k.processed
+                                        : commitment == "confirmed" ? k.confirmed_at
+                                                                    : k.finalized;
+    confirm_all.Merge(at);
+    submitted += k.submitted;
+    confirmed += k.confirmed;
+    failed += k.failed;
+    if (k.submitted == 0) continue;
+    std::fprintf(stderr, "  %-8s %6lld sent %6lld confirmed %5lld failed  success %.4f  %s p50 %.0f  p95 %.0f  p99 %.0f ms  mean %.0f ms  re-sends %lld re-signs %lld\n",
+                 k.name.c_str(), static_cast<long long>(k.submitted), static_cast<long long>(k.confirmed),
+                 static_cast<long long>(k.failed), k.success_ratio(), commitment.c_str(), at.Percentile(50) / 1e6,
+                 at.Percentile(95) / 1e6, at.Percentile(99) / 1e6, at.mean() / 1e6, static_cast<long long>(k.resends),
+                 static_cast<long long>(k.resigns));
+    for (const auto& [reason, n] : k.reasons) std::fprintf(stderr, "      %lld x %s\n", static_cast<long long>(n), reason.c_str());
+  }
+  // Arrivals the engine dropped (too many unconfirmed) count against success too.
+  const double offered = static_cast<double>(submitted + r.total.dropped);
+  const double success = offered > 0 ? static_cast<double>(confirmed) / offered : 1;
+  std::fprintf(stderr, "  RPC: 429s absorbed %llu, retries %llu, failovers %llu, transport errors %llu, throttled %llu calls (%.1f s)\n",
+               static_cast<unsigned long long>(rs.http_429), static_cast<unsigned long long>(rs.retries),
+               static_cast<unsigned long long>(rs.failovers), static_cast<unsigned long long>(rs.transport_errors),
+               static_cast<unsigned long long>(rs.throttle_waits), rs.throttle_wait_s);
+  for (const auto& [method, m] : rs.methods) {
+    std::fprintf(stderr, "    %-24s %7llu calls %5llu errors  p50 %.1f  p99 %.1f ms\n", method.c_str(),
+                 static_cast<unsigned long long>(m.calls), static_cast<unsigned long long>(m.errors),
+                 m.latency.Percentile(50) / 1e6, m.latency.Percentile(99) / 1e6);
+  }
+
+  bool bad = false;
+  nlohmann::json bars = nlohmann::json::array();
+  for (const auto& t : thresholds) {
+    stats::Observed o;
+    if (t.metric == "confirm") o = {.latency = &confirm_all};
+    else if (t.metric == "latency") o = {.latency = &r.total.latency};
+    else if (t.metric == "success") o = {.rate = success};
+    else if (t.metric == "failed") o = {.count = static_cast<double>(failed + r.total.dropped)};
+    else {
+      const auto k = std::find_if(reports.begin(), reports.end(), [&](const auto& x) { return x.name == t.metric; });
+      if (k == reports.end()) throw UsageError("--threshold: unknown metric '" + t.metric + "'");
+      o = {.latency = commitment == "processed" ? &k->processed : commitment == "confirmed" ? &k->confirmed_at : &k->finalized};
+    }
+    const auto res = t.threshold.Evaluate(o);
+    std::cerr << "  " << (res.pass ? "ok    " : "FAILED") << " " << t.text << "  (" << res.message << ")\n";
+    bad |= !res.pass;
+    bars.push_back({{"expression", t.text}, {"pass", res.pass}, {"message", res.message}});
+  }
+
+  nlohmann::json endpoints_shown = nlohmann::json::array();
+  for (const auto& e : workload->rpc().endpoints()) endpoints_shown.push_back(e.Display());
+  nlohmann::json methods = nlohmann::json::object();
+  for (const auto& [method, m] : rs.methods) {
+    methods[method] = HistogramJson(m.latency);
+    methods[method]["calls"] = m.calls;
+    methods[method]["errors"] = m.errors;
+  }
+  nlohmann::json out;
+  out["context"] = {{"date", Now()},
+                    {"executable", "pmbench load chain"},
+                    {"pmbench_rpc", endpoints_shown},
+                    {"pmbench_commitment", commitment},
+                    {"pmbench_rpc_methods", methods},
+                    {"pmbench_thresholds", bars}};
+  nlohmann::json benches = nlohmann::json::array();
+  auto entry = [&](const std::string& name) {
+    return nlohmann::json{{"name", name}, {"run_name", name}, {"run_type", "iteration"}, {"repetitions", 1},
+                          {"repetition_index", 0}, {"threads", 1}, {"iterations", 1}, {"real_time", r.seconds * 1e3},
+                          {"cpu_time", r.seconds * 1e3}, {"time_unit", "ms"}};
+  };
+  for (const auto& k : reports) {
+    nlohmann::json b = entry("load_chain/" + k.name);
+    b["sent"] = k.submitted;
+    b["confirmed"] = k.confirmed;
+    b["failed"] = k.failed;
+    b["success_ratio"] = k.success_ratio();
+    b["resends"] = k.resends;
+    b["resigns"] = k.resigns;
+    for (const auto& [level, h] : {std::pair<std::string, const stats::LatencyHistogram*>{"processed", &k.processed},
+                                   {"confirmed", &k.confirmed_at}, {"finalized", &k.finalized}}) {
+      if (h->count() == 0) continue;
+      for (const double p : {50.0, 95.0, 99.0}) b[level + "_p" + std::to_string(static_cast<int>(p)) + "_ms"] = h->Percentile(p) / 1e6;
+      b[level + "_mean_ms"] = h->mean() / 1e6;
+    }
+    if (!k.reasons.empty()) b["errors"] = k.reasons;
+    benches.push_back(b);
+  }
+  nlohmann::json total = entry("load_chain");
+  total["sent"] = submitted;
+  total["confirmed"] = confirmed;
+  total["failed"] = failed;
+  total["dropped"] = r.total.dropped;
+  total["success_ratio"] = success;
+  total["tx_per_min"] = r.seconds > 0 ? static_cast<double>(confirmed) * 60 / r.seconds : 0;
+  total["confirm_mean_ms"] = confirm_all.mean() / 1e6;
+  total["confirm_p50_ms"] = confirm_all.Percentile(50) / 1e6;
+  total["confirm_p95_ms"] = confirm_all.Percentile(95) / 1e6;
+  total["confirm_p99_ms"] = confirm_all.Percentile(99) / 1e6;
+  total["rpc_429s"] = rs.http_429;
+  total["rpc_retries"] = rs.retries;
+  total["rpc_failovers"] = rs.failovers;
+  total["resends"] = ss.resends;
+  total["resigns"] = ss.resigns;
+  total["unfinished"] = r.unfinished;
+  benches.push_back(total);
+  out["benchmarks"] = benches;
+  const std::string text = out.dump(2) + "\n";
+  if (flags.Has("out")) {
+    WriteFileAtomically(flags.Get("out", ""), text);
+  } else {
+    std::cout << text;
+  }
+  return bad ? 1 : 0;
+}
+
+}  // namespace pmbench::cli
