@@ -27,6 +27,7 @@ struct Profile {
   double db_rate;       // market-list requests per second offered to them
   double db_seconds;    // how long each database load runs
   int ws_connections;   // WebSocket subscribers (the story's 500+)
+  double chain_seconds; // how long each Solana transaction run sends (100 bets/min, 1,000/min)
 };
 
 // The profile named by PMBENCH_PROFILE, "default" when unset. Throws std::invalid_argument
