@@ -173,6 +173,36 @@ expect 1 "realtime serve: unreachable database" -- "$PMBENCH" realtime serve \
   --database "postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=2"
 check "realtime serve: no password" bash -c "! grep -q s3cret '$err'"
 
+# load chain and live ingest: usage errors, refusals, and a short real run on the local ledger.
+expect 0 "load chain --help" -- "$PMBENCH" load chain --help
+check "chain help documents --rpc" grep -q -- "--rpc URL" "$out"
+expect 2 "load chain: bad rate" -- "$PMBENCH" load chain --rate fast
+expect 2 "load chain: bad mix" -- "$PMBENCH" load chain --mix bets:8,swaps:1
+expect 2 "load chain: bad commitment" -- "$PMBENCH" load chain --commitment rooted
+expect 2 "load chain: not loopback" -- "$PMBENCH" load chain --rpc https://api.devnet.solana.com
+check "not loopback: named" grep -q "not on loopback; pass --allow-remote" "$err"
+expect 1 "load chain: unreachable RPC" -- "$PMBENCH" load chain --rpc "http://127.0.0.1:1/?api-key=s3cret" --duration 1
+check "unreachable RPC: one line" test "$(wc -l <"$err")" -le 2
+check "unreachable RPC: named" grep -q "RPC unreachable" "$err"
+check "unreachable RPC: no API key" bash -c "! grep -q s3cret '$err'"
+echo '[1,2,3]' >"$tmp/key.json"
+expect 1 "load chain: malformed keypair" -- "$PMBENCH" load chain --keypair "$tmp/key.json" --duration 1
+check "malformed keypair: named" grep -q "not a keypair" "$err"
+expect 2 "ingest: bad ws url" -- "$PMBENCH" ingest --input ws://127.0.0.1:99999 --schema "$schema"
+expect 2 "ingest: bad carrier" -- "$PMBENCH" ingest --input - --carrier smoke --schema "$schema"
+expect 2 "ingest: verify of a live input" -- "$PMBENCH" ingest verify --input ws://127.0.0.1:1
+if [ -n "${PMBENCH_LEDGER_URL:-}" ]; then
+  expect 0 "load chain: 2 s at 120/min passes its thresholds" -- "$PMBENCH" load chain --rate 120/min --duration 2s \
+    --threshold 'success:rate>0.99' --threshold 'avg<5s' --out "$tmp/chain.json"
+  check "chain result is benchmark JSON" grep -q '"name": "load_chain/bets"' "$tmp/chain.json"
+  check "chain: every transaction confirmed" grep -q '"success_ratio": 1' "$tmp/chain.json"
+  expect 1 "load chain: a failing threshold exits 1" -- "$PMBENCH" load chain --rate 120/min --duration 1s \
+    --threshold 'confirm:p(50)<1us'
+  check "chain: the failure is named" grep -q "FAILED confirm:p(50)<1us" "$err"
+else
+  echo "note: no local ledger in staging; the real chain runs were not made"
+fi
+
 # compare and report: exit codes, and a page with no scripts or network.
 runs() {  # runs NAME TIME...: a Google Benchmark file with one repetition per time
   local name=$1 sep="" t
