@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "lib/chain/internal/local_ledger.h"
@@ -130,9 +131,7 @@ TEST(Rpc, HonoursRetryAfterThenGivesUp) {
 TEST(Rpc, FailsOverFromADeadEndpointAndSetsItAside) {
   LocalLedger ledger({"--slot-ms", "50"});
   // A port nothing listens on: bind, read the port, close.
-  LocalLedger gone;
-  const std::string dead = gone.url();
-  gone.Stop();
+  const std::string dead = internal::UnusedLoopbackUrl();
   RpcClient rpc(Unlimited({dead, ledger.url()}));
   for (int i = 0; i < 20; ++i) EXPECT_NO_THROW(rpc.GetSlot("processed"));
   const RpcStats s = rpc.Stats();
@@ -142,9 +141,7 @@ TEST(Rpc, FailsOverFromADeadEndpointAndSetsItAside) {
 }
 
 TEST(Rpc, AllEndpointsDownIsOneClearError) {
-  LocalLedger gone;
-  const std::string dead = gone.url();
-  gone.Stop();
+  const std::string dead = internal::UnusedLoopbackUrl();
   RpcOptions o = Unlimited({dead});
   o.max_attempts = 2;
   RpcClient rpc(o);
@@ -155,6 +152,46 @@ TEST(Rpc, AllEndpointsDownIsOneClearError) {
     EXPECT_EQ(e.code, RpcError::kUnavailable);
     EXPECT_NE(std::string(e.what()).find("connect"), std::string::npos) << e.what();
   }
+}
+
+// A certificate for 127.0.0.1 made here by the openssl CLI; trusted only through
+// SSL_CERT_FILE, which OpenSSL's default verify paths read.
+struct SelfSigned {
+  std::string dir = "/tmp/pmbench-tls-" + std::to_string(::getpid());
+  std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
+  SelfSigned() {
+    const std::string cmd = "mkdir -p " + dir + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+                            "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert +
+                            " >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl req failed");
+  }
+  ~SelfSigned() { std::system(("rm -rf " + dir).c_str()); }
+};
+
+TEST(Rpc, SpeaksTlsAndRefusesACertificateItCannotVerify) {
+  SelfSigned tls;
+  LocalLedger ledger({"--slot-ms", "50", "--tls-cert", tls.cert, "--tls-key", tls.key});
+  ASSERT_EQ(ledger.url().rfind("https://", 0), 0u) << ledger.url();
+  RpcOptions o = Unlimited(ledger.urls());
+  o.max_attempts = 1;
+  {
+    RpcClient untrusted(o);  // the system's CAs do not know this certificate
+    try {
+      untrusted.GetSlot("processed");
+      ADD_FAILURE() << "an unverifiable certificate was accepted";
+    } catch (const RpcError& e) {
+      EXPECT_NE(std::string(e.what()).find("certificate verify failed"), std::string::npos) << e.what();
+    }
+  }
+  const char* old = std::getenv("SSL_CERT_FILE");
+  const std::string saved = old ? old : "";
+  ::setenv("SSL_CERT_FILE", tls.cert.c_str(), 1);
+  RpcClient trusted(o);
+  old ? ::setenv("SSL_CERT_FILE", saved.c_str(), 1) : ::unsetenv("SSL_CERT_FILE");
+  for (int i = 0; i < 3; ++i) EXPECT_NO_THROW(trusted.GetSlot("processed"));  // one TLS connection, kept alive
+  const Keypair payer = Keypair::Generate();
+  EXPECT_TRUE(WaitForCommitment(trusted, trusted.RequestAirdrop(payer.public_key(), 1'000'000'000), "confirmed", 10));
+  EXPECT_EQ(trusted.GetBalance(payer.public_key()), 1'000'000'000u);
 }
 
 TEST(Rpc, TokenBucketsThrottleAndSecondEndpointAddsCapacity) {

@@ -148,9 +148,7 @@ TEST(Sender, ReportsTheChainsReasonForARejectedTransaction) {
 }
 
 TEST(Sender, AnUnreachableClusterFailsTransactionsInsteadOfHanging) {
-  LocalLedger gone;
-  const std::string dead = gone.url();
-  gone.Stop();
+  const std::string dead = internal::UnusedLoopbackUrl();
   RpcOptions o = Unlimited({dead});
   o.max_attempts = 2;
   RpcClient rpc(o);

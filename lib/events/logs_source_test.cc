@@ -141,9 +141,7 @@ TEST(LogsSourceTest, LiveBetsReachTheDatabaseAndNothingIsLostAcrossADisconnect) 
 TEST(LogsSourceTest, RefusesBadUrlsAndGivesUpOnADeadNode) {
   EXPECT_THROW(LogsSource({.url = "http://127.0.0.1:1"}), std::invalid_argument);
   EXPECT_THROW(LogsSource({.url = "ws://127.0.0.1:99999"}), std::invalid_argument);
-  LocalLedger gone;
-  const std::string dead = WsUrl(gone.url());
-  gone.Stop();
+  const std::string dead = WsUrl(chain::internal::UnusedLoopbackUrl());
   LogsSource src({.url = dead, .give_up_after_s = 0.5});
   std::string line;
   Clock::time_point t;

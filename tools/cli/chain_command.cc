@@ -328,12 +328,7 @@ int LoadChainCommand(const std::vector<std::string>& args) {
   total["unfinished"] = r.unfinished;
   benches.push_back(total);
   out["benchmarks"] = benches;
-  const std::string text = out.dump(2) + "\n";
-  if (flags.Has("out")) {
-    WriteFileAtomically(flags.Get("out", ""), text);
-  } else {
-    std::cout << text;
-  }
+  WriteResult(flags, out.dump(2) + "\n");
   return bad ? 1 : 0;
 }
 

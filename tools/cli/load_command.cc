@@ -214,11 +214,7 @@ int LoadWsCommand(const std::vector<std::string>& args) {
   }
   const nlohmann::json out = {{"context", {{"date", Now()}, {"executable", "pmbench load ws"}, {"pmbench_thresholds", bars}}},
                               {"benchmarks", nlohmann::json::array({b})}};
-  if (flags.Has("out")) {
-    WriteFileAtomically(flags.Get("out", ""), out.dump(2) + "\n");
-  } else {
-    std::cout << out.dump(2) << "\n";
-  }
+  WriteResult(flags, out.dump(2) + "\n");
   return failed ? 1 : 0;
 }
 
@@ -372,12 +368,7 @@ int LoadCommand(const std::vector<std::string>& args) {
     benches.push_back(b);
   }
   out["benchmarks"] = benches;
-  const std::string text = out.dump(2) + "\n";
-  if (flags.Has("out")) {
-    WriteFileAtomically(flags.Get("out", ""), text);
-  } else {
-    std::cout << text;
-  }
+  WriteResult(flags, out.dump(2) + "\n");
   return failed ? 1 : 0;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <ctime>
+#include <iostream>
 #include <stdexcept>
 
 #include "tools/cli/flags.h"
@@ -55,6 +56,14 @@ std::string Now() {
   const std::time_t t = std::time(nullptr);
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
+}
+
+void WriteResult(const Flags& flags, const std::string& text) {
+  if (flags.Has("out")) {
+    WriteFileAtomically(flags.Get("out", ""), text);
+  } else {
+    std::cout << text;
+  }
 }
 
 }  // namespace pmbench::cli

@@ -21,6 +21,10 @@ NamedThreshold ParseThreshold(const std::string& text);
 // The current UTC time, ISO 8601, as Google Benchmark's context.date.
 std::string Now();
 
+class Flags;
+// A command's result JSON: to --out FILE (atomically) when given, else stdout.
+void WriteResult(const Flags& flags, const std::string& text);
+
 }  // namespace pmbench::cli
 
 #endif  // PMBENCH_TOOLS_CLI_LOAD_COMMON_H_

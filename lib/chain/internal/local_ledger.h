@@ -8,9 +8,12 @@
 #ifndef PMBENCH_CHAIN_INTERNAL_LOCAL_LEDGER_H_
 #define PMBENCH_CHAIN_INTERNAL_LOCAL_LEDGER_H_
 
-#include <signal.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +38,21 @@ inline std::string LocalnetDir() {
 #else
   return "fixtures/localnet";
 #endif
+}
+
+// http://127.0.0.1:PORT where nothing listens: a port the kernel handed out and took back.
+inline std::string UnusedLoopbackUrl() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    throw std::runtime_error("cannot find a free loopback port");
+  }
+  ::close(fd);
+  return "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
 }
 
 class LocalLedger {
