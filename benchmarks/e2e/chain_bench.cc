@@ -59,7 +59,7 @@ struct Ledger {
       const auto s = pmbench::bench::WritableStaging();
       direct = s.direct_url;
       urls = Split(s.ledger_url);
-      if (urls.empty()) error = "no local ledger in staging (node + npm ci in fixtures/localnet; tools/staging up)";
+      if (urls.empty()) error = "no local ledger in staging (it needs Node.js and the npm registry; tools/staging up says why)";
     } catch (const std::exception& e) {
       error = db::RedactSecrets(e.what());
     }

@@ -123,7 +123,7 @@ int LoadChainCommand(const std::vector<std::string>& args) {
   std::vector<std::string> endpoints = SplitList(flags.GetAll("rpc"));
   if (endpoints.empty()) {
     const std::string local = db::ResolveStaging().ledger_url;
-    if (local.empty()) throw std::runtime_error("no local ledger in staging (node and npm ci needed; see tools/staging --help); pass --rpc URL");
+    if (local.empty()) throw std::runtime_error("no local ledger in staging (it needs Node.js and the npm registry; see tools/staging --help); pass --rpc URL");
     endpoints = SplitList({local});
   }
   for (const auto& e : endpoints) {

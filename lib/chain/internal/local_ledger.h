@@ -72,7 +72,7 @@ class LocalLedger {
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     if (posix_spawnp(&pid_, "node", &fa, nullptr, cargv.data(), environ) != 0) {
       posix_spawn_file_actions_destroy(&fa);
-      throw std::runtime_error("cannot start node (install nodejs; run npm ci in fixtures/localnet)");
+      throw std::runtime_error("cannot start node (install nodejs; tools/staging up installs the ledger's npm packages)");
     }
     posix_spawn_file_actions_destroy(&fa);
     for (int i = 0; i < 300; ++i) {  // node + litesvm start in ~0.5 s
@@ -89,7 +89,7 @@ class LocalLedger {
       int status;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
-        throw std::runtime_error("the local ledger exited at start (see its stderr; npm ci in " + dir + "?)");
+        throw std::runtime_error("the local ledger exited at start (see its stderr; are " + dir + "/node_modules installed? tools/staging up does it)");
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
