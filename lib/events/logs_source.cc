@@ -97,14 +97,34 @@ struct LogsSource::Impl {
     io.run();
     if (ec) throw std::runtime_error("WebSocket handshake: " + ec.message());
     beast::get_lowest_layer(*s).expires_never();
-    s->set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    // Pings after 15 s of silence and gives up after 30: a node that vanished without closing
+    // the socket is noticed, and the source reconnects and catches up.
+    s->set_option(websocket::stream_base::timeout{std::chrono::seconds(10), std::chrono::seconds(30), true});
     const std::string sub = json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "logsSubscribe"},
                                  {"params", json::array({json{{"mentions", json::array({mentions_b58})}},
                                                          json{{"commitment", options.commitment}}})}}.dump();
-    s->write(asio::buffer(sub), ec);
-    if (ec) throw std::runtime_error("subscribe: " + ec.message());
     beast::flat_buffer b;
-    s->read(b, ec);  // the answer comes before any notification of this subscription
+    bool done = false;
+    s->async_write(asio::buffer(sub), [&](beast::error_code e, size_t) {
+      ec = e;
+      if (e) {
+        done = true;
+        return;
+      }
+      // The answer comes before any notification of this subscription.
+      s->async_read(b, [&](beast::error_code e2, size_t) {
+        ec = e2;
+        done = true;
+      });
+    });
+    io.restart();
+    io.run_for(std::chrono::seconds(10));
+    if (!done) {  // let the handlers finish (aborted) before the state they point to goes
+      beast::get_lowest_layer(*s).close();
+      io.restart();
+      io.run();
+      throw std::runtime_error("subscribe: no answer in 10 s");
+    }
     if (ec) throw std::runtime_error("subscribe: " + ec.message());
     const json answer = json::parse(beast::buffers_to_string(b.data()), nullptr, false);
     if (answer.is_discarded() || !answer.contains("result")) {
