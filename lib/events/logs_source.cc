@@ -79,6 +79,17 @@ struct LogsSource::Impl {
   std::string last;
   bool connected_once = false;
 
+  // Runs handlers until `flag` is set or `d` passes; the WebSocket's ping timer keeps the
+  // loop busy, so run_for alone would always take all of `d`.
+  bool RunUntil(const bool& flag, Clock::duration d) {
+    const auto deadline = Clock::now() + d;
+    io.restart();
+    while (!flag) {
+      if (io.run_one_until(deadline) == 0) break;  // timed out, or nothing left to run
+    }
+    return flag;
+  }
+
   void Connect() {
     ws.reset();
     io.restart();
@@ -117,9 +128,7 @@ struct LogsSource::Impl {
         done = true;
       });
     });
-    io.restart();
-    io.run_for(std::chrono::seconds(10));
-    if (!done) {  // let the handlers finish (aborted) before the state they point to goes
+    if (!RunUntil(done, std::chrono::seconds(10))) {  // let the handlers finish (aborted) before the state they point to goes
       beast::get_lowest_layer(*s).close();
       io.restart();
       io.run();
@@ -245,9 +254,7 @@ struct LogsSource::Impl {
           read_done = true;
         });
       }
-      io.restart();
-      io.run_for(std::chrono::milliseconds(200));
-      if (!read_done) continue;  // keep the read outstanding; look at stopped again
+      if (!RunUntil(read_done, std::chrono::milliseconds(200))) continue;  // the read stays outstanding; look at stopped again
       read_pending = false;
       if (read_ec) {
         ws.reset();  // lost: the next round reconnects and catches up
