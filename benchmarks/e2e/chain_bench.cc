@@ -102,7 +102,8 @@ ChainRun RunChain(const RunSpec& spec) {
   ChainRun run;
   run.workload = ev::ChainWorkload::Prepare(
       {.rpc = {.endpoints = spec.endpoints, .requests_per_10s = spec.limit_all, .sends_per_10s = spec.limit_send},
-       .sender = {.commitment = "confirmed", .poll_s = 0.1, .resend_s = 2}});
+       // Confirmed as signatureSubscribe reports it; polling re-sends and expires.
+       .sender = {.commitment = "confirmed", .poll_s = 0.4, .resend_s = 2, .subscribe_url = "ws://" + spec.endpoints[0].substr(7)}});
   if (spec.before) spec.before(*run.workload);
   load::LoadSpec ls;
   ls.start = spec.per_s;
@@ -145,6 +146,7 @@ void Report(benchmark::State& state, const ChainRun& run) {
   state.counters["success_ratio"] = t.success_ratio();
   state.counters["resends"] = static_cast<double>(t.resends);
   state.counters["resigns"] = static_cast<double>(t.resigns);
+  state.counters["notified"] = static_cast<double>(run.workload->SenderStats().notified);
   const auto rpc = run.workload->RpcStats();
   state.counters["rpc_429s"] = static_cast<double>(rpc.http_429);
   state.counters["rpc_retries"] = static_cast<double>(rpc.retries);

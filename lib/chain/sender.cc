@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include "lib/chain/signature_watcher.h"
+
 namespace pmbench::chain {
 
 using SteadyClock = std::chrono::steady_clock;
@@ -41,6 +43,7 @@ struct TxSender::Impl {
   SenderStats stats;
   std::vector<std::thread> workers;
   std::thread poller;
+  std::unique_ptr<SignatureWatcher> watcher;
 
   std::mutex bh_mu;
   LatestBlockhash blockhash;
@@ -49,6 +52,10 @@ struct TxSender::Impl {
 
   Impl(RpcClient& r, SenderOptions o) : rpc(r), options(std::move(o)), target_rank(CommitmentRank(options.commitment)) {
     if (target_rank < 0) throw std::invalid_argument("commitment must be processed, confirmed or finalized");
+    if (!options.subscribe_url.empty()) {
+      watcher = std::make_unique<SignatureWatcher>(options.subscribe_url, options.commitment,
+                                                   [this](const std::string& sig, const std::string& err) { OnNotified(sig, err); });
+    }
     for (int i = 0; i < std::max(1, options.workers); ++i) workers.emplace_back([this] { Work(); });
     poller = std::thread([this] { Poll(); });
   }
@@ -123,10 +130,13 @@ struct TxSender::Impl {
         if (!e->sent_once) e->first_sent = now;
         e->sent_once = true;
         e->last_sent = now;
-        std::lock_guard lock(mu);
-        --building;
-        ++stats.sent;
-        pending[e->signature] = e;
+        {
+          std::lock_guard lock(mu);
+          --building;
+          ++stats.sent;
+          pending[e->signature] = e;
+        }
+        if (watcher) watcher->Watch(e->signature);
         return;
       } catch (const RpcError& err) {
         if (err.err == "BlockhashNotFound" && e->outcome.resigns < options.max_resigns) {
@@ -191,49 +201,70 @@ struct TxSender::Impl {
     for (size_t i = 0; i < batch.size(); ++i) {
       const auto& e = batch[i];
       const auto& s = statuses[i];
-      if (s) {
-        const int rank = CommitmentRank(s->confirmation_status);
-        const double t = Since(e->first_sent);
-        if (rank >= 0 && e->outcome.processed_s < 0) e->outcome.processed_s = t;
-        if (rank >= 1 && e->outcome.confirmed_s < 0) e->outcome.confirmed_s = t;
-        if (rank >= 2 && e->outcome.finalized_s < 0) e->outcome.finalized_s = t;
-        if (!s->err.empty()) {
-          Remove(e);
-          Finish(e, false, s->err);
-        } else if (rank >= target_rank) {
-          Remove(e);
-          Finish(e, true, "");
-        }
-        continue;
-      }
-      if (height > e->last_valid) {
-        Remove(e);
-        if (e->outcome.resigns >= options.max_resigns) {
-          Finish(e, false, "expired");
-          continue;
-        }
-        ++e->outcome.resigns;
-        {
-          std::lock_guard lock(mu);
-          ++stats.resigns;
-          ++building;
-        }
-        Post([this, e] { SendNew(e, true); });
-      } else if (Since(e->last_sent) >= options.resend_s) {
-        e->last_sent = SteadyClock::now();
-        ++e->outcome.resends;
-        {
-          std::lock_guard lock(mu);
+      enum { kWait, kOk, kFail, kResign, kResend } action = kWait;
+      std::string err, wire;
+      {
+        // An entry is changed only while it is pending and under the lock: the signature
+        // watcher may have finished it since the batch was taken.
+        std::lock_guard lock(mu);
+        const auto it = pending.find(e->signature);
+        if (it == pending.end() || it->second != e) continue;
+        if (s) {
+          const int rank = CommitmentRank(s->confirmation_status);
+          const double t = Since(e->first_sent);
+          if (rank >= 0 && e->outcome.processed_s < 0) e->outcome.processed_s = t;
+          if (rank >= 1 && e->outcome.confirmed_s < 0) e->outcome.confirmed_s = t;
+          if (rank >= 2 && e->outcome.finalized_s < 0) e->outcome.finalized_s = t;
+          if (!s->err.empty()) {
+            action = kFail;
+            err = s->err;
+          } else if (rank >= target_rank) {
+            action = kOk;
+          }
+        } else if (height > e->last_valid) {
+          if (e->outcome.resigns >= options.max_resigns) {
+            action = kFail;
+            err = "expired";
+          } else {
+            action = kResign;
+            ++e->outcome.resigns;
+            ++stats.resigns;
+            ++building;
+          }
+        } else if (Since(e->last_sent) >= options.resend_s) {
+          action = kResend;
+          e->last_sent = SteadyClock::now();
+          ++e->outcome.resends;
           ++stats.resends;
+          wire = e->wire;
         }
-        Post([this, wire = e->wire] { Resend(wire); });
+        if (action == kOk || action == kFail || action == kResign) pending.erase(it);
+      }
+      switch (action) {
+        case kOk: Finish(e, true, ""); break;
+        case kFail: Finish(e, false, err); break;
+        case kResign: Post([this, e] { SendNew(e, true); }); break;
+        case kResend: Post([this, wire = std::move(wire)] { Resend(wire); }); break;
+        case kWait: break;
       }
     }
   }
 
-  void Remove(const std::shared_ptr<Entry>& e) {
-    std::lock_guard lock(mu);
-    pending.erase(e->signature);
+  // signatureSubscribe said `sig` reached the commitment (with `err` if it failed).
+  void OnNotified(const std::string& sig, const std::string& err) {
+    std::shared_ptr<Entry> e;
+    {
+      std::lock_guard lock(mu);
+      const auto it = pending.find(sig);
+      if (it == pending.end()) return;  // polling was first
+      e = it->second;
+      pending.erase(it);
+      ++stats.notified;
+      const double t = Since(e->first_sent);
+      double* level[] = {&e->outcome.processed_s, &e->outcome.confirmed_s, &e->outcome.finalized_s};
+      if (*level[target_rank] < 0) *level[target_rank] = t;
+    }
+    Finish(e, err.empty(), err);
   }
 
   void Stop() {
@@ -245,6 +276,7 @@ struct TxSender::Impl {
     work_cv.notify_all();
     if (poller.joinable()) poller.join();
     for (auto& w : workers) w.join();
+    watcher.reset();  // its thread calls OnNotified: gone before what that uses
     std::map<std::string, std::shared_ptr<Entry>> left;
     {
       std::lock_guard lock(mu);

@@ -5,7 +5,8 @@
 // batches, re-sends the same bytes while the blockhash is valid (a dropped transaction
 // gets another chance; the signature stays its identity, so nothing is counted twice),
 // and only once the cluster's block height has passed the blockhash's last valid height —
-// when the old signature can no longer land — builds, signs and sends it anew.
+// when the old signature can no longer land — builds, signs and sends it anew. Where the
+// node offers it, signatureSubscribe reports the commitment as it happens (signature_watcher.h).
 //
 //   TxSender sender(rpc, {.commitment = "confirmed"});
 //   sender.Submit([&](const Hash& bh) { return Sign(CompileMessage(payer, ixs, bh), {&key}); },
@@ -29,6 +30,9 @@ struct SenderOptions {
   double blockhash_refresh_s = 5.0;      // fetch a new blockhash for new transactions
   int max_resigns = 3;                   // fresh blockhashes per transaction before giving up
   int workers = 8;                       // threads building and sending
+  // ws://host:port: also confirm by signatureSubscribe there (exact times; polling stays the
+  // fallback and still drives re-sends and expiry). Empty: polling only.
+  std::string subscribe_url;
 };
 
 struct TxOutcome {
@@ -42,6 +46,7 @@ struct TxOutcome {
 
 struct SenderStats {
   uint64_t submitted = 0, sent = 0, resends = 0, resigns = 0, confirmed = 0, failed = 0, status_polls = 0;
+  uint64_t notified = 0;  // outcomes decided by a signatureSubscribe notification
 };
 
 class TxSender {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "lib/chain/internal/local_ledger.h"
 #include "lib/chain/keypair.h"
@@ -132,6 +133,43 @@ TEST(Sender, ResignsWithAFreshBlockhashOnlyAfterExpiry) {
     EXPECT_TRUE(st.back());
   }
   EXPECT_EQ(LedgerStats(rpc)["landed"], 3);
+}
+
+std::string WsUrl(const std::string& http) { return "ws://" + http.substr(7); }
+
+TEST(Sender, ConfirmsBySignatureSubscribeWithoutWaitingForThePoll) {
+  LocalLedger ledger({"--slot-ms", "50"});
+  RpcClient rpc(Unlimited(ledger.urls()));
+  Funded f(rpc);
+  // The first poll comes after 5 s: anything confirmed sooner was told by the subscription.
+  TxSender sender(rpc, {.commitment = "confirmed", .poll_s = 5, .subscribe_url = WsUrl(ledger.url())});
+  Batch b;
+  b.Run(sender, f.payer, 10);
+  for (const auto& o : b.outcomes) {
+    EXPECT_TRUE(o.ok) << o.error;
+    EXPECT_GT(o.confirmed_s, 0);
+    EXPECT_LT(o.confirmed_s, 2.0);
+  }
+  EXPECT_EQ(sender.Stats().notified, 10u);
+  EXPECT_EQ(LedgerStats(rpc)["landed"], 10);
+}
+
+TEST(Sender, SubscribesAgainAfterALostSocket) {
+  LocalLedger ledger({"--slot-ms", "50"});
+  RpcClient rpc(Unlimited(ledger.urls()));
+  Funded f(rpc);
+  TxSender sender(rpc, {.commitment = "confirmed", .poll_s = 5, .subscribe_url = WsUrl(ledger.url())});
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // connected
+  // Sockets dropped and refused for 0.5 s while the transactions land: the watcher must
+  // reconnect, subscribe again, and be told of what already happened.
+  rpc.Call("pmbench_disconnect", R"([{"refuseMs":500}])");
+  Batch b;
+  b.Run(sender, f.payer, 5);
+  for (const auto& o : b.outcomes) {
+    EXPECT_TRUE(o.ok) << o.error;
+    EXPECT_LT(o.confirmed_s, 4.0);
+  }
+  EXPECT_EQ(sender.Stats().notified, 5u);
 }
 
 TEST(Sender, ReportsTheChainsReasonForARejectedTransaction) {

@@ -44,7 +44,10 @@ Options:
   --wallets N             fresh wallets to spread transactions over             [4]
   --rpc-limit R/S|none    per endpoint, requests / sendTransaction per 10 s     [100/40]
                           (public devnet's limits per IP)
-  --poll D                status polling period                                 [200ms]
+  --confirm HOW           subscribe: signatureSubscribe on the first endpoint's WebSocket,
+                          polling as the fallback; poll: polling only
+                                          [subscribe for http:// endpoints, else poll]
+  --poll D                status polling period (re-sends and expiry run on it) [200ms]
   --resend D              re-send an unconfirmed transaction this often         [2s]
   --max-in-flight N       transactions unconfirmed at once before arrivals wait  [2000]
   --treasury ADDRESS      the memo carrier's escrow stand-in (default: the default program id)
@@ -68,17 +71,9 @@ double ParseRate(const std::string& text) {
   } else if (text.ends_with("/s")) {
     number = text.substr(0, text.size() - 2);
   }
-  size_t used = 0;
-  double v = -1;
-  try {
-    v = std::stod(number, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != number.size() || !(v > 0) || !std::isfinite(v)) {
-    throw UsageError("--rate takes 100/min, 5/s or a number per second, not '" + text + "'");
-  }
-  return v * unit;
+  const auto v = ParseFinite(number);
+  if (!v || !(*v > 0)) throw UsageError("--rate takes 100/min, 5/s or a number per second, not '" + text + "'");
+  return *v * unit;
 }
 
 std::vector<std::string> SplitList(const std::vector<std::string>& values) {
@@ -112,7 +107,7 @@ nlohmann::json HistogramJson(const stats::LatencyHistogram& h) {
 int LoadChainCommand(const std::vector<std::string>& args) {
   const Flags flags(args,
                     {"rpc", "rate", "duration", "ramp-up", "mix", "commitment", "keypair", "wallets", "rpc-limit", "poll",
-                     "resend", "max-in-flight", "treasury", "threshold", "seed", "out"},
+                     "resend", "max-in-flight", "treasury", "threshold", "seed", "out", "confirm"},
                     {"allow-remote", "help"});
   if (flags.Has("help")) {
     std::cout << kUsage;
@@ -178,12 +173,18 @@ int LoadChainCommand(const std::vector<std::string>& args) {
   const double poll = ParseDuration("poll", flags.Get("poll", "200ms"));
   const double resend = ParseDuration("resend", flags.Get("resend", "2s"));
   if (!(poll > 0) || !(resend > 0)) throw UsageError("--poll and --resend must be > 0");
+  const chain::Endpoint first = chain::ParseEndpoint(endpoints[0]);
+  const std::string confirm = flags.Get("confirm", first.tls ? "poll" : "subscribe");
+  if (confirm != "subscribe" && confirm != "poll") throw UsageError("--confirm is subscribe or poll");
+  if (confirm == "subscribe" && first.tls) throw UsageError("--confirm subscribe needs an http:// first endpoint (wss:// is not supported)");
+  const std::string subscribe_url = confirm == "subscribe" ? "ws://" + endpoints[0].substr(7) : "";
 
-  std::cerr << "preparing: " << endpoints.size() << " endpoint(s), " << commitment << " commitment\n";
+  std::cerr << "preparing: " << endpoints.size() << " endpoint(s), " << commitment << " commitment, confirmed by "
+            << (confirm == "subscribe" ? "signatureSubscribe (polling as fallback)" : "polling") << "\n";
   auto workload = events::ChainWorkload::Prepare(
       {.rpc = {.endpoints = endpoints, .requests_per_10s = limit_all, .sends_per_10s = limit_send,
                .seed = flags.GetUint("seed", 1)},
-       .sender = {.commitment = commitment, .poll_s = poll, .resend_s = resend},
+       .sender = {.commitment = commitment, .poll_s = poll, .resend_s = resend, .subscribe_url = subscribe_url},
        .keypair_path = flags.Get("keypair", ""),
        .wallets = static_cast<int>(flags.GetUint("wallets", 4)),
        .treasury = treasury,
@@ -284,6 +285,7 @@ int LoadChainCommand(const std::vector<std::string>& args) {
                     {"executable", "pmbench load chain"},
                     {"pmbench_rpc", endpoints_shown},
                     {"pmbench_commitment", commitment},
+                    {"pmbench_confirm", confirm},
                     {"pmbench_rpc_methods", methods},
                     {"pmbench_thresholds", bars}};
   nlohmann::json benches = nlohmann::json::array();
@@ -325,6 +327,7 @@ int LoadChainCommand(const std::vector<std::string>& args) {
   total["rpc_failovers"] = rs.failovers;
   total["resends"] = ss.resends;
   total["resigns"] = ss.resigns;
+  total["notified"] = ss.notified;
   total["unfinished"] = r.unfinished;
   benches.push_back(total);
   out["benchmarks"] = benches;

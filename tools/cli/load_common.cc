@@ -24,17 +24,21 @@ double ParseDuration(const std::string& name, const std::string& text) {
     unit = 3600;
     number = text.substr(0, text.size() - 1);
   }
+  const auto v = ParseFinite(number);
+  if (!v || *v < 0) throw UsageError("--" + name + " takes a duration like 30, 30s or 2m, not '" + text + "'");
+  return *v * unit;
+}
+
+std::optional<double> ParseFinite(const std::string& text) {
   size_t used = 0;
-  double v = -1;
+  double v = 0;
   try {
-    v = std::stod(number, &used);
+    v = std::stod(text, &used);
   } catch (const std::exception&) {
-    used = 0;
+    return std::nullopt;
   }
-  if (used == 0 || used != number.size() || !(v >= 0) || !std::isfinite(v)) {
-    throw UsageError("--" + name + " takes a duration like 30, 30s or 2m, not '" + text + "'");
-  }
-  return v * unit;
+  if (used == 0 || used != text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
 }
 
 NamedThreshold ParseThreshold(const std::string& text) {

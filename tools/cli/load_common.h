@@ -2,6 +2,7 @@
 #ifndef PMBENCH_TOOLS_CLI_LOAD_COMMON_H_
 #define PMBENCH_TOOLS_CLI_LOAD_COMMON_H_
 
+#include <optional>
 #include <string>
 
 #include "lib/stats/threshold.h"
@@ -10,6 +11,8 @@ namespace pmbench::cli {
 
 // "30", "30s", "250ms", "2m", "1h" -> seconds; UsageError naming --<name> otherwise.
 double ParseDuration(const std::string& name, const std::string& text);
+// The whole of `text` as a finite number; nullopt otherwise.
+std::optional<double> ParseFinite(const std::string& text);
 
 struct NamedThreshold {
   std::string metric, text;
