@@ -39,7 +39,8 @@ struct TxOutcome {
   bool ok = false;
   std::string error;      // why not: an on-chain error name, expired, rpc_unavailable, ...
   std::string signature;  // the signature that landed (or the last one tried)
-  // Seconds from the first send until each level was seen; < 0 when not seen.
+  // Seconds from the first accepted send (sendTransaction answered) until each level was
+  // seen; < 0 when not seen.
   double processed_s = -1, confirmed_s = -1, finalized_s = -1;
   int resends = 0, resigns = 0;
 };

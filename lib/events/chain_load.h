@@ -45,7 +45,7 @@ struct ChainKindReport {
   std::string name;
   int64_t submitted = 0, confirmed = 0, failed = 0, resends = 0, resigns = 0;
   std::map<std::string, int64_t> reasons;  // failure reason -> count
-  // From the first send until each level was seen (polling adds up to poll_s).
+  // From the first accepted send until each level was seen.
   stats::LatencyHistogram processed, confirmed_at, finalized;
   double success_ratio() const { return submitted > 0 ? static_cast<double>(confirmed) / submitted : 1; }
 };
