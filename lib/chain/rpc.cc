@@ -199,11 +199,6 @@ struct EndpointState {
   std::vector<std::unique_ptr<Conn>> idle;
 };
 
-std::string RpcErrorText(const json& error) {
-  std::string text = error.value("message", std::string("RPC error"));
-  return text;
-}
-
 std::string ErrName(const json& err) {
   if (err.is_string()) return err.get<std::string>();
   if (err.is_object() && !err.empty()) return err.begin().key();  // {"InstructionError": [...]}
@@ -363,7 +358,7 @@ struct RpcClient::Impl {
         const json& e = doc["error"];
         std::string err;
         if (e.contains("data") && e["data"].is_object() && e["data"].contains("err")) err = ErrName(e["data"]["err"]);
-        throw RpcError(e.value("code", 0), method + ": " + RpcErrorText(e), err);
+        throw RpcError(e.value("code", 0), method + ": " + e.value("message", std::string("RPC error")), err);
       }
       finish(false);
       return doc.contains("result") ? doc["result"].dump() : "null";

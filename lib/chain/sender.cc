@@ -118,12 +118,12 @@ struct TxSender::Impl {
           duplicate = pending.count(e->signature) > 0;
         }
         if (duplicate) {  // the same bytes twice are one transaction: it would be counted twice
-          Abort(e, false, "duplicate_transaction");
+          Abort(e, "duplicate_transaction");
           return;
         }
         const std::string sig = rpc.SendTransaction(e->wire);
         if (sig != e->signature) {
-          Abort(e, false, "signature_mismatch");
+          Abort(e, "signature_mismatch");
           return;
         }
         const auto now = SteadyClock::now();
@@ -146,21 +146,21 @@ struct TxSender::Impl {
           force = true;
           continue;
         }
-        Abort(e, false, !err.err.empty() ? err.err : err.code == RpcError::kUnavailable ? "rpc_unavailable" : "rpc_error");
+        Abort(e, !err.err.empty() ? err.err : err.code == RpcError::kUnavailable ? "rpc_unavailable" : "rpc_error");
         return;
       } catch (const std::exception& ex) {
-        Abort(e, false, std::string("build_failed: ") + ex.what());
+        Abort(e, std::string("build_failed: ") + ex.what());
         return;
       }
     }
   }
 
-  void Abort(const std::shared_ptr<Entry>& e, bool ok, std::string error) {
+  void Abort(const std::shared_ptr<Entry>& e, std::string error) {
     {
       std::lock_guard lock(mu);
       --building;
     }
-    Finish(e, ok, std::move(error));
+    Finish(e, false, std::move(error));
   }
 
   void Resend(const std::string& wire) {

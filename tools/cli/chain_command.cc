@@ -102,6 +102,11 @@ nlohmann::json HistogramJson(const stats::LatencyHistogram& h) {
           {"max_ms", static_cast<double>(h.max()) / 1e6}};
 }
 
+// The kind's times to the level that decides success.
+const stats::LatencyHistogram& AtCommitment(const events::ChainKindReport& k, const std::string& commitment) {
+  return commitment == "processed" ? k.processed : commitment == "confirmed" ? k.confirmed_at : k.finalized;
+}
+
 }  // namespace
 
 int LoadChainCommand(const std::vector<std::string>& args) {
@@ -225,9 +230,7 @@ int LoadChainCommand(const std::vector<std::string>& args) {
   stats::LatencyHistogram confirm_all;
   int64_t submitted = 0, confirmed = 0, failed = 0;
   for (const auto& k : reports) {
-    const stats::LatencyHistogram& at = commitment == "processed" ? k.processed
-                                        : commitment == "confirmed" ? k.confirmed_at
-                                                                    : k.finalized;
+    const stats::LatencyHistogram& at = AtCommitment(k, commitment);
     confirm_all.Merge(at);
     submitted += k.submitted;
     confirmed += k.confirmed;
@@ -264,7 +267,7 @@ int LoadChainCommand(const std::vector<std::string>& args) {
     else {
       const auto k = std::find_if(reports.begin(), reports.end(), [&](const auto& x) { return x.name == t.metric; });
       if (k == reports.end()) throw UsageError("--threshold: unknown metric '" + t.metric + "'");
-      o = {.latency = commitment == "processed" ? &k->processed : commitment == "confirmed" ? &k->confirmed_at : &k->finalized};
+      o = {.latency = &AtCommitment(*k, commitment)};
     }
     const auto res = t.threshold.Evaluate(o);
     std::cerr << "  " << (res.pass ? "ok    " : "FAILED") << " " << t.text << "  (" << res.message << ")\n";
