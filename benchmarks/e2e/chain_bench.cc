@@ -193,7 +193,7 @@ void BM_ChainStory(benchmark::State& state) {
       run = RunChain(spec);
       landed += Landed(run.workload->rpc());
       // The listener sees a bet one slot after it confirmed: wait (untimed) until the database
-      // holds every bet this run confirmed — by signature, as repetitions share the schema.
+      // holds every bet this run confirmed, matched by signature (a stray row cannot stand in).
       const auto sigs = run.workload->ConfirmedBetSignatures();
       wanted = sigs.size();
       std::string list;  // base58: no quoting needed inside an array literal
