@@ -60,7 +60,10 @@ struct Ledger {
       const auto s = pmbench::bench::WritableStaging();
       direct = s.direct_url;
       urls = Split(s.ledger_url);
-      if (urls.empty()) error = "no local ledger in staging (it needs Node.js and the npm registry; tools/staging up says why)";
+      if (urls.empty()) {
+        error = "no local ledger in staging: " +
+                (s.ledger_error.empty() ? std::string("tools/staging up did not start one") : s.ledger_error);
+      }
     } catch (const std::exception& e) {
       error = db::RedactSecrets(e.what());
     }

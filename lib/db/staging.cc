@@ -11,7 +11,8 @@ Staging ResolveStaging() {
   if (const char* pooled = std::getenv("STAGING_DATABASE_URL"); pooled && *pooled) {
     const char* direct = std::getenv("STAGING_DATABASE_DIRECT_URL");
     const char* ledger = std::getenv("STAGING_LEDGER_URL");
-    return {"remote", pooled, direct && *direct ? direct : pooled, ledger ? ledger : ""};
+    return {"remote", pooled, direct && *direct ? direct : pooled, ledger ? ledger : "",
+            ledger && *ledger ? "" : "STAGING_LEDGER_URL is not set"};
   }
   const char* path = std::getenv("PMBENCH_STAGING_STATE");
   if (!path || !*path) {
@@ -36,7 +37,14 @@ Staging ResolveStaging() {
                              ": run tools/staging down && tools/staging up");
   }
   const auto ledger = kv.find("PMBENCH_LEDGER_URL");
-  return {"embedded", pooled->second, direct->second, ledger == kv.end() ? "" : ledger->second};
+  Staging s{"embedded", pooled->second, direct->second, ledger == kv.end() ? "" : ledger->second, ""};
+  if (s.ledger_url.empty()) {
+    const std::string state = path;
+    const auto slash = state.rfind('/');
+    std::ifstream why((slash == std::string::npos ? std::string(".") : state.substr(0, slash)) + "/ledger.error");
+    std::getline(why, s.ledger_error);
+  }
+  return s;
 }
 
 }  // namespace pmbench::db

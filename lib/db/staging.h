@@ -20,6 +20,8 @@ struct Staging {
   // The local Solana ledger's RPC (fixtures/localnet), or STAGING_LEDGER_URL with a
   // remote staging; empty when there is none.
   std::string ledger_url;
+  // Why there is no local ledger, as `tools/staging up` found it (one line), when it has none.
+  std::string ledger_error;
 };
 
 Staging ResolveStaging();

@@ -122,9 +122,14 @@ int LoadChainCommand(const std::vector<std::string>& args) {
 
   std::vector<std::string> endpoints = SplitList(flags.GetAll("rpc"));
   if (endpoints.empty()) {
-    const std::string local = db::ResolveStaging().ledger_url;
-    if (local.empty()) throw std::runtime_error("no local ledger in staging (it needs Node.js and the npm registry; see tools/staging --help); pass --rpc URL");
-    endpoints = SplitList({local});
+    const db::Staging staging = db::ResolveStaging();
+    if (staging.ledger_url.empty()) {
+      throw std::runtime_error("no local ledger in staging (" +
+                               (staging.ledger_error.empty() ? std::string("tools/staging up did not start one")
+                                                             : staging.ledger_error) +
+                               "); pass --rpc URL");
+    }
+    endpoints = SplitList({staging.ledger_url});
   }
   for (const auto& e : endpoints) {
     chain::Endpoint ep;

@@ -199,8 +199,11 @@ if [ -n "${PMBENCH_LEDGER_URL:-}" ]; then
   expect 1 "load chain: a failing threshold exits 1" -- "$PMBENCH" load chain --rate 120/min --duration 1s \
     --threshold 'confirm:p(50)<1us'
   check "chain: the failure is named" grep -q "FAILED confirm:p(50)<1us" "$err"
+elif command -v node >/dev/null; then
+  failed=$((failed + 1))
+  echo "FAIL: node is here but staging has no local ledger: $(cat "$(dirname "$PMBENCH_STAGING_STATE")/ledger.error" 2>/dev/null)"
 else
-  echo "note: no local ledger in staging; the real chain runs were not made"
+  echo "note: no node, so no local ledger in staging; the real chain runs were not made"
 fi
 
 # compare and report: exit codes, and a page with no scripts or network.
@@ -249,6 +252,19 @@ if [ "$(id -u)" -eq 0 ]; then
   expect 4 "staging: data dir owned by another user" -- env PMBENCH_STAGING_CONTROL="$tmp/ctl" \
     PMBENCH_STAGING_DIR="$tmp/rootowned" "$staging" up
   check "owner named" grep -q "owned by root" "$err"
+fi
+# A ledger that cannot start: the database side still comes up, and the reason is kept for
+# the commands that need the ledger. (A second small cluster: root only, like the above.)
+if [ "$(id -u)" -eq 0 ] && command -v node >/dev/null && [ -n "${PMBENCH_LEDGER_URL:-}" ]; then
+  broken=(env PMBENCH_STAGING_CONTROL="$tmp/ctl2" PMBENCH_STAGING_DIR="$tmp/data2" PMBENCH_LEDGER_SLOT_MS=abc)
+  expect 0 "staging: up with a ledger that cannot start" -- "${broken[@]}" "$staging" up
+  check "broken ledger: warned with its reason" grep -q "ledger failed to start: .*--slot-ms" "$err"
+  check "broken ledger: reason kept" grep -q -- "--slot-ms" "$tmp/ctl2/ledger.error"
+  check "broken ledger: no URL recorded" grep -qx "PMBENCH_LEDGER_URL=" "$tmp/ctl2/state.env"
+  expect 1 "load chain: no ledger in staging" -- env PMBENCH_STAGING_STATE="$tmp/ctl2/state.env" "$PMBENCH" load chain --duration 1
+  check "no ledger: the reason is passed on" grep -q "no local ledger in staging (the local Solana ledger failed to start: .*--slot-ms" "$err"
+  expect 0 "staging: down --purge of the second cluster" -- "${broken[@]}" "$staging" down --purge
+  check "second cluster: nothing left running" bash -c "! pgrep -f '$tmp/[d]ata2' >/dev/null"
 fi
 expect 3 "staging: PostgreSQL missing" -- env PMBENCH_PG_BIN=/nonexistent PMBENCH_STAGING_CONTROL="$tmp/ctl" "$staging" up
 expect 1 "staging: remote unreachable" -- env STAGING_DATABASE_URL="postgresql://u:s3cret@127.0.0.1:1/x" \
