@@ -69,6 +69,24 @@ Endpoint ParseEndpoint(const std::string& url) {
   return ep;
 }
 
+Endpoint ParseWsEndpoint(const std::string& url) {
+  std::string http;
+  if (url.rfind("ws://", 0) == 0) {
+    http = "http://" + url.substr(5);
+  } else if (url.rfind("wss://", 0) == 0) {
+    http = "https://" + url.substr(6);
+  } else {
+    throw std::invalid_argument("WebSocket URL must start with ws:// or wss://");
+  }
+  try {
+    return ParseEndpoint(http);
+  } catch (const std::invalid_argument& e) {
+    std::string why = e.what();
+    if (why.rfind("RPC endpoint", 0) == 0) why.replace(0, 12, "WebSocket URL");
+    throw std::invalid_argument(why);
+  }
+}
+
 int CommitmentRank(const std::string& c) {
   if (c == "processed") return 0;
   if (c == "confirmed") return 1;

@@ -38,6 +38,8 @@ struct Endpoint {
 };
 // Accepts http:// and https:// URLs; throws std::invalid_argument naming the problem.
 Endpoint ParseEndpoint(const std::string& url);
+// The same for a WebSocket: ws:// (tls false) or wss:// (tls true). The URL is never echoed.
+Endpoint ParseWsEndpoint(const std::string& url);
 
 // A JSON-RPC error answer (code, message, the data's "err" if any), or, with
 // code == kUnavailable, every retry spent without an answer.

@@ -2,12 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "lib/chain/internal/local_ledger.h"
 #include "lib/chain/keypair.h"
 #include "lib/chain/programs.h"
+#include "lib/chain/signature_watcher.h"
 
 namespace pmbench::chain {
 namespace {
@@ -35,6 +40,19 @@ TEST(Endpoint, ParsesAndNeverShowsPathsOrKeys) {
   EXPECT_THROW(ParseEndpoint("http://127.0.0.1:99999"), std::invalid_argument);
   EXPECT_THROW(ParseEndpoint("http://user:pw@host"), std::invalid_argument);
   EXPECT_THROW(ParseEndpoint("http://:80"), std::invalid_argument);
+  const Endpoint w = ParseWsEndpoint("wss://devnet.example.com/?api-key=SECRET");
+  EXPECT_TRUE(w.tls);
+  EXPECT_EQ(w.port, "443");
+  EXPECT_EQ(w.target, "/?api-key=SECRET");
+  EXPECT_FALSE(ParseWsEndpoint("ws://127.0.0.1:8900").tls);
+  EXPECT_EQ(ParseWsEndpoint("ws://127.0.0.1:8900").port, "8900");
+  try {
+    ParseWsEndpoint("https://devnet.example.com/?api-key=SECRET");
+    ADD_FAILURE();
+  } catch (const std::invalid_argument& x) {
+    EXPECT_EQ(std::string(x.what()).find("SECRET"), std::string::npos) << x.what();
+  }
+  EXPECT_THROW(ParseWsEndpoint("ws://127.0.0.1:0"), std::invalid_argument);
 }
 
 TEST(Rpc, TransferLandsAndMovesLamports) {
@@ -154,26 +172,15 @@ TEST(Rpc, AllEndpointsDownIsOneClearError) {
   }
 }
 
-// A certificate for 127.0.0.1 made here by the openssl CLI; trusted only through
-// SSL_CERT_FILE, which OpenSSL's default verify paths read.
-struct SelfSigned {
-  std::string dir = "/tmp/pmbench-tls-" + std::to_string(::getpid());
-  std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
-  SelfSigned() {
-    const std::string cmd = "mkdir -p " + dir + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
-                            "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert +
-                            " >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl req failed");
-  }
-  ~SelfSigned() { std::system(("rm -rf " + dir).c_str()); }
-};
-
 TEST(Rpc, SpeaksTlsAndRefusesACertificateItCannotVerify) {
-  SelfSigned tls;
+  internal::SelfSignedCert tls;
   LocalLedger ledger({"--slot-ms", "50", "--tls-cert", tls.cert, "--tls-key", tls.key});
   ASSERT_EQ(ledger.url().rfind("https://", 0), 0u) << ledger.url();
   RpcOptions o = Unlimited(ledger.urls());
   o.max_attempts = 1;
+  const std::string wss = "wss://" + ledger.url().substr(8);
+  std::atomic<int> doubted{0};
+  SignatureWatcher doubting(wss, "confirmed", [&](const std::string&, const std::string&) { ++doubted; });
   {
     RpcClient untrusted(o);  // the system's CAs do not know this certificate
     try {
@@ -183,15 +190,45 @@ TEST(Rpc, SpeaksTlsAndRefusesACertificateItCannotVerify) {
       EXPECT_NE(std::string(e.what()).find("certificate verify failed"), std::string::npos) << e.what();
     }
   }
-  const char* old = std::getenv("SSL_CERT_FILE");
-  const std::string saved = old ? old : "";
-  ::setenv("SSL_CERT_FILE", tls.cert.c_str(), 1);
+  const internal::TrustOnly trust(tls.cert);
   RpcClient trusted(o);
-  old ? ::setenv("SSL_CERT_FILE", saved.c_str(), 1) : ::unsetenv("SSL_CERT_FILE");
   for (int i = 0; i < 3; ++i) EXPECT_NO_THROW(trusted.GetSlot("processed"));  // one TLS connection, kept alive
   const Keypair payer = Keypair::Generate();
   EXPECT_TRUE(WaitForCommitment(trusted, trusted.RequestAirdrop(payer.public_key(), 1'000'000'000), "confirmed", 10));
   EXPECT_EQ(trusted.GetBalance(payer.public_key()), 1'000'000'000u);
+
+  // Subscriptions over wss://: a watcher trusting the certificate is told of a signature; the
+  // one made before it was trusted never connects (the first bounds the wait).
+  std::mutex mu;
+  std::map<std::string, std::string> told;  // signature -> err
+  SignatureWatcher secure(wss, "confirmed", [&](const std::string& sig, const std::string& err) {
+    std::lock_guard lock(mu);
+    told[sig] = err;
+  });
+  auto told_of = [&](const std::string& sig) {
+    for (int i = 0; i < 200; ++i) {
+      {
+        std::lock_guard lock(mu);
+        if (told.count(sig)) return told[sig] == "";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  const std::string first = trusted.RequestAirdrop(payer.public_key(), 1'000'000);
+  secure.Watch(first);
+  doubting.Watch(first);
+  ASSERT_TRUE(told_of(first)) << "no signatureNotification over wss://";
+  EXPECT_EQ(doubted, 0);
+  EXPECT_EQ(doubting.notifications(), 0u);
+
+  // The secure socket dropped while its read was pending: a new TLS connection, subscribed
+  // again to what is watched.
+  trusted.Call("pmbench_disconnect", R"([{"refuseMs":300}])");
+  const std::string second = trusted.RequestAirdrop(payer.public_key(), 2'000'000);
+  secure.Watch(second);
+  ASSERT_TRUE(told_of(second)) << "no notification after the drop";
+  EXPECT_GE(secure.reconnects(), 1u);
 }
 
 TEST(Rpc, TokenBucketsThrottleAndSecondEndpointAddsCapacity) {

@@ -30,7 +30,7 @@ struct SenderOptions {
   double blockhash_refresh_s = 5.0;      // fetch a new blockhash for new transactions
   int max_resigns = 3;                   // fresh blockhashes per transaction before giving up
   int workers = 8;                       // threads building and sending
-  // ws://host:port: also confirm by signatureSubscribe there (exact times; polling stays the
+  // ws[s]://host:port: also confirm by signatureSubscribe there (exact times; polling stays the
   // fallback and still drives re-sends and expiry). Empty: polling only.
   std::string subscribe_url;
 };

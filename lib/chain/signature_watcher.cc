@@ -8,7 +8,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
 #include <deque>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -16,13 +15,13 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "lib/chain/internal/ws_stream.h"
 #include "lib/chain/rpc.h"
 
 namespace pmbench::chain {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using json = nlohmann::json;
 
@@ -30,13 +29,14 @@ using json = nlohmann::json;
 // `gen` numbers connections: handlers of a connection given up ignore themselves.
 struct SignatureWatcher::Impl {
   Endpoint ep;
+  std::unique_ptr<asio::ssl::context> ssl;  // wss://: made once, with the trust store of then
   std::string commitment;
   Notify notify;
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   tcp::resolver resolver{io};
   asio::steady_timer retry{io};
-  std::unique_ptr<websocket::stream<beast::tcp_stream>> ws;
+  std::unique_ptr<internal::WsStream> ws, retired;
   beast::flat_buffer buffer;
   std::deque<std::string> out;
   bool writing = false, connected = false;
@@ -52,21 +52,16 @@ struct SignatureWatcher::Impl {
     resolver.async_resolve(ep.host, ep.port, [this, g](beast::error_code ec, tcp::resolver::results_type results) {
       if (g != gen) return;
       if (ec) return Retry();
-      ws = std::make_unique<websocket::stream<beast::tcp_stream>>(io);
-      beast::get_lowest_layer(*ws).expires_after(std::chrono::seconds(5));
-      beast::get_lowest_layer(*ws).async_connect(results, [this, g](beast::error_code ec2, const tcp::endpoint&) {
+      retired.reset();
+      ws = std::make_unique<internal::WsStream>(io, ep, ssl.get());
+      ws->AsyncOpen(results, std::chrono::seconds(5), [this, g](beast::error_code ec2, const char*) {
         if (g != gen) return;
         if (ec2) return Retry();
-        ws->async_handshake(ep.host + ":" + ep.port, ep.target, [this, g](beast::error_code ec3) {
-          if (g != gen) return;
-          if (ec3) return Retry();
-          beast::get_lowest_layer(*ws).expires_never();
-          ws->set_option(websocket::stream_base::timeout{std::chrono::seconds(10), std::chrono::seconds(30), true});
-          connected = true;
-          backoff_s = 0.05;
-          for (const auto& sig : watching) Subscribe(sig);
-          Read(g);
-        });
+        ws->KeepAlive();
+        connected = true;
+        backoff_s = 0.05;
+        for (const auto& sig : watching) Subscribe(sig);
+        Read(g);
       });
     });
   }
@@ -78,7 +73,12 @@ struct SignatureWatcher::Impl {
     out.clear();
     by_request.clear();
     by_subscription.clear();
-    ws.reset();
+    if (ws) {
+      // Closed now, destroyed at the next attempt: a read or write still outstanding completes
+      // (aborted) first — under TLS it refers to the stream.
+      ws->Close();
+      retired = std::move(ws);
+    }
     retry.expires_after(std::chrono::milliseconds(static_cast<int64_t>(backoff_s * 1000)));
     backoff_s = std::min(2.0, backoff_s * 2);
     retry.async_wait([this](beast::error_code ec) {
@@ -87,7 +87,7 @@ struct SignatureWatcher::Impl {
   }
 
   void Read(uint64_t g) {
-    ws->async_read(buffer, [this, g](beast::error_code ec, size_t) {
+    ws->AsyncRead(buffer, [this, g](beast::error_code ec, size_t) {
       if (g != gen) return;
       if (ec) return Retry();
       Handle(beast::buffers_to_string(buffer.data()));
@@ -108,7 +108,7 @@ struct SignatureWatcher::Impl {
     if (writing || out.empty() || !connected) return;
     writing = true;
     const uint64_t g = gen;
-    ws->async_write(asio::buffer(out.front()), [this, g](beast::error_code ec, size_t) {
+    ws->AsyncWrite(asio::buffer(out.front()), [this, g](beast::error_code ec, size_t) {
       if (g != gen) return;
       writing = false;
       if (ec) return Retry();
@@ -154,9 +154,9 @@ struct SignatureWatcher::Impl {
 
 SignatureWatcher::SignatureWatcher(const std::string& url, std::string commitment, Notify notify)
     : impl_(std::make_unique<Impl>()) {
-  if (url.rfind("ws://", 0) != 0) throw std::invalid_argument("signature subscriptions need a ws:// URL");
   if (CommitmentRank(commitment) < 0) throw std::invalid_argument("commitment must be processed, confirmed or finalized");
-  impl_->ep = ParseEndpoint("http://" + url.substr(5));
+  impl_->ep = ParseWsEndpoint(url);
+  if (impl_->ep.tls) impl_->ssl = internal::MakeTlsClientContext();
   impl_->commitment = std::move(commitment);
   impl_->notify = std::move(notify);
   asio::post(impl_->io, [impl = impl_.get()] { impl->Connect(); });
@@ -168,7 +168,7 @@ SignatureWatcher::~SignatureWatcher() {
     ++impl->gen;
     impl->retry.cancel();
     impl->resolver.cancel();
-    if (impl->ws) beast::get_lowest_layer(*impl->ws).close();
+    if (impl->ws) impl->ws->Close();
     // Not waiting for the handlers: the WebSocket's ping timer would keep the loop up to
     // 15 s; the ones left are destroyed with the io_context, unrun.
     impl->io.stop();

@@ -22,8 +22,8 @@ class SignatureWatcher {
   // err: empty when the transaction succeeded, else the chain's error name.
   using Notify = std::function<void(const std::string& signature, const std::string& err)>;
 
-  // `url` is ws://host:port[/path]; throws std::invalid_argument otherwise. `notify` runs
-  // on the watcher's thread.
+  // `url` is ws:// or wss://host:port[/path] (wss: certificate and host name verified);
+  // throws std::invalid_argument otherwise. `notify` runs on the watcher's thread.
   SignatureWatcher(const std::string& url, std::string commitment, Notify notify);
   ~SignatureWatcher();
   SignatureWatcher(const SignatureWatcher&) = delete;

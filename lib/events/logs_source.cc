@@ -5,7 +5,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
 #include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -13,6 +12,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "lib/chain/internal/ws_stream.h"
 #include "lib/chain/rpc.h"
 #include "lib/chain/transaction.h"
 
@@ -20,22 +20,10 @@ namespace pmbench::events {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using json = nlohmann::json;
 
 namespace {
-
-struct WsUrl {
-  std::string host, port, target;
-};
-
-WsUrl ParseWsUrl(const std::string& url) {
-  if (url.rfind("ws://", 0) != 0) throw std::invalid_argument("live input must be ws://HOST:PORT (wss:// is not supported)");
-  // The RPC parser checks host and port the same way.
-  const chain::Endpoint ep = chain::ParseEndpoint("http://" + url.substr(5));
-  return {ep.host, ep.port, ep.target};
-}
 
 // The signatures delivered lately: enough to drop what a catch-up and the live stream both
 // bring, without growing for ever.
@@ -60,12 +48,13 @@ class RecentSet {
 
 struct LogsSource::Impl {
   LogsSourceOptions options;
-  WsUrl ws_url;
+  chain::Endpoint ws_url;
+  std::unique_ptr<asio::ssl::context> ssl;  // wss://: made once, with the trust store of then
   std::string mentions_b58;
   std::unique_ptr<chain::RpcClient> rpc;
 
   asio::io_context io;
-  std::unique_ptr<websocket::stream<beast::tcp_stream>> ws;
+  std::unique_ptr<chain::internal::WsStream> ws;
   beast::flat_buffer buffer;
   bool read_pending = false;
   beast::error_code read_ec;
@@ -98,38 +87,36 @@ struct LogsSource::Impl {
     tcp::resolver resolver(io);
     const auto results = resolver.resolve(ws_url.host, ws_url.port, ec);
     if (ec) throw std::runtime_error("resolve: " + ec.message());
-    auto s = std::make_unique<websocket::stream<beast::tcp_stream>>(io);
-    beast::get_lowest_layer(*s).expires_after(std::chrono::seconds(5));
-    beast::get_lowest_layer(*s).async_connect(results, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+    auto s = std::make_unique<chain::internal::WsStream>(io, ws_url, ssl.get());
+    std::string step;
+    s->AsyncOpen(results, std::chrono::seconds(5), [&](beast::error_code e, const char* what) {
+      ec = e;
+      step = what;
+    });
     io.run();
-    if (ec) throw std::runtime_error("connect: " + ec.message());
-    io.restart();
-    s->async_handshake(ws_url.host + ":" + ws_url.port, ws_url.target, [&](beast::error_code e) { ec = e; });
-    io.run();
-    if (ec) throw std::runtime_error("WebSocket handshake: " + ec.message());
-    beast::get_lowest_layer(*s).expires_never();
-    // Pings after 15 s of silence and gives up after 30: a node that vanished without closing
-    // the socket is noticed, and the source reconnects and catches up.
-    s->set_option(websocket::stream_base::timeout{std::chrono::seconds(10), std::chrono::seconds(30), true});
+    if (ec) throw std::runtime_error(step + ": " + ec.message());
+    // A node that vanished without closing the socket is noticed; the source reconnects and
+    // catches up.
+    s->KeepAlive();
     const std::string sub = json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "logsSubscribe"},
                                  {"params", json::array({json{{"mentions", json::array({mentions_b58})}},
                                                          json{{"commitment", options.commitment}}})}}.dump();
     beast::flat_buffer b;
     bool done = false;
-    s->async_write(asio::buffer(sub), [&](beast::error_code e, size_t) {
+    s->AsyncWrite(asio::buffer(sub), [&](beast::error_code e, size_t) {
       ec = e;
       if (e) {
         done = true;
         return;
       }
       // The answer comes before any notification of this subscription.
-      s->async_read(b, [&](beast::error_code e2, size_t) {
+      s->AsyncRead(b, [&](beast::error_code e2, size_t) {
         ec = e2;
         done = true;
       });
     });
     if (!RunUntil(done, std::chrono::seconds(10))) {  // let the handlers finish (aborted) before the state they point to goes
-      beast::get_lowest_layer(*s).close();
+      s->Close();
       io.restart();
       io.run();
       throw std::runtime_error("subscribe: no answer in 10 s");
@@ -200,7 +187,8 @@ struct LogsSource::Impl {
         ws.reset();
       }
       if (std::chrono::duration<double>(Clock::now() - start).count() > options.give_up_after_s) {
-        throw std::runtime_error("live input " + options.url + " unreachable for " +
+        const std::string where = (ws_url.tls ? "wss://" : "ws://") + ws_url.host + ":" + ws_url.port;  // no path: keys
+        throw std::runtime_error("live input " + where + " unreachable for " +
                                  std::to_string(static_cast<int>(options.give_up_after_s)) + " s: " + last_error);
       }
       // Backoff before the next attempt, in slices so Stop() is prompt.
@@ -249,7 +237,7 @@ struct LogsSource::Impl {
         buffer.clear();
         read_done = false;
         read_pending = true;
-        ws->async_read(buffer, [this](beast::error_code e, size_t) {
+        ws->AsyncRead(buffer, [this](beast::error_code e, size_t) {
           read_ec = e;
           read_done = true;
         });
@@ -266,12 +254,19 @@ struct LogsSource::Impl {
 };
 
 LogsSource::LogsSource(LogsSourceOptions options) : impl_(std::make_unique<Impl>()) {
-  impl_->ws_url = ParseWsUrl(options.url);
+  try {
+    impl_->ws_url = chain::ParseWsEndpoint(options.url);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("live input: ") + e.what());
+  }
+  if (impl_->ws_url.tls) impl_->ssl = chain::internal::MakeTlsClientContext();
   if (options.commitment != "confirmed" && options.commitment != "finalized") {
     throw std::invalid_argument("live input commitment must be confirmed or finalized");
   }
   impl_->mentions_b58 = chain::ToBase58(options.mentions);
-  chain::RpcOptions rpc{.endpoints = {"http://" + impl_->ws_url.host + ":" + impl_->ws_url.port + impl_->ws_url.target},
+  // The catch-up's RPC: the same host, port and path over http:// or https://.
+  const auto& w = impl_->ws_url;
+  chain::RpcOptions rpc{.endpoints = {(w.tls ? "https://" : "http://") + w.host + ":" + w.port + w.target},
                         .requests_per_10s = 0, .sends_per_10s = 0};
   impl_->rpc = std::make_unique<chain::RpcClient>(rpc);
   impl_->options = std::move(options);

@@ -22,7 +22,7 @@
 namespace pmbench::events {
 
 struct LogsSourceOptions {
-  std::string url;                        // ws:// (the RPC is the same host and port over http://)
+  std::string url;                        // ws:// or wss:// (the RPC: same host and port, http(s)://)
   Pubkey mentions{};
   std::string commitment = "confirmed";   // confirmed or finalized: no rolled-back slots
   std::string resume_after;               // a signature: catch up everything after it first
@@ -36,7 +36,7 @@ struct LogsSourceStats {
 
 class LogsSource {
  public:
-  // Throws std::invalid_argument for a URL that is not ws://host:port[/path].
+  // Throws std::invalid_argument for a URL that is not ws[s]://host:port[/path].
   explicit LogsSource(LogsSourceOptions options);
   ~LogsSource();
 

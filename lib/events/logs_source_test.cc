@@ -138,6 +138,29 @@ TEST(LogsSourceTest, LiveBetsReachTheDatabaseAndNothingIsLostAcrossADisconnect) 
             std::to_string(30 * 1000 + 29 * 30 / 2));  // amounts 1000 + 0..29: each bet once
 }
 
+TEST(LogsSourceTest, ListensOverWssAndCatchesUpOverHttps) {
+  TestSchema schema("live_tls");
+  db::Migrate(schema.url(), schema.name());
+  chain::internal::SelfSignedCert tls;
+  LocalLedger ledger({"--slot-ms", "50", "--tls-cert", tls.cert, "--tls-key", tls.key});
+  const chain::internal::TrustOnly trust(tls.cert);
+  Bettor bettor(ledger.url());
+  std::vector<std::string> sent;
+  {
+    Listener listener(schema, "wss://" + ledger.url().substr(8), bettor.treasury(), "");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // subscribed
+    for (auto& s : bettor.Bet(5)) sent.push_back(s);
+    bettor.rpc().Call("pmbench_disconnect", R"([{"refuseMs":1000}])");
+    for (auto& s : bettor.Bet(5)) sent.push_back(s);  // while refused: caught up over https://
+    WaitStored(schema, sent.size());
+    const auto st = listener.source.Stats();
+    EXPECT_GE(st.reconnects, 1u);
+    EXPECT_GT(st.caught_up, 0u);
+  }
+  for (const auto& s : sent) ASSERT_EQ(s.rfind("failed", 0), std::string::npos) << s;
+  EXPECT_EQ(Stored(schema), std::set<std::string>(sent.begin(), sent.end()));
+}
+
 TEST(LogsSourceTest, RefusesBadUrlsAndGivesUpOnADeadNode) {
   EXPECT_THROW(LogsSource({.url = "http://127.0.0.1:1"}), std::invalid_argument);
   EXPECT_THROW(LogsSource({.url = "ws://127.0.0.1:99999"}), std::invalid_argument);

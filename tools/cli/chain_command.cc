@@ -44,9 +44,12 @@ Options:
   --wallets N             fresh wallets to spread transactions over             [4]
   --rpc-limit R/S|none    per endpoint, requests / sendTransaction per 10 s     [100/40]
                           (public devnet's limits per IP)
-  --confirm HOW           subscribe: signatureSubscribe on the first endpoint's WebSocket,
-                          polling as the fallback; poll: polling only
-                                          [subscribe for http:// endpoints, else poll]
+  --confirm HOW           subscribe: signatureSubscribe on --ws, polling as the
+                          fallback; poll: polling only                      [subscribe]
+  --ws URL                the WebSocket for subscribe (ws:// or wss://)
+                          [the first --rpc's host and port: ws:// for http://, wss:// for
+                          https://, as public RPC providers serve it; solana-test-validator
+                          serves it on the RPC port + 1]
   --poll D                status polling period (re-sends and expiry run on it) [200ms]
   --resend D              re-send an unconfirmed transaction this often         [2s]
   --max-in-flight N       transactions unconfirmed at once before arrivals wait  [2000]
@@ -112,7 +115,7 @@ const stats::LatencyHistogram& AtCommitment(const events::ChainKindReport& k, co
 int LoadChainCommand(const std::vector<std::string>& args) {
   const Flags flags(args,
                     {"rpc", "rate", "duration", "ramp-up", "mix", "commitment", "keypair", "wallets", "rpc-limit", "poll",
-                     "resend", "max-in-flight", "treasury", "threshold", "seed", "out", "confirm"},
+                     "resend", "max-in-flight", "treasury", "threshold", "seed", "out", "confirm", "ws"},
                     {"allow-remote", "help"});
   if (flags.Has("help")) {
     std::cout << kUsage;
@@ -184,10 +187,22 @@ int LoadChainCommand(const std::vector<std::string>& args) {
   const double resend = ParseDuration("resend", flags.Get("resend", "2s"));
   if (!(poll > 0) || !(resend > 0)) throw UsageError("--poll and --resend must be > 0");
   const chain::Endpoint first = chain::ParseEndpoint(endpoints[0]);
-  const std::string confirm = flags.Get("confirm", first.tls ? "poll" : "subscribe");
+  const std::string confirm = flags.Get("confirm", "subscribe");
   if (confirm != "subscribe" && confirm != "poll") throw UsageError("--confirm is subscribe or poll");
-  if (confirm == "subscribe" && first.tls) throw UsageError("--confirm subscribe needs an http:// first endpoint (wss:// is not supported)");
-  const std::string subscribe_url = confirm == "subscribe" ? "ws://" + endpoints[0].substr(7) : "";
+  if (flags.Has("ws") && confirm != "subscribe") throw UsageError("--ws goes with --confirm subscribe");
+  std::string subscribe_url;
+  if (confirm == "subscribe") {
+    subscribe_url = flags.Get("ws", first.tls ? "wss://" + endpoints[0].substr(8) : "ws://" + endpoints[0].substr(7));
+    chain::Endpoint ws;
+    try {
+      ws = chain::ParseWsEndpoint(subscribe_url);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--ws: ") + e.what());
+    }
+    if (!IsLoopbackHost(ws.host) && !flags.Has("allow-remote")) {
+      throw UsageError("--ws: " + ws.host + ":" + ws.port + " is not on loopback; pass --allow-remote");
+    }
+  }
 
   std::cerr << "preparing: " << endpoints.size() << " endpoint(s), " << commitment << " commitment, confirmed by "
             << (confirm == "subscribe" ? "signatureSubscribe (polling as fallback)" : "polling") << "\n";

@@ -179,6 +179,12 @@ check "chain help documents --rpc" grep -q -- "--rpc URL" "$out"
 expect 2 "load chain: bad rate" -- "$PMBENCH" load chain --rate fast
 expect 2 "load chain: bad mix" -- "$PMBENCH" load chain --mix bets:8,swaps:1
 expect 2 "load chain: bad commitment" -- "$PMBENCH" load chain --commitment rooted
+expect 2 "load chain: --ws not a WebSocket URL" -- "$PMBENCH" load chain --rpc http://127.0.0.1:1 \
+  --ws "https://127.0.0.1:2/?api-key=s3cret"
+check "--ws: named, no key" bash -c "grep -q 'ws:// or wss://' '$err' && ! grep -q s3cret '$err'"
+expect 2 "load chain: --ws not loopback" -- "$PMBENCH" load chain --rpc http://127.0.0.1:1 --ws wss://api.devnet.solana.com
+expect 2 "load chain: --ws without subscribe" -- "$PMBENCH" load chain --rpc http://127.0.0.1:1 --confirm poll \
+  --ws ws://127.0.0.1:2
 expect 2 "load chain: not loopback" -- "$PMBENCH" load chain --rpc https://api.devnet.solana.com
 check "not loopback: named" grep -q "not on loopback; pass --allow-remote" "$err"
 expect 1 "load chain: unreachable RPC" -- "$PMBENCH" load chain --rpc "http://127.0.0.1:1/?api-key=s3cret" --duration 1

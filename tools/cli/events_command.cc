@@ -48,7 +48,7 @@ windows, malformed lines of each kind, failed transactions and foreign programs'
 )";
 }
 
-constexpr const char* kIngestUsage = R"(Usage: pmbench ingest --input FILE|-|ws://HOST:PORT [options]
+constexpr const char* kIngestUsage = R"(Usage: pmbench ingest --input FILE|-|ws[s]://HOST:PORT [options]
        pmbench ingest verify --input FILE [options]
 
 ingest   decodes the lines' platform events and writes them to the database in batches,
@@ -58,12 +58,14 @@ ingest   decodes the lines' platform events and writes them to the database in b
 verify   recomputes from the input what the database must hold and compares; prints a
          JSON report with sync_accuracy and exits 1 on any difference.
 
-A ws:// input is a Solana node's WebSocket: the listener subscribes with logsSubscribe
+A ws:// or wss:// input is a Solana node's WebSocket (wss: certificate and host name
+checked against the system's trust store): the listener subscribes with logsSubscribe
 (mentions = --program) at confirmed commitment and ingests live until --duration passes
 or it is interrupted (Ctrl-C, SIGTERM: the open batch is committed first). It starts
 after the checkpoint's last signature, catching up what it missed with
 getSignaturesForAddress + getTransaction; a dropped socket is reconnected and caught up
-the same way, so nothing is lost.
+the same way, so nothing is lost. The catch-up asks the same host, port and path over
+http:// (https:// for wss://).
 
   --database URL         default: staging's direct URL
   --schema NAME          the suite's schema (default: pmbench)

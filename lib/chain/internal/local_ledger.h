@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -122,6 +124,46 @@ class LocalLedger {
   pid_t pid_ = -1;
   std::string ready_;
   std::vector<std::string> urls_;
+};
+
+// A certificate for 127.0.0.1 made here by the openssl CLI, for the ledger's --tls-cert /
+// --tls-key; clients trust it only through SSL_CERT_FILE (see TrustOnly).
+struct SelfSignedCert {
+  std::string dir = "/tmp/pmbench-tls-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++);
+  std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
+  SelfSignedCert() {
+    const std::string cmd = "mkdir -p " + dir + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+                            "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert +
+                            " >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl req failed");
+  }
+  ~SelfSignedCert() { std::filesystem::remove_all(dir); }
+  SelfSignedCert(const SelfSignedCert&) = delete;
+  SelfSignedCert& operator=(const SelfSignedCert&) = delete;
+
+ private:
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+};
+
+// SSL_CERT_FILE (read by OpenSSL's default verify paths when a TLS context is made) set to
+// one file for this scope.
+class TrustOnly {
+ public:
+  explicit TrustOnly(const std::string& cert_file) {
+    if (const char* old = std::getenv("SSL_CERT_FILE")) saved_ = old;
+    had_ = std::getenv("SSL_CERT_FILE") != nullptr;
+    ::setenv("SSL_CERT_FILE", cert_file.c_str(), 1);
+  }
+  ~TrustOnly() { had_ ? ::setenv("SSL_CERT_FILE", saved_.c_str(), 1) : ::unsetenv("SSL_CERT_FILE"); }
+  TrustOnly(const TrustOnly&) = delete;
+  TrustOnly& operator=(const TrustOnly&) = delete;
+
+ private:
+  bool had_ = false;
+  std::string saved_;
 };
 
 }  // namespace pmbench::chain::internal
