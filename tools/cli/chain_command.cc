@@ -110,6 +110,21 @@ const stats::LatencyHistogram& AtCommitment(const events::ChainKindReport& k, co
   return commitment == "processed" ? k.processed : commitment == "confirmed" ? k.confirmed_at : k.finalized;
 }
 
+// --rpc or --ws parsed by `parse`; a target off loopback needs --allow-remote.
+chain::Endpoint ParseTarget(const Flags& flags, const std::string& flag, chain::Endpoint (*parse)(const std::string&),
+                            const std::string& url) {
+  chain::Endpoint ep;
+  try {
+    ep = parse(url);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError("--" + flag + ": " + e.what());
+  }
+  if (!IsLoopbackHost(ep.host) && !flags.Has("allow-remote")) {
+    throw UsageError("--" + flag + ": " + ep.host + ":" + ep.port + " is not on loopback; pass --allow-remote to send load there");
+  }
+  return ep;
+}
+
 }  // namespace
 
 int LoadChainCommand(const std::vector<std::string>& args) {
@@ -135,15 +150,7 @@ int LoadChainCommand(const std::vector<std::string>& args) {
     endpoints = SplitList({staging.ledger_url});
   }
   for (const auto& e : endpoints) {
-    chain::Endpoint ep;
-    try {
-      ep = chain::ParseEndpoint(e);
-    } catch (const std::invalid_argument& x) {
-      throw UsageError(std::string("--rpc: ") + x.what());
-    }
-    if (!IsLoopbackHost(ep.host) && !flags.Has("allow-remote")) {
-      throw UsageError("--rpc: " + ep.Display() + " is not on loopback; pass --allow-remote to send load there");
-    }
+    ParseTarget(flags, "rpc", chain::ParseEndpoint, e);
   }
   const double rate = ParseRate(flags.Get("rate", "100/min"));
   const double duration = ParseDuration("duration", flags.Get("duration", "60s"));
@@ -193,15 +200,7 @@ int LoadChainCommand(const std::vector<std::string>& args) {
   std::string subscribe_url;
   if (confirm == "subscribe") {
     subscribe_url = flags.Get("ws", first.tls ? "wss://" + endpoints[0].substr(8) : "ws://" + endpoints[0].substr(7));
-    chain::Endpoint ws;
-    try {
-      ws = chain::ParseWsEndpoint(subscribe_url);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(std::string("--ws: ") + e.what());
-    }
-    if (!IsLoopbackHost(ws.host) && !flags.Has("allow-remote")) {
-      throw UsageError("--ws: " + ws.host + ":" + ws.port + " is not on loopback; pass --allow-remote");
-    }
+    ParseTarget(flags, "ws", chain::ParseWsEndpoint, subscribe_url);
   }
 
   std::cerr << "preparing: " << endpoints.size() << " endpoint(s), " << commitment << " commitment, confirmed by "

@@ -65,7 +65,8 @@ class WsStream {
     lowest().async_connect(results, [this, h = std::move(handler)](boost::beast::error_code ec,
                                                                     const boost::asio::ip::tcp::endpoint&) mutable {
       if (ec) return h(ec, "connect");
-      lowest().socket().set_option(boost::asio::ip::tcp::no_delay(true));
+      boost::beast::error_code ignored;  // Nagle only delays small frames: not worth failing over
+      lowest().socket().set_option(boost::asio::ip::tcp::no_delay(true), ignored);
       if (!secure_) return Handshake(std::move(h));
       auto& tls = secure_->next_layer();
       if (!SSL_set_tlsext_host_name(tls.native_handle(), ep_.host.c_str())) {
