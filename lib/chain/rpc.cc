@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "lib/chain/base58.h"
+#include "lib/chain/internal/tls.h"
 
 namespace pmbench::chain {
 
@@ -397,9 +398,7 @@ RpcClient::RpcClient(RpcOptions options) : impl_(std::make_unique<Impl>()) {
     s.all.capacity = s.all.tokens = options.requests_per_10s;
     s.sends.capacity = s.sends.tokens = options.sends_per_10s;
     if (s.ep.tls && !impl_->ssl) {
-      impl_->ssl = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-      impl_->ssl->set_default_verify_paths();
-      impl_->ssl->set_verify_mode(asio::ssl::verify_peer);
+      impl_->ssl = internal::MakeTlsClientContext();
     }
     impl_->public_endpoints.push_back(s.ep);
     impl_->endpoints.push_back(std::move(s));

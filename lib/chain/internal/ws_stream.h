@@ -28,17 +28,10 @@
 #include <string>
 #include <utility>
 
+#include "lib/chain/internal/tls.h"
 #include "lib/chain/rpc.h"
 
 namespace pmbench::chain::internal {
-
-// A client context that verifies peers against the system's trust store, as read now.
-inline std::unique_ptr<boost::asio::ssl::context> MakeTlsClientContext() {
-  auto ssl = std::make_unique<boost::asio::ssl::context>(boost::asio::ssl::context::tls_client);
-  ssl->set_default_verify_paths();
-  ssl->set_verify_mode(boost::asio::ssl::verify_peer);
-  return ssl;
-}
 
 class WsStream {
  public:
