@@ -37,7 +37,11 @@ endfunction()
 function(pmbench_add_bench name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE ${ARG_LIBS} pmbench::bench_main pmbench_warnings)
+  if("micro" IN_LIST ARG_LABELS)
+    target_link_libraries(${name} PRIVATE ${ARG_LIBS} pmbench::bench_main_micro pmbench_warnings)
+  else()
+    target_link_libraries(${name} PRIVATE ${ARG_LIBS} pmbench::bench_main pmbench_warnings)
+  endif()
   set(out "${PMBENCH_RESULTS_DIR}/${name}")
   add_test(NAME ${name}
            COMMAND ${name} --benchmark_out=${out}.json --benchmark_out_format=json

@@ -1,9 +1,11 @@
 // The main() of every pmbench bench binary. Beyond Google Benchmark's own:
-// - sizes, repetitions and minimum time come from the profile (PMBENCH_PROFILE);
+// - sizes, repetitions and minimum time come from the profile (PMBENCH_PROFILE); micro
+//   binaries (linked with pmbench::bench_main_micro) repeat micro_repetitions times;
 // - PMBENCH_BENCHMARK_FILTER is --benchmark_filter for runs driven by tools/bench;
 // - --pmbench_bars_out=FILE writes the thresholds and goals each run evaluated;
-// - the exit status is non-zero when any benchmark errored, so ctest sees the failure
-//   (Google Benchmark 1.7 exits 0 after SkipWithError).
+// - the exit status is non-zero when any repetition of any benchmark errored, so ctest
+//   sees the failure (Google Benchmark 1.7 exits 0 after SkipWithError, and hides an
+//   errored repetition behind the aggregates of the others).
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,40 +24,66 @@
 
 namespace {
 
+// Counts every repetition that errored — Google Benchmark shows a display reporter only
+// the aggregates when asked to, and computes them from the repetitions that succeeded,
+// so an error in one repetition of three would vanish. This reporter sees every run,
+// counts, names each failed repetition, and shows aggregates (plus the failures) when
+// there are repetitions.
 class CheckingReporter : public benchmark::ConsoleReporter {
  public:
   using ConsoleReporter::ConsoleReporter;
 
   void ReportRuns(const std::vector<Run>& runs) override {
-    // With --benchmark_display_aggregates_only this reporter sees only the aggregates, so
-    // the repetition count comes from the runs, not from counting them.
-    size_t repetitions = 0;
-    for (const Run& run : runs) {
-      errors_ += run.error_occurred;
-      repetitions = std::max(repetitions, static_cast<size_t>(std::max<int64_t>(run.repetitions, 1)));
+    if (runs.empty()) return;
+    if (runs.front().run_type == Run::RT_Aggregate) {
+      ConsoleReporter::ReportRuns(runs);
+      return;
     }
+    size_t repetitions = 0, succeeded = 0;
+    for (const Run& run : runs) {
+      repetitions = std::max(repetitions, static_cast<size_t>(std::max<int64_t>(run.repetitions, 1)));
+      succeeded += !run.error_occurred;
+      if (run.error_occurred) {
+        ++errors_;
+        failed_.push_back(run.benchmark_name() + " (repetition " + std::to_string(run.repetition_index + 1) + " of " +
+                          std::to_string(std::max<int64_t>(run.repetitions, 1)) + "): " + run.error_message);
+      }
+    }
+    TakeBars(runs, repetitions);
+    // Aggregates follow when at least two repetitions succeeded; otherwise show the runs.
+    std::vector<Run> shown;
+    for (const Run& run : runs) {
+      if (repetitions <= 1 || succeeded < 2 || run.error_occurred) shown.push_back(run);
+    }
+    if (!shown.empty()) ConsoleReporter::ReportRuns(shown);
+  }
+
+  int errors() const { return errors_; }
+  const std::vector<std::string>& failed() const { return failed_; }
+  const nlohmann::json& bars() const { return bars_; }
+
+ private:
+  // The bars each repetition evaluated, in order; earlier groups came from the calls that
+  // settled the iteration count.
+  void TakeBars(const std::vector<Run>& runs, size_t repetitions) {
     auto groups = pmbench::bench::internal::TakeLoggedBars();
-    // Earlier groups came from the calls that settled the iteration count.
     const size_t first = groups.size() > repetitions ? groups.size() - repetitions : 0;
-    for (size_t g = first; g < groups.size() && !runs.empty(); ++g) {
+    for (size_t g = first; g < groups.size(); ++g) {
       for (auto& r : groups[g]) {
         bars_.push_back({{"run_name", runs.front().run_name.str()},
                          {"kind", r.kind == pmbench::stats::Bar::Kind::kThreshold ? "threshold" : "goal"},
                          {"metric", r.metric},
                          {"expression", r.expression},
                          {"pass", r.pass},
+                         {"was_measured", r.was_measured},
                          {"measured", r.measured},
                          {"message", r.message}});
       }
     }
-    ConsoleReporter::ReportRuns(runs);
   }
 
-  int errors() const { return errors_; }
-  const nlohmann::json& bars() const { return bars_; }
-
- private:
   int errors_ = 0;
+  std::vector<std::string> failed_;
   nlohmann::json bars_ = nlohmann::json::array();
 };
 
@@ -90,12 +118,16 @@ int main(int argc, char** argv) {
   if (profile->min_time_s > 0 && !HasFlag(args, "--benchmark_min_time")) {
     args.push_back("--benchmark_min_time=" + std::to_string(profile->min_time_s));
   }
-  if (profile->repetitions > 1 && !HasFlag(args, "--benchmark_repetitions")) {
-    args.push_back("--benchmark_repetitions=" + std::to_string(profile->repetitions));
-    if (!HasFlag(args, "--benchmark_display_aggregates_only")) {
-      args.push_back("--benchmark_display_aggregates_only=true");
-    }
+#ifdef PMBENCH_MICRO_MAIN
+  const int repetitions = profile->micro_repetitions;
+#else
+  const int repetitions = profile->repetitions;
+#endif
+  if (repetitions > 1 && !HasFlag(args, "--benchmark_repetitions")) {
+    args.push_back("--benchmark_repetitions=" + std::to_string(repetitions));
   }
+  // The reporter needs every repetition to count errors; it shows the aggregates itself.
+  std::erase_if(args, [](const std::string& a) { return a.rfind("--benchmark_display_aggregates_only", 0) == 0; });
   if (const char* f = std::getenv("PMBENCH_BENCHMARK_FILTER");
       f && *f && !HasFlag(args, "--benchmark_filter")) {
     args.push_back(std::string("--benchmark_filter=") + f);
@@ -122,7 +154,8 @@ int main(int argc, char** argv) {
     }
   }
   if (reporter.errors() > 0) {
-    std::cerr << argv[0] << ": " << reporter.errors() << " benchmark run(s) failed\n";
+    std::cerr << argv[0] << ": " << reporter.errors() << " benchmark repetition(s) failed:\n";
+    for (const auto& f : reporter.failed()) std::cerr << "  " << f << "\n";
     return 1;
   }
   return 0;

@@ -1,5 +1,6 @@
-// A bench binary whose threshold must fail: the test around it checks that bench_main
-// exits non-zero and records the verdict (Google Benchmark alone would exit 0).
+// A bench binary whose benchmarks must fail: the tests around it check that bench_main
+// exits non-zero and records the verdicts (Google Benchmark alone would exit 0), also when
+// only one repetition of three failed.
 #include <benchmark/benchmark.h>
 
 #include "benchmarks/common/report.h"
@@ -26,5 +27,15 @@ void BM_SettlesIterations(benchmark::State& state) {
                             {{"runs", {.count = static_cast<double>(n)}}});
 }
 BENCHMARK(BM_SettlesIterations)->MinTime(0.05);
+
+// Errors in its second repetition only: the aggregates of the other two look fine, and
+// Google Benchmark would show nothing else.
+void BM_FailsOnceInThree(benchmark::State& state) {
+  static int calls = 0;
+  const bool fail = ++calls == 2;
+  for (auto _ : state) benchmark::DoNotOptimize(calls);
+  if (fail) pmbench::bench::Fail(state, "the second repetition fails");
+}
+BENCHMARK(BM_FailsOnceInThree)->Iterations(1)->Repetitions(3);
 
 }  // namespace

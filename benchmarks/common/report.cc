@@ -1,5 +1,6 @@
 #include "benchmarks/common/report.h"
 
+#include <iostream>
 #include <mutex>
 
 #include "benchmarks/common/internal/bar_log.h"
@@ -50,14 +51,20 @@ bool CheckBars(benchmark::State& state, const std::vector<stats::Bar>& bars,
   }
   state.counters["thresholds_failed"] = failed;
   state.counters["goals_missed"] = missed;
-  const std::string failure = stats::FirstFailure(results);
-  if (!failure.empty()) state.SkipWithError(failure.c_str());
+  const std::string failure = stats::Failures(results);
+  if (!failure.empty()) Fail(state, failure);
   return failure.empty();
 }
 
 bool Check(benchmark::State& state, bool ok, const std::string& what) {
-  if (!ok) state.SkipWithError(("result check failed: " + what).c_str());
+  if (!ok) Fail(state, "result check failed: " + what);
   return ok;
+}
+
+void Fail(benchmark::State& state, const std::string& why) {
+  // Google Benchmark keeps the first error of a run; every later one still reaches the log.
+  if (state.error_occurred()) std::cerr << "also failed: " << why << "\n";
+  state.SkipWithError(why.c_str());
 }
 
 }  // namespace pmbench::bench

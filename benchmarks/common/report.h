@@ -30,13 +30,18 @@ void ReportLatency(benchmark::State& state, const stats::LatencyHistogram& h,
 void ReportRate(benchmark::State& state, const std::string& name, double count, double seconds);
 
 // Evaluates the bars, records the results for this run, fails the benchmark on a failed
-// threshold. Returns false when it failed.
+// threshold (naming every one that failed). Returns false when one failed.
 bool CheckBars(benchmark::State& state, const std::vector<stats::Bar>& bars,
                const std::map<std::string, stats::Observed>& observed);
 
 // Fails the benchmark when a result check does not hold: a wrong result is an error, not
-// a time. Returns `ok`.
+// a time. Returns `ok`. Later checks and bars still run after a failed one (call them all:
+// a failure must not hide another).
 bool Check(benchmark::State& state, bool ok, const std::string& what);
+
+// Fails the run with `why`; a run that already failed keeps its first reason and `why`
+// goes to stderr.
+void Fail(benchmark::State& state, const std::string& why);
 
 }  // namespace pmbench::bench
 

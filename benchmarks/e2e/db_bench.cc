@@ -36,12 +36,14 @@ void BM_SeedCopy(benchmark::State& state) {
       seconds += r.seconds;
       state.PauseTiming();
       const auto counts = db::CountRows(url, schema);
+      std::string wrong;
       for (db::SeedTable t : db::kSeedTables) {
-        if (!pmbench::bench::Check(state, counts.at(std::string(db::TableName(t))) == expected.RowCount(t),
-                                   "row count of " + std::string(db::TableName(t)))) {
-          break;
+        const std::string name(db::TableName(t));
+        if (counts.at(name) != expected.RowCount(t)) {
+          wrong += " " + name + " " + std::to_string(counts.at(name)) + " of " + std::to_string(expected.RowCount(t));
         }
       }
+      pmbench::bench::Check(state, wrong.empty(), "row counts:" + wrong);
       state.ResumeTiming();
     } catch (const std::exception& e) {
       state.SkipWithError(db::RedactSecrets(e.what()).c_str());
@@ -52,14 +54,13 @@ void BM_SeedCopy(benchmark::State& state) {
     if (db::IsSuiteSchema(url, schema)) db::DropSuiteSchema(url, schema);
   } catch (const std::exception&) {  // the run already reported what broke
   }
-  if (state.error_occurred()) return;
   state.SetItemsProcessed(static_cast<int64_t>(rows));
-  state.counters["rows"] = rows / static_cast<double>(state.iterations());
+  state.counters["rows"] = rows / static_cast<double>(std::max<int64_t>(1, state.iterations()));
   pmbench::bench::ReportRate(state, "rows_per_s", rows, seconds);
-  pmbench::bench::CheckBars(state,
-                            {Bar::Sla("rows", "rate>=500"),       // story: 500+ inserts/s
-                             Bar::Goal("rows", "rate>=100000")},  // ours: bulk load by COPY
-                            {{"rows", {.count = rows, .rate = rows / seconds}}});
+  // Seeding is not one of the story's SLAs (its 500 inserts/s is the bet path's:
+  // queries_bench), so only our goal: bulk load by COPY. The gate catches a slower seed.
+  pmbench::bench::CheckBars(state, {Bar::Goal("rows", "rate>=100000")},
+                            {{"rows", {.count = rows, .rate = pmbench::stats::Ratio(rows, seconds)}}});
 }
 BENCHMARK(BM_SeedCopy)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include <benchmark/benchmark.h>
@@ -122,12 +123,12 @@ void BM_IngestSink(benchmark::State& state) {
       state.SetIterationTime(sum.elapsed_s);
       events += static_cast<double>(sum.events);
       seconds += sum.elapsed_s;
-      if (!Verified(state, lines, schema.name(), accuracy)) return;
+      Verified(state, lines, schema.name(), accuracy);  // a failed check fails the run; the bars still run
     } catch (const std::exception& e) {
       return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
     }
   }
-  const double rate = events / seconds;
+  const double rate = seconds > 0 ? events / seconds : 0;
   state.counters["events_per_s"] = rate;
   state.SetItemsProcessed(static_cast<int64_t>(events));
   Rates()[{static_cast<int>(sink), batch}] = rate;
@@ -136,15 +137,14 @@ void BM_IngestSink(benchmark::State& state) {
   if (sink == events::SinkKind::kCopy) {
     for (const auto& [other, name] : {std::pair{0, "copy_vs_insert"}, std::pair{1, "copy_vs_multirow"}}) {
       const auto it = Rates().find({other, batch});
-      if (it != Rates().end()) {
-        state.counters[name] = rate / it->second;
-        observed[name] = {.rate = rate / it->second};
-      }
+      const auto ratio = it == Rates().end() ? std::nullopt : pmbench::stats::Ratio(rate, it->second);
+      if (ratio) state.counters[name] = *ratio;
+      observed[name] = {.rate = ratio};
     }
     if (batch == 1000) {
       bars.push_back(Bar::Goal("events", "rate>=100000"));  // ours: copy end to end
       observed["events"] = {.count = events, .rate = rate};
-      if (observed.count("copy_vs_insert")) bars.push_back(Bar::Goal("copy_vs_insert", "rate>=10"));
+      bars.push_back(Bar::Goal("copy_vs_insert", "rate>=10"));  // not measured when insert did not run
     }
   }
   pmbench::bench::CheckBars(state, bars, observed);
@@ -165,7 +165,7 @@ void BM_IngestAtStoryRate(benchmark::State& state) {
   const double seconds = pmbench::bench::CurrentProfile().story_rate_s;
   const auto lines = Lines(static_cast<uint64_t>(kPerSecond * seconds), 12);
   LatencyHistogram latency;
-  double accuracy = 0, achieved = 0, committed = 0;
+  double accuracy = 0, committed = 0;
   constexpr int kLingerMs = 50;
   for (auto _ : state) {
     try {
@@ -187,15 +187,14 @@ void BM_IngestAtStoryRate(benchmark::State& state) {
              for (const auto& a : arrivals) latency.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(now - a).count());
            }});
       state.SetIterationTime(sum.elapsed_s);
-      achieved = static_cast<double>(sum.read) / sum.elapsed_s * 60;
       committed = static_cast<double>(latency.count());
-      if (!Verified(state, lines, schema.name(), accuracy)) return;
+      Verified(state, lines, schema.name(), accuracy);  // a failed check fails the run; the bars still run
     } catch (const std::exception& e) {
       return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
     }
   }
   pmbench::bench::ReportLatency(state, latency);
-  state.counters["lines_per_s"] = achieved / 60;
+  state.counters["offered_lines_per_s"] = kPerSecond;  // the story's rate: the input
   pmbench::bench::CheckBars(
       state,
       {Bar::Sla("latency", "avg<1s"),                      // the story: < 1 s
@@ -224,17 +223,21 @@ void BM_BacklogDrain(benchmark::State& state) {
       state.SetIterationTime(sum.elapsed_s);
       drain_s = sum.elapsed_s;
       events = static_cast<double>(sum.events);
-      if (!Verified(state, lines, schema.name(), accuracy)) return;
+      Verified(state, lines, schema.name(), accuracy);  // a failed check fails the run; the bars still run
     } catch (const std::exception& e) {
       return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
     }
   }
-  state.counters["events_per_s"] = events / drain_s;
+  if (drain_s > 0) state.counters["events_per_s"] = events / drain_s;
   LatencyHistogram drain;
   drain.Record(static_cast<int64_t>(drain_s * 1e9));
   std::vector<Bar> bars = {Bar::Sla("sync", "rate>=1")};
-  // The story: a 1,000-event backlog in < 5 min. Ours: 1 M events in <= 20 s, i.e. 50,000/s.
-  if (state.range(0) <= 1000) bars.push_back(Bar::Sla("drain", "max<300s"));
+  // The story: a 1,000-event backlog in < 5 min. Ours: within 1 s (a listener committing
+  // event by event, one fsync each, misses it), and 1 M events in <= 20 s, i.e. 50,000/s.
+  if (state.range(0) <= 1000) {
+    bars.push_back(Bar::Sla("drain", "max<300s"));
+    bars.push_back(Bar::Goal("drain", "max<=1s"));
+  }
   // The goal is a rate for large backlogs; on 1,000 events fixed costs dominate.
   if (state.range(0) >= 100'000) {
     bars.push_back(Bar::Goal("drain", "max<=" + std::to_string(20.0 * static_cast<double>(state.range(0)) / 1e6) + "s"));
@@ -286,7 +289,7 @@ void BM_IngestThroughFaults(benchmark::State& state) {
            .batch_size = 200, .linger_ms = 5, .queue = 64, .program = events::DefaultProgram()});
       state.SetIterationTime(sum.elapsed_s);
       retries = sum.retries;
-      if (!Verified(state, lines, schema.name(), accuracy)) return;
+      Verified(state, lines, schema.name(), accuracy);  // a failed check fails the run; the bars still run
     } catch (const std::exception& e) {
       return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
     }

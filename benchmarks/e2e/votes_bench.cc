@@ -6,7 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include <libpq-fe.h>
 
@@ -107,7 +109,7 @@ void BM_TallyFromDatabase(benchmark::State& state) {
       return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
     }
     runs.Record(Ns(Clock::now() - start));
-    if (!pmbench::bench::Check(state, r == st.expected(), "database tally differs from the file tally")) return;
+    pmbench::bench::Check(state, r == st.expected(), "database tally differs from the file tally");
   }
   const double lines = static_cast<double>(st.expected().lines());
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(lines));
@@ -160,6 +162,7 @@ void BM_TallyWhileArriving(benchmark::State& state) {
                              "VALUES ($1, $2, $3, $4, $5, $6)";
   LatencyHistogram submit, tallies;
   uint64_t failed = 0;
+  double arrival_s = 0;
   votes::TallyResult final_tally, expected;
   for (auto _ : state) {
     {
@@ -168,6 +171,7 @@ void BM_TallyWhileArriving(benchmark::State& state) {
     }
     std::atomic<size_t> next{0};
     std::atomic<uint64_t> errors{0};
+    std::vector<char> stored_ok(ballots.size(), 0);  // each ballot's insert succeeded
     std::mutex mu;
     const auto t0 = Clock::now() + std::chrono::milliseconds(50);
     auto planned = [&](size_t i) {
@@ -191,7 +195,11 @@ void BM_TallyWhileArriving(benchmark::State& state) {
             const char* values[] = {p.c_str(), voter.c_str(), choice.c_str(), n.c_str(), s.c_str(), sig.c_str()};
             // Unnamed statement: transaction pooling keeps no prepared statements.
             PGresult* r = PQexecParams(conn, insert.c_str(), 6, nullptr, values, nullptr, nullptr, 0);
-            if (PQresultStatus(r) != PGRES_COMMAND_OK) ++errors;
+            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+              ++errors;
+            } else {
+              stored_ok[i] = 1;
+            }
             PQclear(r);
             mine.Record(Ns(Clock::now() - planned(i)));
           }
@@ -207,26 +215,33 @@ void BM_TallyWhileArriving(benchmark::State& state) {
         tallies.Record(Ns(Clock::now() - start));
       }
     }
+    arrival_s += std::chrono::duration<double>(Clock::now() - t0).count();
     failed += errors.load();
     final_tally = votes::TallyFromDatabase(st.direct(), st.schema(), {.proposal = kArriving});
+    // The tally must count exactly the ballots that were stored, failed inserts or not.
     std::string stored;
-    for (const auto& b : ballots) stored += votes::ToJsonLine(b) + "\n";
+    for (size_t i = 0; i < ballots.size(); ++i) {
+      if (stored_ok[i]) stored += votes::ToJsonLine(ballots[i]) + "\n";
+    }
     expected = votes::TallyJsonLines(stored, {.proposal = kArriving});
-    if (!pmbench::bench::Check(state, failed > 0 || final_tally == expected, "final tally misses arrived ballots")) return;
+    pmbench::bench::Check(state, final_tally == expected, "the final tally differs from the stored ballots' tally");
   }
   const double attempts = static_cast<double>(ballots.size() * static_cast<size_t>(state.iterations()));
+  const double stored = attempts - static_cast<double>(failed);
   pmbench::bench::ReportLatency(state, submit, "submit_");
   pmbench::bench::ReportLatency(state, tallies, "tally_");
   state.counters["errors"] = static_cast<double>(failed);
-  state.counters["success_ratio"] = attempts > 0 ? (attempts - static_cast<double>(failed)) / attempts : 0;
-  state.counters["ballots_per_s"] = rate;
+  state.counters["success_ratio"] = attempts > 0 ? stored / attempts : 0;
+  state.counters["offered_ballots_per_s"] = rate;  // the schedule's: the input
+  if (arrival_s > 0) state.counters["stored_ballots_per_s"] = stored / arrival_s;  // what the database took
   pmbench::bench::CheckBars(
       state,
-      {Bar::Sla("submitted", "rate>0.99"),         // the story: >99% success
-       Bar::Sla("tally", "count>=1"),              // aggregation kept running under load
-       Bar::Goal("submit", "p(99)<50ms")},         // ours: submissions stay fast meanwhile
-      {{"submitted", {.rate = attempts > 0 ? (attempts - static_cast<double>(failed)) / attempts : 0}},
-       {"tally", {.latency = &tallies, .count = static_cast<double>(tallies.count())}},
+      {Bar::Sla("submitted", "rate>0.99"),  // the story: >99% success at 100+ votes/s while aggregating
+       Bar::Sla("tally", "max<10s"),        // the story: a tally within 10 s, also while ballots arrive
+       Bar::Goal("submit", "p(99)<50ms"),   // ours: submissions stay fast meanwhile
+       Bar::Goal("tally", "p(50)<=200ms")}, // ours: a fresh count within 200 ms while they arrive
+      {{"submitted", {.rate = attempts > 0 ? std::optional<double>(stored / attempts) : std::nullopt}},
+       {"tally", {.latency = &tallies}},
        {"submit", {.latency = &submit}}});
 }
 BENCHMARK(BM_TallyWhileArriving)->Arg(100)->Arg(1000)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();

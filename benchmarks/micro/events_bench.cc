@@ -30,7 +30,7 @@ void BM_DecodeLines(benchmark::State& state) {
   int64_t decoded = 0;
   for (auto _ : state) {
     decoded = decode_all();
-    if (!pmbench::bench::Check(state, decoded == expected && expected > 0, "decoded a different number of events")) return;
+    if (!pmbench::bench::Check(state, decoded == expected && expected > 0, "decoded a different number of events")) break;
   }
   state.SetBytesProcessed(state.iterations() * bytes);
   state.SetItemsProcessed(state.iterations() * expected);

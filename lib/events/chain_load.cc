@@ -28,6 +28,20 @@ int64_t Ns(double s) { return static_cast<int64_t>(s * 1e9); }
 
 }  // namespace
 
+const stats::LatencyHistogram& ChainKindReport::AtCommitment(const std::string& commitment) const {
+  return commitment == "processed" ? processed : commitment == "confirmed" ? confirmed_at : finalized;
+}
+
+stats::LatencyHistogram ToCommitmentWithLosses(const ChainKindReport& k, const std::string& commitment,
+                                               const load::KindResult& engine, std::chrono::steady_clock::time_point deadline) {
+  stats::LatencyHistogram h = k.AtCommitment(commitment);
+  h.Merge(engine.unanswered);
+  for (const auto started : k.failed_starts) {
+    h.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - started).count());
+  }
+  return h;
+}
+
 std::vector<std::pair<std::string, double>> ParseChainMix(const std::string& text) {
   std::vector<std::pair<std::string, double>> out;
   size_t start = 0;
@@ -109,7 +123,7 @@ struct ChainWorkload::Impl {
     return {};
   }
 
-  void Record(int kind, const chain::TxOutcome& o) {
+  void Record(int kind, const chain::TxOutcome& o, std::chrono::steady_clock::time_point started) {
     std::lock_guard lock(mu);
     ChainKindReport& r = reports[kind];
     r.resends += o.resends;
@@ -123,6 +137,10 @@ struct ChainWorkload::Impl {
     } else {
       ++r.failed;
       ++r.reasons[o.error];
+      // Landed with an on-chain error: its time to the commitment is already recorded.
+      const std::string& level = options.sender.commitment;
+      const double reached = level == "processed" ? o.processed_s : level == "confirmed" ? o.confirmed_s : o.finalized_s;
+      if (reached < 0) r.failed_starts.push_back(started);
     }
   }
 
@@ -187,13 +205,14 @@ class ChainClient final : public load::Client {
       ++w.reports[kind].submitted;
     }
     ++w.outstanding;
+    const auto started = std::chrono::steady_clock::now();
     auto ixs = std::make_shared<std::vector<chain::Instruction>>(w.Instructions(kind, seq, wallet));
     w.sender->Submit(
         [&wallet, ixs](const chain::Hash& bh) {
           return chain::Sign(chain::CompileMessage(wallet.public_key(), *ixs, bh), {&wallet.key()});
         },
-        [&w, kind, done = std::move(done), guard = guard_, alive = alive_](const chain::TxOutcome& o) {
-          w.Record(kind, o);
+        [&w, kind, started, done = std::move(done), guard = guard_, alive = alive_](const chain::TxOutcome& o) {
+          w.Record(kind, o, started);
           --w.outstanding;
           std::lock_guard lock(*guard);
           if (*alive) done(load::Outcome{o.ok, o.error});  // the engine may have finished

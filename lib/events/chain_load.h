@@ -14,6 +14,7 @@
 #ifndef PMBENCH_EVENTS_CHAIN_LOAD_H_
 #define PMBENCH_EVENTS_CHAIN_LOAD_H_
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,8 +48,19 @@ struct ChainKindReport {
   std::map<std::string, int64_t> reasons;  // failure reason -> count
   // From the first accepted send until each level was seen.
   stats::LatencyHistogram processed, confirmed_at, finalized;
+  // When each failed transaction was handed to the sender.
+  std::vector<std::chrono::steady_clock::time_point> failed_starts;
   double success_ratio() const { return submitted > 0 ? static_cast<double>(confirmed) / submitted : 1; }
+  // The times to `commitment` (processed, confirmed, finalized).
+  const stats::LatencyHistogram& AtCommitment(const std::string& commitment) const;
 };
+
+// What a latency bar on the kind must read: its times to `commitment`, plus every
+// transaction that never reached it at the run's deadline — failed ones from when they
+// were sent, dropped and unfinished ones (the engine's `unanswered`) from their intended
+// start. A run cannot pass p(99) by losing its slowest transactions.
+stats::LatencyHistogram ToCommitmentWithLosses(const ChainKindReport& k, const std::string& commitment,
+                                               const load::KindResult& engine, std::chrono::steady_clock::time_point deadline);
 
 class ChainWorkload {
  public:

@@ -21,6 +21,7 @@
 #ifndef PMBENCH_LOAD_ENGINE_H_
 #define PMBENCH_LOAD_ENGINE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -93,11 +94,17 @@ struct LoadSpec {
 
 struct KindResult {
   std::string name;
-  stats::LatencyHistogram latency;  // intended start -> done (coordinated omission corrected)
-  stats::LatencyHistogram service;  // actual send -> done
-  int64_t ok = 0, failed = 0, dropped = 0;
+  // Every request's latency from its intended start (coordinated omission corrected):
+  // answered ones, failed or not, until their answer; dropped and unfinished ones until
+  // the run's deadline (the schedule's end + drain_s), since that is the least they
+  // waited. A run cannot pass a percentile by losing its slowest requests.
+  stats::LatencyHistogram latency;
+  stats::LatencyHistogram service;  // actual send -> answer, for the requests answered
+  stats::LatencyHistogram unanswered;  // the dropped and unfinished ones' part of `latency`
+  int64_t ok = 0, failed = 0, dropped = 0, unfinished = 0;
   std::map<std::string, int64_t> errors;  // reason -> count
-  double success_ratio() const;  // ok / (ok + failed + dropped); 1 when nothing ran
+  int64_t requests() const { return ok + failed + dropped + unfinished; }
+  double success_ratio() const;  // ok / requests(); 1 when nothing ran
 };
 
 struct LoadResult {
@@ -111,7 +118,10 @@ struct LoadResult {
   int threads = 0;
   int clients = 0;
   double connect_s = 0;           // opening every client
-  int64_t unfinished = 0;         // still in flight when the drain time ran out
+  int64_t unfinished = 0;         // waiting or in flight when the drain time ran out (warm-up's too)
+  // When the run stopped waiting: the schedule's end + drain_s. Unanswered requests are
+  // timed until then.
+  std::chrono::steady_clock::time_point deadline;
   double throughput() const { return seconds > 0 ? static_cast<double>(total.ok) / seconds : 0; }
 };
 

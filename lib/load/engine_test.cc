@@ -101,8 +101,55 @@ TEST(EngineTest, RequestsBeyondTheInFlightBoundAreDropped) {
                             .threads = 1, .drain_s = 0.1}, -1);
   EXPECT_EQ(r.total.dropped, 90);
   EXPECT_EQ(r.unfinished, 10);
+  EXPECT_EQ(r.total.unfinished, 10);
   EXPECT_EQ(r.total.ok, 0);
   EXPECT_EQ(run.seqs.size(), 4u);  // only the clients' first requests were ever sent
+  // Every one of the 100 is in the latency, at the deadline: at least the drain time after
+  // its intended start, and they all count against success.
+  EXPECT_EQ(r.total.latency.count(), 100u);
+  EXPECT_GE(r.total.latency.min(), 100'000'000);
+  EXPECT_EQ(r.total.requests(), 100);
+  EXPECT_EQ(r.total.success_ratio(), 0);
+}
+
+// A server that never answers 2% of requests: the run must not pass p(99) by losing them.
+// (Timed over the answered requests only, as the engine did before, p99 was ~1 ms.)
+TEST(EngineTest, AStallingServerCannotPassP99ByLosingItsSlowest) {
+  struct Stalling : Client {
+    explicit Stalling(asio::io_context& io) : io_(io) {}
+    void Open(std::function<void(std::string)> done) override { done(""); }
+    void Start(int, uint64_t seq, Completion done) override {
+      if (seq % 50 == 49) {
+        held_.push_back(std::move(done));  // stalls: never answered
+        return;
+      }
+      auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(1));
+      t->async_wait([t, done = std::move(done)](const boost::system::error_code&) { done({}); });
+    }
+    asio::io_context& io_;
+    std::vector<Completion> held_;
+  };
+  const LoadResult r = RunLoad({.start = 500, .stages = {{1, 500}}, .clients = 40, .max_in_flight = 1000, .threads = 2,
+                                .drain_s = 0.5},
+                               [](asio::io_context& io, int) { return std::make_unique<Stalling>(io); });
+  EXPECT_EQ(r.total.unfinished, 10);
+  EXPECT_EQ(r.total.ok, 490);
+  EXPECT_EQ(r.total.latency.count(), 500u);
+  EXPECT_NEAR(r.total.success_ratio(), 0.98, 1e-9);
+  // The 10 lost requests are the slowest 2%: p99 sits among them, past the drain time.
+  EXPECT_GE(r.total.latency.Percentile(99), 500e6);
+  EXPECT_LT(r.total.service.Percentile(99), 100e6);  // what the answered ones alone would say
+}
+
+TEST(EngineTest, FailedRequestsAreTimedToo) {
+  Harness run;
+  // Kind one fails after 30 ms: its latency is recorded like any answer's (as k6 does).
+  const LoadResult r = run({.start = 100, .stages = {{0.5, 100}}, .clients = 10, .max_in_flight = 1000,
+                            .mix = {{"ok", 1}, {"fails", 1}}, .threads = 1}, 30);
+  EXPECT_GT(r.kinds[1].failed, 10);
+  EXPECT_EQ(r.kinds[1].latency.count(), static_cast<uint64_t>(r.kinds[1].failed));
+  EXPECT_GE(r.kinds[1].latency.min(), 30'000'000);
+  EXPECT_EQ(r.total.latency.count(), static_cast<uint64_t>(r.total.requests()));
 }
 
 TEST(EngineTest, WaitingRequestsCarryTheirIntendedStart) {

@@ -99,7 +99,7 @@ std::shared_ptr<DbWorkload> DbWorkload::Prepare(const std::string& url, const st
   return w;
 }
 
-std::vector<load::RequestKind> DbWorkload::Mix(DbScenario s) const {
+std::vector<load::RequestKind> DbWorkload::Mix(DbScenario s) {
   switch (s) {
     case DbScenario::kMarkets: return {{"list_markets", 1}};
     case DbScenario::kDetail: return {{"market_detail", 1}};

@@ -56,7 +56,8 @@ class DbWorkload : public std::enable_shared_from_this<DbWorkload> {
   // std::runtime_error when the schema holds no open market or no user (seed it first).
   static std::shared_ptr<DbWorkload> Prepare(const std::string& url, const std::string& schema, DbLoadOptions o = {});
 
-  std::vector<load::RequestKind> Mix(DbScenario s) const;
+  // The request kinds of a scenario and their weights (no database needed).
+  static std::vector<load::RequestKind> Mix(DbScenario s);
   // Clients on `pooled_url`; the mix must come from Mix() of this workload.
   load::ClientFactory Clients(const std::string& pooled_url, DbScenario s);
 

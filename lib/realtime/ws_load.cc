@@ -147,7 +147,10 @@ struct WsLoad::Impl {
         const int64_t ts = static_cast<int64_t>(Number(Field(f, "ts_ns")));
         auto& next = next_[ch];
         std::lock_guard lock(shard_.mu);
-        if (next != 0 && seq > next) shard_.stats.lost += static_cast<int64_t>(seq - next);
+        if (next != 0 && seq > next) {
+          shard_.stats.lost += static_cast<int64_t>(seq - next);
+          shard_.stats.gaps.emplace_back(ts, static_cast<int64_t>(seq - next));
+        }
         if (seq >= next) {  // a duplicate (seq < next) is neither counted nor lost
           next = seq + 1;
           last_[ch] = seq;
@@ -366,8 +369,17 @@ WsLoadStats WsLoad::Stats() const {
     total.reconnects += s->stats.reconnects;
     total.errors += s->stats.errors;
     total.connected += s->stats.connected;
+    total.gaps.insert(total.gaps.end(), s->stats.gaps.begin(), s->stats.gaps.end());
   }
   return total;
+}
+
+stats::LatencyHistogram UpdateLatencyWithLosses(const WsLoadStats& s, int64_t deadline_ns) {
+  stats::LatencyHistogram h = s.update;
+  for (const auto& [ts, missing] : s.gaps) {
+    for (int64_t i = 0; i < missing; ++i) h.Record(std::max<int64_t>(0, deadline_ns - ts));
+  }
+  return h;
 }
 
 void WsLoad::Close() { impl_->Stop(); }

@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lib/stats/histogram.h"
@@ -40,10 +41,21 @@ struct WsLoadOptions {
 
 struct WsLoadStats {
   stats::LatencyHistogram connect;  // TCP connect + handshake + every "subscribed"
-  stats::LatencyHistogram update;   // receipt - ts_ns
+  stats::LatencyHistogram update;   // receipt - ts_ns, of the updates received
   int64_t received = 0, lost = 0, resets = 0, closed = 0, reconnects = 0, errors = 0;
   int64_t connected = 0;
+  // Each seq gap: the publish time (ts_ns) of the update that revealed it, and how many
+  // updates it skipped (published before that one).
+  std::vector<std::pair<int64_t, int64_t>> gaps;
+  double success_ratio() const {  // received / (received + lost); 1 when nothing was sent
+    return received + lost > 0 ? static_cast<double>(received) / static_cast<double>(received + lost) : 1;
+  }
 };
+
+// What a latency bar must read: the received updates' latency, plus every lost one
+// counted as received at `deadline_ns` (CLOCK_REALTIME; the end of the run), timed from
+// the update that revealed its loss (published after it, so this is the least it waited).
+stats::LatencyHistogram UpdateLatencyWithLosses(const WsLoadStats& s, int64_t deadline_ns);
 
 class WsLoad {
  public:

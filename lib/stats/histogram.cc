@@ -20,12 +20,20 @@ double LatencyHistogram::mean() const noexcept {
   return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0.0;
 }
 
+uint64_t NearestRank(double p, uint64_t n) noexcept {
+  if (n == 0) return 0;
+  p = std::clamp(p, 0.0, 100.0);
+  // In integers: ceil(0.999 * 1000) is 1000 in floating point, which turned p99.9 of 1,000
+  // samples into the maximum. Percent to parts per million is exact for every p written
+  // with up to four decimals (99.9, 99.99, 99.9999).
+  const auto ppm = static_cast<Uint128>(std::llround(p * 10'000));
+  const Uint128 rank = (ppm * n + 999'999) / 1'000'000;
+  return std::max<uint64_t>(1, static_cast<uint64_t>(rank));
+}
+
 double LatencyHistogram::Percentile(double p) const noexcept {
   if (count_ == 0) return 0.0;
-  p = std::clamp(p, 0.0, 100.0);
-  // Nearest rank: the smallest value with at least p% of the samples at or below it.
-  const auto rank = std::max<uint64_t>(
-      1, static_cast<uint64_t>(std::ceil(p / 100.0 * static_cast<double>(count_))));
+  const uint64_t rank = NearestRank(p, count_);
   // The extremes are known exactly; buckets only serve the ranks between.
   if (rank == 1) return static_cast<double>(min_);
   if (rank >= count_) return static_cast<double>(max_);
@@ -33,9 +41,10 @@ double LatencyHistogram::Percentile(double p) const noexcept {
   for (int i = 0; i < kBucketCount; ++i) {
     seen += counts_[i];
     if (seen >= rank) {
-      const double mid = static_cast<double>(BucketLow(i)) +
-                         static_cast<double>(BucketWidth(i) - 1) / 2.0;
-      return std::clamp(mid, static_cast<double>(min_), static_cast<double>(max_));
+      // The bucket's highest value, as HdrHistogram reports: a percentile is never below
+      // the exact one, so a latency bar cannot pass on rounding.
+      const int64_t top = BucketLow(i) + BucketWidth(i) - 1;
+      return static_cast<double>(std::clamp(top, min_, max_));
     }
   }
   return static_cast<double>(max_);

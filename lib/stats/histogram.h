@@ -1,8 +1,9 @@
 // File: histogram.h
 //
 // LatencyHistogram records latencies in integer nanoseconds, in the manner of
-// HdrHistogram: log-linear buckets, 128 linear sub-buckets per power of two, so
-// every reported value is within 0.4% of the exact one from 1 ns to 2^42 ns (73 min).
+// HdrHistogram: log-linear buckets, 128 linear sub-buckets per power of two, so a
+// percentile is the top of the bucket holding the exact nearest-rank value: never below
+// it and less than 0.8% (1/128) above it, from 1 ns to 2^42 ns (73 min).
 // Recording is O(1), never allocates, and memory is fixed (~37 KiB). Merging adds
 // bucket counts, so the merge of two histograms is exactly the histogram of the union
 // of their samples; the JSON form lets another process merge too.
@@ -23,6 +24,10 @@
 #include "lib/stats/uint128.h"
 
 namespace pmbench::stats {
+
+// The nearest rank of percentile p (in [0, 100], up to four decimals) among n samples:
+// ceil(p * n / 100) computed exactly, at least 1; 0 when n is 0.
+uint64_t NearestRank(double p, uint64_t n) noexcept;
 
 class LatencyHistogram {
  public:
@@ -52,8 +57,9 @@ class LatencyHistogram {
   int64_t min() const noexcept { return count_ ? min_ : 0; }
   int64_t max() const noexcept { return count_ ? max_ : 0; }
   double mean() const noexcept;
-  // Nearest-rank percentile, p in [0, 100]: exact at the first and last rank, otherwise the
-  // midpoint of the bucket that holds it clamped to [min, max]; 0 when empty.
+  // Nearest-rank percentile, p in [0, 100] (rank NearestRank(p, count)): exact at the first
+  // and last rank, otherwise the highest value of the bucket that holds it, clamped to
+  // [min, max]; 0 when empty.
   double Percentile(double p) const noexcept;
 
   // Sparse JSON: {"format":"pmbench-histogram-v1", "count", "min_ns", "max_ns", "sum_ns",

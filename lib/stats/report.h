@@ -11,7 +11,9 @@
 #define PMBENCH_STATS_REPORT_H_
 
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -39,13 +41,21 @@ struct Bar {
   static Bar Goal(std::string metric, std::string_view expression) {
     return {Kind::kGoal, std::move(metric), Threshold::Parse(expression)};
   }
+  // A command-line threshold, k6's "[METRIC:]EXPR" ("place_bet:p(99)<50ms"); METRIC is
+  // `default_metric` when absent. Throws std::invalid_argument naming what is wrong.
+  static Bar Parse(std::string_view text, std::string_view default_metric);
 };
+
+// Throws std::invalid_argument, listing the valid names, when a bar reads a metric not in
+// `valid` — before a run starts, not after it.
+void CheckBarMetrics(const std::vector<Bar>& bars, const std::vector<std::string>& valid);
 
 struct BarResult {
   Bar::Kind kind;
   std::string metric;
   std::string expression;
   bool pass;
+  bool was_measured;    // false: nothing to judge (never "met")
   double measured;      // ns for latency aggregates
   std::string message;  // "p(95)=132.4ms, want <100ms"
 };
@@ -53,8 +63,14 @@ struct BarResult {
 std::vector<BarResult> EvaluateBars(const std::vector<Bar>& bars,
                                     const std::map<std::string, Observed>& observed);
 
-// The first failed threshold's message prefixed with "threshold failed: ", or "" when all pass.
-std::string FirstFailure(const std::vector<BarResult>& results);
+// Every failed threshold's message after "threshold failed: ", joined by "; "; "" when all
+// pass.
+std::string Failures(const std::vector<BarResult>& results);
+
+// num / den when the denominator means something: nullopt when `den_samples` (what the
+// denominator was measured from) is below `min_samples` or den is not > 0 — a ratio over
+// a near-zero is reported as not measured, never as a huge success.
+std::optional<double> Ratio(double num, double den, double den_samples = 1, double min_samples = 1);
 
 }  // namespace pmbench::stats
 

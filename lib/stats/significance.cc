@@ -7,31 +7,26 @@
 namespace pmbench::stats {
 namespace {
 
-// Number of arrangements giving each U, for samples of n1 and n2 without ties:
-// f(n1, n2, u) = f(n1 - 1, n2, u - n2) + f(n1, n2 - 1, u).
-std::vector<double> ExactUCounts(int n1, int n2) {
-  // dp[i][j] is the distribution for sizes (i, j); keep rows for i-1 and i.
-  std::vector<std::vector<std::vector<double>>> dp(
-      static_cast<size_t>(n1 + 1), std::vector<std::vector<double>>(static_cast<size_t>(n2 + 1)));
-  for (int i = 0; i <= n1; ++i) {
-    for (int j = 0; j <= n2; ++j) {
-      auto& cell = dp[static_cast<size_t>(i)][static_cast<size_t>(j)];
-      cell.assign(static_cast<size_t>(i * j + 1), 0.0);
-      if (i == 0 || j == 0) {
-        cell[0] = 1;
-        continue;
-      }
-      const auto& left = dp[static_cast<size_t>(i - 1)][static_cast<size_t>(j)];  // the largest is from a
-      const auto& up = dp[static_cast<size_t>(i)][static_cast<size_t>(j - 1)];    // the largest is from b
-      for (int u = 0; u <= i * j; ++u) {
-        double c = 0;
-        if (u - j >= 0 && u - j < static_cast<int>(left.size())) c += left[static_cast<size_t>(u - j)];
-        if (u < static_cast<int>(up.size())) c += up[static_cast<size_t>(u)];
-        cell[static_cast<size_t>(u)] = c;
-      }
+// The exact null distribution of twice the first sample's rank sum: the number of ways to
+// pick n1 of the pooled items (each weighing twice its mid-rank, an integer) with each
+// total. Ties are handled as they are, so this is the exact permutation test for any data.
+std::vector<double> RankSumCounts(const std::vector<int>& weights, int n1) {
+  int most = 0;
+  std::vector<int> sorted = weights;
+  std::sort(sorted.rbegin(), sorted.rend());
+  for (int k = 0; k < n1; ++k) most += sorted[static_cast<size_t>(k)];
+  std::vector<std::vector<double>> dp(static_cast<size_t>(n1 + 1), std::vector<double>(static_cast<size_t>(most + 1), 0.0));
+  dp[0][0] = 1;
+  int taken = 0;
+  for (const int w : weights) {
+    taken = std::min(taken + 1, n1);
+    for (int k = taken; k >= 1; --k) {
+      auto& row = dp[static_cast<size_t>(k)];
+      const auto& prev = dp[static_cast<size_t>(k - 1)];
+      for (int s = most; s >= w; --s) row[static_cast<size_t>(s)] += prev[static_cast<size_t>(s - w)];
     }
   }
-  return dp[static_cast<size_t>(n1)][static_cast<size_t>(n2)];
+  return dp[static_cast<size_t>(n1)];
 }
 
 double NormalSf(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
@@ -77,63 +72,93 @@ double IncompleteBeta(double a, double b, double x) {
   return 1 - front * BetaContinuedFraction(b, a, 1 - x) / b;
 }
 
-TestResult MannWhitneyU(std::span<const double> a, std::span<const double> b) {
+double SmallestP(size_t n1, size_t n2, Alternative alternative) {
+  if (n1 == 0 || n2 == 0) return 1;
+  double arrangements = 1;  // C(n1 + n2, n1)
+  for (size_t k = 1; k <= n1; ++k) arrangements = arrangements * static_cast<double>(n2 + k) / static_cast<double>(k);
+  return std::min(1.0, (alternative == Alternative::kTwoSided ? 2 : 1) / arrangements);
+}
+
+TestResult MannWhitneyU(std::span<const double> a, std::span<const double> b, Alternative alternative) {
   TestResult r;
   const size_t n1 = a.size(), n2 = b.size();
   if (n1 == 0 || n2 == 0) return r;
-  // Ranks of the pooled sample, ties sharing their mean rank.
+  // Ranks of the pooled sample, ties sharing their mean rank (kept doubled: integers).
   std::vector<std::pair<double, int>> pooled;
   for (double v : a) pooled.emplace_back(v, 0);
   for (double v : b) pooled.emplace_back(v, 1);
   std::sort(pooled.begin(), pooled.end());
   const size_t n = pooled.size();
-  double rank_sum_a = 0, tie_term = 0;
+  std::vector<int> weights(n);
+  int64_t rank_sum_a2 = 0;
+  double tie_term = 0;
   for (size_t i = 0; i < n;) {
     size_t j = i;
     while (j < n && pooled[j].first == pooled[i].first) ++j;
-    const double mean_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2;
+    const auto doubled_rank = static_cast<int>(i + 1 + j);  // 2 x the mean of ranks i+1 .. j
     const auto t = static_cast<double>(j - i);
     tie_term += t * t * t - t;
     for (size_t k = i; k < j; ++k) {
-      if (pooled[k].second == 0) rank_sum_a += mean_rank;
+      weights[k] = doubled_rank;
+      if (pooled[k].second == 0) rank_sum_a2 += doubled_rank;
     }
     i = j;
   }
-  const double u = rank_sum_a - static_cast<double>(n1 * (n1 + 1)) / 2;
-  r.statistic = u;
-  const double mean_u = static_cast<double>(n1 * n2) / 2;
-  if (tie_term == 0 && n1 * n2 <= 400 && n1 <= 50 && n2 <= 50) {
-    const auto counts = ExactUCounts(static_cast<int>(n1), static_cast<int>(n2));
-    double total = 0, at_most = 0, at_least = 0;
-    for (size_t k = 0; k < counts.size(); ++k) {
-      total += counts[k];
-      if (static_cast<double>(k) <= u) at_most += counts[k];
-      if (static_cast<double>(k) >= u) at_least += counts[k];
+  const double base2 = static_cast<double>(n1 * (n1 + 1));  // 2 x the smallest rank sum
+  r.statistic = (static_cast<double>(rank_sum_a2) - base2) / 2;
+  if (tie_term == static_cast<double>(n * n * n - n)) return r;  // every value tied: nothing to tell
+
+  // b larger than a <=> a's ranks small: the lower tail of a's rank sum.
+  double lower = 0, upper = 0;
+  if (n <= 100 && n1 * n2 <= 2500) {
+    const auto counts = RankSumCounts(weights, static_cast<int>(n1));
+    double total = 0;
+    for (size_t s = 0; s < counts.size(); ++s) {
+      total += counts[s];
+      if (static_cast<int64_t>(s) <= rank_sum_a2) lower += counts[s];
+      if (static_cast<int64_t>(s) >= rank_sum_a2) upper += counts[s];
     }
-    r.p_value = std::min(1.0, 2 * std::min(at_most, at_least) / total);
+    lower /= total;
+    upper /= total;
     r.exact = true;
-    return r;
+  } else {
+    const double nn = static_cast<double>(n);
+    const double variance = static_cast<double>(n1 * n2) / 12 * ((nn + 1) - tie_term / (nn * (nn - 1)));
+    const double mean_u = static_cast<double>(n1 * n2) / 2;
+    const double sd = std::sqrt(variance);
+    lower = 1 - NormalSf((r.statistic + 0.5 - mean_u) / sd);  // continuity-corrected
+    upper = NormalSf((r.statistic - 0.5 - mean_u) / sd);
   }
-  const double nn = static_cast<double>(n);
-  const double variance = static_cast<double>(n1 * n2) / 12 * ((nn + 1) - tie_term / (nn * (nn - 1)));
-  if (variance <= 0) return r;  // every value tied: nothing to tell
-  const double z = (std::fabs(u - mean_u) - 0.5) / std::sqrt(variance);  // continuity-corrected
-  r.p_value = std::min(1.0, 2 * NormalSf(std::max(0.0, z)));
+  switch (alternative) {
+    case Alternative::kGreater: r.p_value = lower; break;
+    case Alternative::kLess: r.p_value = upper; break;
+    case Alternative::kTwoSided: r.p_value = 2 * std::min(lower, upper); break;
+  }
+  r.p_value = std::clamp(r.p_value, 0.0, 1.0);
   return r;
 }
 
-TestResult WelchT(const Summary& a, const Summary& b) {
+TestResult WelchT(const Summary& a, const Summary& b, Alternative alternative) {
   TestResult r;
   if (a.n < 2 || b.n < 2) return r;
   const double va = a.stddev * a.stddev / a.n, vb = b.stddev * b.stddev / b.n;
   if (va + vb == 0) {
-    r.p_value = a.mean == b.mean ? 1 : 0;
+    const bool differs = alternative == Alternative::kGreater   ? b.mean > a.mean
+                         : alternative == Alternative::kLess    ? b.mean < a.mean
+                                                                : a.mean != b.mean;
+    r.p_value = differs ? 0 : 1;
     return r;
   }
   const double t = (a.mean - b.mean) / std::sqrt(va + vb);
   const double df = (va + vb) * (va + vb) / (va * va / (a.n - 1) + vb * vb / (b.n - 1));
   r.statistic = t;
-  r.p_value = IncompleteBeta(df / 2, 0.5, df / (df + t * t));  // two-sided
+  const double two_sided = IncompleteBeta(df / 2, 0.5, df / (df + t * t));
+  // b larger than a makes t negative.
+  switch (alternative) {
+    case Alternative::kTwoSided: r.p_value = two_sided; break;
+    case Alternative::kGreater: r.p_value = t < 0 ? two_sided / 2 : 1 - two_sided / 2; break;
+    case Alternative::kLess: r.p_value = t > 0 ? two_sided / 2 : 1 - two_sided / 2; break;
+  }
   return r;
 }
 

@@ -1,6 +1,8 @@
 #include "lib/stats/significance.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -28,22 +30,74 @@ TEST(SignificanceTest, MannWhitneyExactSmallSamples) {
   EXPECT_NEAR(MannWhitneyU(g, h).p_value, 4.0 / 70, 1e-12);
 }
 
-TEST(SignificanceTest, MannWhitneyNormalApproximationWithTies) {
-  // With ties the exact table does not apply. By hand: n1 = n2 = 6; pooled ranks
-  // 1 | 2.5 2.5 | 4.5 4.5 | 6.5 6.5 | 8.5 8.5 | 10 | 11.5 11.5 give R_a = 23.5, U = 2.5;
-  // five pairs of ties -> sum(t^3 - t) = 30; var = 36/12 * (13 - 30/132);
-  // z = (|2.5 - 18| - 0.5) / sqrt(var) = 2.4232; p = erfc(z / sqrt 2) = 0.015385.
+// The naive reference: every way of splitting the pooled values into groups of n1 and n2,
+// each equally likely under the null; the share at least as extreme (U of a) as observed.
+double BruteForceLowerTail(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> pooled = a;
+  pooled.insert(pooled.end(), b.begin(), b.end());
+  auto u_of = [](const std::vector<double>& x, const std::vector<double>& y) {
+    double u = 0;
+    for (double p : x) {
+      for (double q : y) u += p > q ? 1 : p == q ? 0.5 : 0;
+    }
+    return u;
+  };
+  const double observed = u_of(a, b);
+  const size_t n = pooled.size(), n1 = a.size();
+  int64_t total = 0, extreme = 0;
+  for (uint32_t mask = 0; mask < (1u << n); ++mask) {
+    if (static_cast<size_t>(__builtin_popcount(mask)) != n1) continue;
+    std::vector<double> x, y;
+    for (size_t i = 0; i < n; ++i) ((mask >> i) & 1 ? x : y).push_back(pooled[i]);
+    ++total;
+    extreme += u_of(x, y) <= observed + 1e-9;
+  }
+  return static_cast<double>(extreme) / static_cast<double>(total);
+}
+
+TEST(SignificanceTest, OneSidedAsksWhichWay) {
+  // 3 and 3 separated: one-sided 1/C(6,3) = 0.05 — the smallest p these sizes allow.
+  const std::vector<double> base = {100, 101, 102}, slower = {120, 121, 122};
+  EXPECT_NEAR(MannWhitneyU(base, slower, Alternative::kGreater).p_value, 0.05, 1e-12);
+  EXPECT_NEAR(MannWhitneyU(base, slower, Alternative::kLess).p_value, 1.0, 1e-12);
+  EXPECT_NEAR(MannWhitneyU(slower, base, Alternative::kLess).p_value, 0.05, 1e-12);
+  EXPECT_NEAR(SmallestP(3, 3, Alternative::kGreater), 0.05, 1e-12);
+  EXPECT_NEAR(SmallestP(3, 3, Alternative::kTwoSided), 0.1, 1e-12);
+  EXPECT_NEAR(SmallestP(2, 2, Alternative::kGreater), 1.0 / 6, 1e-12);
+  EXPECT_NEAR(SmallestP(9, 9, Alternative::kGreater), 1.0 / 48620, 1e-15);
+  // One overlap of 3 and 3: U = 1 -> P(U <= 1) = 2/20.
+  const std::vector<double> overlap = {101.5, 120, 121};
+  EXPECT_NEAR(MannWhitneyU(base, overlap, Alternative::kGreater).p_value, 0.1, 1e-12);
+}
+
+TEST(SignificanceTest, TiesGetTheExactPermutationDistribution) {
   const std::vector<double> a = {1, 2, 2, 3, 4, 4}, b = {5, 5, 6, 7, 7, 3};
-  const auto r = MannWhitneyU(a, b);
-  EXPECT_FALSE(r.exact);
+  const auto r = MannWhitneyU(a, b, Alternative::kGreater);
+  EXPECT_TRUE(r.exact);
   EXPECT_DOUBLE_EQ(r.statistic, 2.5);
-  const double var = 36.0 / 12 * (13 - 30.0 / 132);
-  EXPECT_NEAR(r.p_value, std::erfc((std::fabs(2.5 - 18) - 0.5) / std::sqrt(var) / std::sqrt(2.0)), 1e-12);
-  EXPECT_NEAR(r.p_value, 0.015385, 5e-6);
+  EXPECT_NEAR(r.p_value, BruteForceLowerTail(a, b), 1e-12);
+  // Counters that are whole numbers tie a lot: 0 lost in most runs.
+  const std::vector<double> c = {0, 0, 0, 1}, d = {0, 2, 3, 3};
+  EXPECT_NEAR(MannWhitneyU(c, d, Alternative::kGreater).p_value, BruteForceLowerTail(c, d), 1e-12);
+  EXPECT_NEAR(MannWhitneyU(c, d).p_value, std::min(1.0, 2 * BruteForceLowerTail(c, d)), 1e-12);
   // All equal: nothing to tell.
   const std::vector<double> same = {5, 5, 5};
   EXPECT_EQ(MannWhitneyU(same, same).p_value, 1);
   EXPECT_EQ(MannWhitneyU({}, same).p_value, 1);
+}
+
+TEST(SignificanceTest, ManySamplesUseTheNormalApproximation) {
+  // 60 a side: beyond the exact table. Shifted by one standard deviation: p tiny; the same
+  // values: p = 1 one-sided against.
+  std::vector<double> a, b;
+  for (int i = 0; i < 60; ++i) {
+    a.push_back(i);
+    b.push_back(i + 30);
+  }
+  const auto r = MannWhitneyU(a, b, Alternative::kGreater);
+  EXPECT_FALSE(r.exact);
+  EXPECT_LT(r.p_value, 1e-6);
+  EXPECT_GT(MannWhitneyU(a, b, Alternative::kLess).p_value, 0.999);
 }
 
 TEST(SignificanceTest, StudentTailFromIncompleteBeta) {
@@ -76,6 +130,11 @@ TEST(SignificanceTest, WelchMatchesThePublishedExample) {
   EXPECT_EQ(WelchT({1, 0, 5}, {1, 0, 5}).p_value, 1);
   EXPECT_EQ(WelchT({1, 0, 5}, {2, 0, 5}).p_value, 0);
   EXPECT_EQ(WelchT({1, 1, 1}, {2, 1, 5}).p_value, 1);  // n < 2: cannot tell
+  // One-sided: half the two-sided p in the direction asked, the rest against it.
+  EXPECT_NEAR(WelchT(summary(a1), summary(a2), Alternative::kGreater).p_value, r.p_value / 2, 1e-12);
+  EXPECT_NEAR(WelchT(summary(a1), summary(a2), Alternative::kLess).p_value, 1 - r.p_value / 2, 1e-12);
+  EXPECT_EQ(WelchT({1, 0, 5}, {2, 0, 5}, Alternative::kGreater).p_value, 0);
+  EXPECT_EQ(WelchT({1, 0, 5}, {2, 0, 5}, Alternative::kLess).p_value, 1);
 }
 
 }  // namespace

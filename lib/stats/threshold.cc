@@ -168,7 +168,7 @@ ThresholdResult Threshold::Evaluate(const Observed& observed) const {
       std::string(ComparisonText(comparison_)) +
       (is_latency() ? FormatDuration(bound_) : FormatNumber(bound_));
   if (!measured) {
-    r.message = name + " not measured (no samples), want " + want;
+    r.message = name + " not measured, want " + want;
     return r;
   }
   const double v = *measured;
@@ -181,6 +181,7 @@ ThresholdResult Threshold::Evaluate(const Observed& observed) const {
     case Comparison::kNotEqual: r.pass = v != bound_; break;
   }
   r.measured = v;
+  r.was_measured = true;
   r.message = name + "=" + (is_latency() ? FormatDuration(v) : FormatNumber(v)) + ", want " + want;
   return r;
 }

@@ -29,8 +29,9 @@ struct Observed {
 
 struct ThresholdResult {
   bool pass = false;
-  double measured = 0;  // ns for latency aggregates
-  std::string message;  // e.g. "p(95)=132.4ms, want <100ms"
+  bool was_measured = false;  // false: no samples, or a ratio whose denominator was ~0
+  double measured = 0;        // ns for latency aggregates
+  std::string message;        // e.g. "p(95)=132.4ms, want <100ms"
 };
 
 class Threshold {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,8 @@
 #include "lib/events/chain_load.h"
 #include "lib/events/notification.h"
 #include "lib/load/engine.h"
+#include "lib/results/gbench_json.h"
+#include "lib/stats/report.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/flags.h"
 #include "tools/cli/load_common.h"
@@ -56,13 +59,21 @@ Options:
   --treasury ADDRESS      the memo carrier's escrow stand-in (default: the default program id)
   --threshold EXPR        [METRIC:]EXPR, repeatable: confirm (default; time to --commitment),
                           latency (from the intended start), success ('rate>0.99'),
-                          failed ('count<1'), or a kind (bets, markets, votes: its confirm
-                          time). Exit status 1 when one fails.
+                          failed ('count<1'), dropped, unfinished, or a kind of --mix
+                          (its confirm time). An unknown one exits 2 before anything is
+                          sent; exit status 1 when one fails.
   --seed S                                                                      [1]
   --out FILE              the result JSON there instead of stdout
   --allow-remote          permit endpoints that are not on loopback (devnet, a validator)
 
-The result is Google Benchmark JSON: one entry per kind and one for the run.
+Every transaction counts: confirm times run from the first accepted send; a transaction
+that never reached --commitment (failed, dropped by the engine, still pending at the end)
+is counted at the run's deadline, so a run cannot pass a percentile by losing its slowest.
+success_ratio = confirmed / (sent + dropped).
+
+The result is Google Benchmark JSON: one entry per kind and one for the run (thresholds in
+pmbench_bars); tx_per_min is confirmed transactions per minute of the run, offered_tx_per_min
+the arrival rate asked for.
 )";
 
 double ParseRate(const std::string& text) {
@@ -96,18 +107,13 @@ bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-nlohmann::json HistogramJson(const stats::LatencyHistogram& h) {
+nlohmann::json HistogramJson(const stats::LatencyHistogram& h) {  // per RPC method, in the context
   return {{"count", h.count()},
           {"mean_ms", h.mean() / 1e6},
           {"p50_ms", h.Percentile(50) / 1e6},
           {"p95_ms", h.Percentile(95) / 1e6},
           {"p99_ms", h.Percentile(99) / 1e6},
           {"max_ms", static_cast<double>(h.max()) / 1e6}};
-}
-
-// The kind's times to the level that decides success.
-const stats::LatencyHistogram& AtCommitment(const events::ChainKindReport& k, const std::string& commitment) {
-  return commitment == "processed" ? k.processed : commitment == "confirmed" ? k.confirmed_at : k.finalized;
 }
 
 // --rpc or --ws parsed by `parse`; a target off loopback needs --allow-remote.
@@ -184,12 +190,9 @@ int LoadChainCommand(const std::vector<std::string>& args) {
     if (!t) throw UsageError("--treasury is a base58 32-byte address");
     treasury = *t;
   }
-  std::vector<NamedThreshold> thresholds;
-  for (const auto& t : flags.GetAll("threshold")) {
-    NamedThreshold nt = ParseThreshold(t);
-    if (t.find(':') == std::string::npos) nt.metric = "confirm";
-    thresholds.push_back(std::move(nt));
-  }
+  std::vector<std::string> metrics = {"confirm", "latency", "success", "failed", "dropped", "unfinished"};
+  for (const auto& [kind, weight] : mix) metrics.push_back(kind);
+  const auto thresholds = ParseThresholds(flags, "confirm", metrics);
   const double poll = ParseDuration("poll", flags.Get("poll", "200ms"));
   const double resend = ParseDuration("resend", flags.Get("resend", "2s"));
   if (!(poll > 0) || !(resend > 0)) throw UsageError("--poll and --resend must be > 0");
@@ -246,20 +249,24 @@ int LoadChainCommand(const std::vector<std::string>& args) {
   const chain::RpcStats rs = workload->RpcStats();
   const chain::SenderStats ss = workload->SenderStats();
 
+  // Per kind, the times to the commitment with every transaction that never reached it.
+  std::vector<stats::LatencyHistogram> to_commitment;
   stats::LatencyHistogram confirm_all;
   int64_t submitted = 0, confirmed = 0, failed = 0;
-  for (const auto& k : reports) {
-    const stats::LatencyHistogram& at = AtCommitment(k, commitment);
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const auto& k = reports[i];
+    to_commitment.push_back(events::ToCommitmentWithLosses(k, commitment, r.kinds[i], r.deadline));
+    const stats::LatencyHistogram& at = to_commitment.back();
     confirm_all.Merge(at);
     submitted += k.submitted;
     confirmed += k.confirmed;
     failed += k.failed;
-    if (k.submitted == 0) continue;
-    std::fprintf(stderr, "  %-8s %6lld sent %6lld confirmed %5lld failed  success %.4f  %s p50 %.0f  p95 %.0f  p99 %.0f ms  mean %.0f ms  re-sends %lld re-signs %lld\n",
+    if (k.submitted + r.kinds[i].dropped == 0) continue;
+    std::fprintf(stderr, "  %-8s %6lld sent %6lld confirmed %5lld failed %5lld dropped  success %.4f  %s p50 %.0f  p95 %.0f  p99 %.0f ms  mean %.0f ms  re-sends %lld re-signs %lld\n",
                  k.name.c_str(), static_cast<long long>(k.submitted), static_cast<long long>(k.confirmed),
-                 static_cast<long long>(k.failed), k.success_ratio(), commitment.c_str(), at.Percentile(50) / 1e6,
-                 at.Percentile(95) / 1e6, at.Percentile(99) / 1e6, at.mean() / 1e6, static_cast<long long>(k.resends),
-                 static_cast<long long>(k.resigns));
+                 static_cast<long long>(k.failed), static_cast<long long>(r.kinds[i].dropped), k.success_ratio(),
+                 commitment.c_str(), at.Percentile(50) / 1e6, at.Percentile(95) / 1e6, at.Percentile(99) / 1e6,
+                 at.mean() / 1e6, static_cast<long long>(k.resends), static_cast<long long>(k.resigns));
     for (const auto& [reason, n] : k.reasons) std::fprintf(stderr, "      %lld x %s\n", static_cast<long long>(n), reason.c_str());
   }
   // Arrivals the engine dropped (too many unconfirmed) count against success too.
@@ -275,24 +282,15 @@ int LoadChainCommand(const std::vector<std::string>& args) {
                  m.latency.Percentile(50) / 1e6, m.latency.Percentile(99) / 1e6);
   }
 
-  bool bad = false;
-  nlohmann::json bars = nlohmann::json::array();
-  for (const auto& t : thresholds) {
-    stats::Observed o;
-    if (t.metric == "confirm") o = {.latency = &confirm_all};
-    else if (t.metric == "latency") o = {.latency = &r.total.latency};
-    else if (t.metric == "success") o = {.rate = success};
-    else if (t.metric == "failed") o = {.count = static_cast<double>(failed + r.total.dropped)};
-    else {
-      const auto k = std::find_if(reports.begin(), reports.end(), [&](const auto& x) { return x.name == t.metric; });
-      if (k == reports.end()) throw UsageError("--threshold: unknown metric '" + t.metric + "'");
-      o = {.latency = &AtCommitment(*k, commitment)};
-    }
-    const auto res = t.threshold.Evaluate(o);
-    std::cerr << "  " << (res.pass ? "ok    " : "FAILED") << " " << t.text << "  (" << res.message << ")\n";
-    bad |= !res.pass;
-    bars.push_back({{"expression", t.text}, {"pass", res.pass}, {"message", res.message}});
-  }
+  std::map<std::string, stats::Observed> observed = {
+      {"confirm", {.latency = &confirm_all}},
+      {"latency", {.latency = &r.total.latency}},
+      {"success", {.rate = success}},
+      {"failed", {.count = static_cast<double>(failed + r.total.dropped)}},
+      {"dropped", {.count = static_cast<double>(r.total.dropped)}},
+      {"unfinished", {.count = static_cast<double>(r.total.unfinished)}}};
+  for (size_t i = 0; i < reports.size(); ++i) observed[reports[i].name] = {.latency = &to_commitment[i]};
+  const auto verdicts = EvaluateThresholds(thresholds, observed);
 
   nlohmann::json endpoints_shown = nlohmann::json::array();
   for (const auto& e : workload->rpc().endpoints()) endpoints_shown.push_back(e.Display());
@@ -302,59 +300,51 @@ int LoadChainCommand(const std::vector<std::string>& args) {
     methods[method]["calls"] = m.calls;
     methods[method]["errors"] = m.errors;
   }
-  nlohmann::json out;
-  out["context"] = {{"date", Now()},
-                    {"executable", "pmbench load chain"},
-                    {"pmbench_rpc", endpoints_shown},
-                    {"pmbench_commitment", commitment},
-                    {"pmbench_confirm", confirm},
-                    {"pmbench_rpc_methods", methods},
-                    {"pmbench_thresholds", bars}};
-  nlohmann::json benches = nlohmann::json::array();
-  auto entry = [&](const std::string& name) {
-    return nlohmann::json{{"name", name}, {"run_name", name}, {"run_type", "iteration"}, {"repetitions", 1},
-                          {"repetition_index", 0}, {"threads", 1}, {"iterations", 1}, {"real_time", r.seconds * 1e3},
-                          {"cpu_time", r.seconds * 1e3}, {"time_unit", "ms"}};
-  };
+  nlohmann::json reasons = nlohmann::json::object();
   for (const auto& k : reports) {
-    nlohmann::json b = entry("load_chain/" + k.name);
-    b["sent"] = k.submitted;
-    b["confirmed"] = k.confirmed;
-    b["failed"] = k.failed;
-    b["success_ratio"] = k.success_ratio();
-    b["resends"] = k.resends;
-    b["resigns"] = k.resigns;
-    for (const auto& [level, h] : {std::pair<std::string, const stats::LatencyHistogram*>{"processed", &k.processed},
-                                   {"confirmed", &k.confirmed_at}, {"finalized", &k.finalized}}) {
-      if (h->count() == 0) continue;
-      for (const double p : {50.0, 95.0, 99.0}) b[level + "_p" + std::to_string(static_cast<int>(p)) + "_ms"] = h->Percentile(p) / 1e6;
-      b[level + "_mean_ms"] = h->mean() / 1e6;
-    }
-    if (!k.reasons.empty()) b["errors"] = k.reasons;
-    benches.push_back(b);
+    if (!k.reasons.empty()) reasons[k.name] = k.reasons;
   }
-  nlohmann::json total = entry("load_chain");
-  total["sent"] = submitted;
-  total["confirmed"] = confirmed;
-  total["failed"] = failed;
-  total["dropped"] = r.total.dropped;
-  total["success_ratio"] = success;
-  total["tx_per_min"] = r.seconds > 0 ? static_cast<double>(confirmed) * 60 / r.seconds : 0;
-  total["confirm_mean_ms"] = confirm_all.mean() / 1e6;
-  total["confirm_p50_ms"] = confirm_all.Percentile(50) / 1e6;
-  total["confirm_p95_ms"] = confirm_all.Percentile(95) / 1e6;
-  total["confirm_p99_ms"] = confirm_all.Percentile(99) / 1e6;
-  total["rpc_429s"] = rs.http_429;
-  total["rpc_retries"] = rs.retries;
-  total["rpc_failovers"] = rs.failovers;
-  total["resends"] = ss.resends;
-  total["resigns"] = ss.resigns;
-  total["notified"] = ss.notified;
-  total["unfinished"] = r.unfinished;
-  benches.push_back(total);
-  out["benchmarks"] = benches;
-  WriteResult(flags, out.dump(2) + "\n");
-  return bad ? 1 : 0;
+  const nlohmann::json context = {{"date", Now()},
+                                  {"executable", "pmbench load chain"},
+                                  {"pmbench_rpc", endpoints_shown},
+                                  {"pmbench_commitment", commitment},
+                                  {"pmbench_confirm", confirm},
+                                  {"pmbench_rpc_methods", methods},
+                                  {"pmbench_errors", reasons}};
+  std::vector<results::RunEntry> entries;
+  results::RunEntry total{"load_chain", r.seconds, {}};
+  for (const auto& [name, v] : stats::LatencyCounters(confirm_all, "confirm_")) total.counters.emplace_back(name, v);
+  total.counters.insert(total.counters.end(),
+                        {{"sent", static_cast<double>(submitted)},
+                         {"confirmed", static_cast<double>(confirmed)},
+                         {"failed", static_cast<double>(failed)},
+                         {"dropped", static_cast<double>(r.total.dropped)},
+                         {"unfinished", static_cast<double>(r.total.unfinished)},
+                         {"success_ratio", success},
+                         {"tx_per_min", r.seconds > 0 ? static_cast<double>(confirmed) * 60 / r.seconds : 0},
+                         {"offered_tx_per_min", rate * 60},
+                         {"rpc_429s", static_cast<double>(rs.http_429)},
+                         {"rpc_retries", static_cast<double>(rs.retries)},
+                         {"rpc_failovers", static_cast<double>(rs.failovers)},
+                         {"resends", static_cast<double>(ss.resends)},
+                         {"resigns", static_cast<double>(ss.resigns)},
+                         {"notified", static_cast<double>(ss.notified)}});
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const auto& k = reports[i];
+    results::RunEntry e{"load_chain/" + k.name, r.seconds, {}};
+    e.counters = {{"sent", static_cast<double>(k.submitted)},         {"confirmed", static_cast<double>(k.confirmed)},
+                  {"failed", static_cast<double>(k.failed)},          {"dropped", static_cast<double>(r.kinds[i].dropped)},
+                  {"success_ratio", k.success_ratio()},               {"resends", static_cast<double>(k.resends)},
+                  {"resigns", static_cast<double>(k.resigns)}};
+    for (const auto& [name, v] : stats::LatencyCounters(to_commitment[i], "confirm_")) e.counters.emplace_back(name, v);
+    if (k.processed.count() > 0) {
+      for (const auto& [name, v] : stats::LatencyCounters(k.processed, "processed_")) e.counters.emplace_back(name, v);
+    }
+    entries.push_back(std::move(e));
+  }
+  entries.insert(entries.begin(), std::move(total));
+  WriteResult(flags, results::WriteRunJson(context, entries, verdicts));
+  return AllPass(verdicts) ? 0 : 1;
 }
 
 }  // namespace pmbench::cli

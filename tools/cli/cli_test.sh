@@ -79,7 +79,7 @@ expect 1 "seed refuses a foreign schema" -- "$PMBENCH" db seed --scale 0.01 --sc
 check "foreign schema untouched" test "$(psql -X -At "$PMBENCH_STAGING_DIRECT_URL" -c "SELECT count(*) FROM ${schema}_foreign.keep")" = 1
 
 echo '{"context":{}, "benchmarks": [' >"$tmp/broken_bench.json"
-expect 1 "merge of a malformed file" -- "$PMBENCH" results merge --out "$tmp/merged.json" "$tmp/broken_bench.json"
+expect 2 "merge of a malformed file" -- "$PMBENCH" results merge --out "$tmp/merged.json" "$tmp/broken_bench.json"
 check "malformed file named" grep -q "broken_bench" "$err"
 check "nothing half-written" test ! -e "$tmp/merged.json"
 expect 2 "summary of a missing file" -- "$PMBENCH" results summary "$tmp/nope.json"
@@ -145,6 +145,13 @@ expect 2 "load: unknown scenario" -- "$PMBENCH" load db --scenario nope
 expect 2 "load: bad duration" -- "$PMBENCH" load db --duration 3x
 expect 2 "load: rate and vus together" -- "$PMBENCH" load db --vus 3 --rate 5
 expect 2 "load: bad threshold" -- "$PMBENCH" load db --threshold 'p(95)<<3'
+# An unknown metric is refused at once, before any connection, naming the valid ones.
+started=$(date +%s%N)
+expect 2 "load: unknown threshold metric" -- "$PMBENCH" load db --threshold 'nosuch:p(95)<1ms'
+check "unknown metric: refused within a second" test $(( ($(date +%s%N) - started) / 1000000 )) -lt 1000
+check "unknown metric: valid ones listed" grep -q "unknown metric 'nosuch'.*valid: latency, service" "$err"
+expect 2 "load ws: unknown threshold metric" -- "$PMBENCH" load ws --threshold 'nosuch:p(95)<1ms'
+expect 2 "load chain: unknown threshold metric" -- "$PMBENCH" load chain --rpc http://127.0.0.1:1 --threshold 'nosuch:avg<1s'
 expect 1 "load: unreachable" -- "$PMBENCH" load db --schema "$schema" --duration 1 \
   --database "postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=2"
 check "load unreachable: one line, no password" bash -c "[ \$(grep -c . '$err') -le 2 ] && ! grep -q s3cret '$err'"
@@ -155,6 +162,12 @@ expect 0 "load: markets at 200/s passes its threshold" -- "$PMBENCH" load db --s
   --threshold 'success:rate>0.99' --out "$tmp/load.json"
 check "load: JSON names the run and its kinds" \
   python3 -c "import json,sys; b=json.load(open('$tmp/load.json'))['benchmarks']; sys.exit(not (b[0]['name']=='load_db/markets' and b[0]['ok']==200 and b[1]['name']=='load_db/markets/list_markets'))"
+check "load: offered and achieved rates named as such" \
+  python3 -c "import json,sys; b=json.load(open('$tmp/load.json'))['benchmarks'][0]; sys.exit(not (b['offered_requests_per_s']==200 and 150 < b['achieved_requests_per_s'] <= 200))"
+check "load: thresholds in the results" \
+  python3 -c "import json,sys; bars=json.load(open('$tmp/load.json'))['pmbench_bars']; sys.exit(not (len(bars)==2 and all(b['pass'] for b in bars)))"
+expect 0 "results summary of a load run" -- "$PMBENCH" results summary "$tmp/load.json"
+check "summary gives the verdict first" bash -c "head -n 2 '$out' | grep -q 'pmbench: PASS'"
 expect 1 "load: a failing threshold exits 1" -- "$PMBENCH" load db --schema "${schema}_load" \
   --database "$PMBENCH_STAGING_URL" --scenario mix --vus 20 --duration 1 --threshold 'place_bet:p(99)<1us'
 check "load: the failure is named" grep -q "FAILED place_bet:p(99)<1us" "$err"
@@ -231,6 +244,23 @@ check "regression row" grep -q "regressed" "$out"
 expect 0 "compare of noise" -- "$PMBENCH" compare "$tmp/base.json" "$tmp/same.json"
 expect 0 "compare --format json" -- "$PMBENCH" compare "$tmp/base.json" "$tmp/same.json" --format json
 check "json verdict counts" grep -q '"unchanged": 2' "$out"
+# The default profile's 3 repetitions: +20%, no overlap, must be flagged (one-sided U).
+runs BM_Q 100 102 101 >"$tmp/base3.json"
+runs BM_Q 120 122 121 >"$tmp/slow3.json"
+expect 1 "compare: 3 vs 3, +20%, no overlap" -- "$PMBENCH" compare "$tmp/base3.json" "$tmp/slow3.json"
+# Broken (3): a benchmark that errored in one repetition of NEW, or vanished from it.
+printf '{"context":{},"benchmarks":[{"name":"BM_Q","run_name":"BM_Q","run_type":"iteration","real_time":100,"cpu_time":100,"time_unit":"ns"},{"name":"BM_Q","run_name":"BM_Q","run_type":"iteration","error_occurred":true,"error_message":"threshold failed: boom","real_time":0,"cpu_time":0,"time_unit":"ns"}]}' >"$tmp/errored.json"
+expect 3 "compare: errored in NEW" -- "$PMBENCH" compare "$tmp/base3.json" "$tmp/errored.json"
+check "errored: named with its message" grep -q "errored in 1 of 2 NEW repetitions: threshold failed: boom" "$out"
+runs BM_Other 100 101 99 >"$tmp/other.json"
+expect 3 "compare: vanished in NEW" -- "$PMBENCH" compare "$tmp/base3.json" "$tmp/other.json"
+check "vanished: named" grep -q "BM_Q .*removed" "$out"
+expect 1 "results summary: an errored repetition fails" -- "$PMBENCH" results summary "$tmp/errored.json"
+check "summary names the errored repetition" grep -q "BM_Q in 1 of 2 repetitions: threshold failed: boom" "$out"
+expect 0 "results history" -- "$PMBENCH" results history "$tmp/base3.json"
+check "history line" grep -q '"metrics":{"BM_Q":{"real_time":101' "$out"
+expect 0 "report --markdown" -- "$PMBENCH" report --markdown "$tmp/base3.json" -o "$tmp/BASELINE.md"
+check "markdown table" grep -q '| `BM_Q` | 101ns (100ns–102ns) |' "$tmp/BASELINE.md"
 expect 2 "compare of a missing file" -- "$PMBENCH" compare "$tmp/base.json" "$tmp/none.json"
 echo '{"benchmarks": 3}' >"$tmp/bad.json"
 expect 2 "compare of a non-benchmark file" -- "$PMBENCH" compare "$tmp/bad.json" "$tmp/base.json"

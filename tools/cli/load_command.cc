@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -16,7 +18,9 @@
 #include "lib/queries/db_load.h"
 #include "lib/realtime/hub.h"
 #include "lib/realtime/ws_load.h"
+#include "lib/results/gbench_json.h"
 #include "lib/stats/threshold.h"
+#include "lib/stats/wall_clock.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/flags.h"
 #include "tools/cli/load_common.h"
@@ -56,50 +60,46 @@ Options:
   --leaderboard KIND      materialized | live                                   [materialized]
   --threshold EXPR        k6-style, repeatable: [METRIC:]EXPR, e.g. 'p(95)<100ms',
                           'list_markets:p(99)<50ms', 'success:rate>0.99', 'dropped:count<1'.
-                          METRIC: latency (default), service, a request kind, success,
-                          requests, dropped, failed. Exit status 1 when one fails.
+                          METRIC: latency (default), service, a request kind of the
+                          scenario, success, requests, dropped, failed, unfinished; an
+                          unknown one exits 2 before the run. Exit status 1 when one fails.
   --database URL          where requests go (default: staging's pooled URL)
   --schema NAME           the seeded schema (default: pmbench; pmbench db seed)
   --seed S                request arguments' random seed                        [1]
   --out FILE              write the result JSON there instead of stdout
   --allow-remote-writes   permit a server that is not on loopback
 
-The result is Google Benchmark JSON (one entry for the run, one per request kind), so
-pmbench results merge and tools/compare take it. A progress line is shown on a terminal.
+Latency counts every request from its intended start (coordinated omission corrected):
+failed ones until their answer (as k6 does), dropped and unfinished ones until the run's
+deadline (the schedule's end + the drain time), so a run cannot pass a percentile by losing
+its slowest requests; all of them count against success. `service` is the answered ones'
+time from the actual send.
+
+The result is Google Benchmark JSON (one entry for the run, one per request kind; the
+thresholds in pmbench_bars), so pmbench results merge|summary and tools/compare take it.
+Counters: achieved_requests_per_s (answers that passed their check, per second) and, in
+the open model, offered_requests_per_s (the schedule's rate). A progress line is shown on
+a terminal.
 )";
 
-stats::Observed Observe(const std::string& metric, const load::LoadResult& r) {
-  if (metric == "latency") return {.latency = &r.total.latency};
-  if (metric == "service") return {.latency = &r.total.service};
-  if (metric == "success") return {.rate = r.total.success_ratio()};
-  if (metric == "requests") return {.count = static_cast<double>(r.total.ok), .rate = r.throughput()};
-  if (metric == "dropped") return {.count = static_cast<double>(r.total.dropped)};
-  if (metric == "failed") return {.count = static_cast<double>(r.total.failed)};
-  for (const auto& k : r.kinds) {
-    if (k.name == metric) return {.latency = &k.latency};
-  }
-  throw UsageError("--threshold: unknown metric '" + metric + "'");
+// Every metric a db threshold can read, for the request kinds of `mix`.
+std::vector<std::string> DbMetrics(const std::vector<load::RequestKind>& mix) {
+  std::vector<std::string> m = {"latency", "service", "success", "requests", "dropped", "failed", "unfinished"};
+  for (const auto& k : mix) m.push_back(k.name);
+  return m;
 }
 
-void Counters(nlohmann::json& b, const load::KindResult& k, double seconds) {
-  for (const auto& [prefix, h] : {std::pair<std::string, const stats::LatencyHistogram*>{"", &k.latency},
-                                  {"service_", &k.service}}) {
-    b[prefix + "p50_ms"] = h->Percentile(50) / 1e6;
-    b[prefix + "p95_ms"] = h->Percentile(95) / 1e6;
-    b[prefix + "p99_ms"] = h->Percentile(99) / 1e6;
-    b[prefix + "max_ms"] = static_cast<double>(h->max()) / 1e6;
-    b[prefix + "mean_ms"] = h->mean() / 1e6;
-  }
-  b["ok"] = k.ok;
-  b["failed"] = k.failed;
-  b["dropped"] = k.dropped;
-  b["success_ratio"] = k.success_ratio();
-  b["requests_per_s"] = seconds > 0 ? static_cast<double>(k.ok) / seconds : 0;
-  if (!k.errors.empty()) {
-    nlohmann::json e = nlohmann::json::object();
-    for (const auto& [reason, n] : k.errors) e[db::RedactSecrets(reason)] = n;
-    b["errors"] = e;
-  }
+std::map<std::string, stats::Observed> DbObserved(const load::LoadResult& r) {
+  std::map<std::string, stats::Observed> o = {
+      {"latency", {.latency = &r.total.latency}},
+      {"service", {.latency = &r.total.service}},
+      {"success", {.rate = r.total.success_ratio()}},
+      {"requests", {.count = static_cast<double>(r.total.ok), .rate = r.throughput()}},
+      {"dropped", {.count = static_cast<double>(r.total.dropped)}},
+      {"failed", {.count = static_cast<double>(r.total.failed)}},
+      {"unfinished", {.count = static_cast<double>(r.total.unfinished)}}};
+  for (const auto& k : r.kinds) o[k.name] = {.latency = &k.latency};
+  return o;
 }
 
 constexpr const char* kWsUsage = R"(Usage: pmbench load ws [options]
@@ -117,8 +117,14 @@ Options:
   --duration D            how long to hold them: 30, 30s, 2m                     [30s]
   --threads N             client threads                                         [2]
   --threshold EXPR        [METRIC:]EXPR with METRIC latency (default), connect, lost,
-                          resets, e.g. 'p(95)<200ms', 'lost:count<1'; exit 1 when one fails
+                          resets, success, e.g. 'p(95)<200ms', 'lost:count<1'; an unknown
+                          one exits 2 before connecting; exit 1 when one fails
   --out FILE              the result JSON there instead of stdout
+
+Latency counts every update: received ones from their publish time, lost ones (seq gaps)
+at the end of the run, so losing the slowest cannot pass a percentile; success_ratio is
+received / (received + lost). delivered_frames_per_s counts the updates received per
+second over all connections.
 )";
 
 int LoadWsCommand(const std::vector<std::string>& args) {
@@ -156,8 +162,7 @@ int LoadWsCommand(const std::vector<std::string>& args) {
     throw UsageError("--connections must be a whole number in 1..100000");
   }
   const double duration = ParseDuration("duration", flags.Get("duration", "30s"));
-  std::vector<NamedThreshold> thresholds;
-  for (const auto& t : flags.GetAll("threshold")) thresholds.push_back(ParseThreshold(t));
+  const auto thresholds = ParseThresholds(flags, "latency", {"latency", "connect", "lost", "resets", "success"});
   load::RaiseOpenFileLimit();
 
   realtime::WsLoad ws({.host = "127.0.0.1",
@@ -184,38 +189,31 @@ int LoadWsCommand(const std::vector<std::string>& args) {
   }
   if (tty) std::cerr << "\n";
   const realtime::WsLoadStats st = ws.Stats();
+  const stats::LatencyHistogram latency = realtime::UpdateLatencyWithLosses(st, stats::WallClockNs());
   ws.Close();
   std::fprintf(stderr, "  %lld updates received; latency p50 %.2f p95 %.2f p99 %.2f ms; connect p99 %.1f ms; lost %lld; resets %lld; reconnects %lld\n",
-               static_cast<long long>(st.received), st.update.Percentile(50) / 1e6, st.update.Percentile(95) / 1e6,
-               st.update.Percentile(99) / 1e6, st.connect.Percentile(99) / 1e6, static_cast<long long>(st.lost),
+               static_cast<long long>(st.received), latency.Percentile(50) / 1e6, latency.Percentile(95) / 1e6,
+               latency.Percentile(99) / 1e6, st.connect.Percentile(99) / 1e6, static_cast<long long>(st.lost),
                static_cast<long long>(st.resets), static_cast<long long>(st.reconnects));
-  bool failed = false;
-  nlohmann::json bars = nlohmann::json::array();
-  for (const auto& t : thresholds) {
-    stats::Observed o;
-    if (t.metric == "latency") o = {.latency = &st.update};
-    else if (t.metric == "connect") o = {.latency = &st.connect};
-    else if (t.metric == "lost") o = {.count = static_cast<double>(st.lost)};
-    else if (t.metric == "resets") o = {.count = static_cast<double>(st.resets)};
-    else throw UsageError("--threshold: unknown metric '" + t.metric + "' (latency, connect, lost, resets)");
-    const auto r = t.threshold.Evaluate(o);
-    std::cerr << "  " << (r.pass ? "ok    " : "FAILED") << " " << t.text << "  (" << r.message << ")\n";
-    failed |= !r.pass;
-    bars.push_back({{"expression", t.text}, {"pass", r.pass}, {"message", r.message}});
-  }
-  nlohmann::json b = {{"name", "load_ws"}, {"run_name", "load_ws"}, {"run_type", "iteration"}, {"repetitions", 1},
-                      {"repetition_index", 0}, {"threads", 1}, {"iterations", 1}, {"real_time", duration * 1e3},
-                      {"cpu_time", duration * 1e3}, {"time_unit", "ms"}, {"connections", static_cast<int>(connections)},
-                      {"updates_received", st.received}, {"lost", st.lost}, {"resets", st.resets},
-                      {"reconnects", st.reconnects}, {"errors", st.errors}};
-  for (const auto& [prefix, h] : {std::pair<std::string, const stats::LatencyHistogram*>{"", &st.update}, {"connect_", &st.connect}}) {
-    for (const double p : {50.0, 95.0, 99.0}) b[prefix + "p" + std::to_string(static_cast<int>(p)) + "_ms"] = h->Percentile(p) / 1e6;
-    b[prefix + "max_ms"] = static_cast<double>(h->max()) / 1e6;
-  }
-  const nlohmann::json out = {{"context", {{"date", Now()}, {"executable", "pmbench load ws"}, {"pmbench_thresholds", bars}}},
-                              {"benchmarks", nlohmann::json::array({b})}};
-  WriteResult(flags, out.dump(2) + "\n");
-  return failed ? 1 : 0;
+  const auto verdicts = EvaluateThresholds(thresholds, {{"latency", {.latency = &latency}},
+                                                       {"connect", {.latency = &st.connect}},
+                                                       {"lost", {.count = static_cast<double>(st.lost)}},
+                                                       {"resets", {.count = static_cast<double>(st.resets)}},
+                                                       {"success", {.rate = st.success_ratio()}}});
+  results::RunEntry e{"load_ws", duration, {}};
+  for (const auto& [name, v] : stats::LatencyCounters(latency)) e.counters.emplace_back(name, v);
+  for (const auto& [name, v] : stats::LatencyCounters(st.connect, "connect_")) e.counters.emplace_back(name, v);
+  e.counters.insert(e.counters.end(), {{"connections", connections},
+                                       {"updates_received", static_cast<double>(st.received)},
+                                       {"delivered_frames_per_s", duration > 0 ? static_cast<double>(st.received) / duration : 0},
+                                       {"lost", static_cast<double>(st.lost)},
+                                       {"success_ratio", st.success_ratio()},
+                                       {"resets", static_cast<double>(st.resets)},
+                                       {"reconnects", static_cast<double>(st.reconnects)},
+                                       {"errors", static_cast<double>(st.errors)}});
+  WriteResult(flags, results::WriteRunJson({{"date", Now()}, {"executable", "pmbench load ws"}, {"pmbench_url", url}}, {e},
+                                           verdicts));
+  return AllPass(verdicts) ? 0 : 1;
 }
 
 }  // namespace
@@ -253,8 +251,8 @@ int LoadCommand(const std::vector<std::string>& args) {
   if (!(duration > 0)) throw UsageError("--duration must be > 0");
   const std::string lb = flags.Get("leaderboard", "materialized");
   if (lb != "materialized" && lb != "live") throw UsageError("--leaderboard is materialized or live");
-  std::vector<NamedThreshold> thresholds;
-  for (const auto& t : flags.GetAll("threshold")) thresholds.push_back(ParseThreshold(t));
+  const auto mix = queries::DbWorkload::Mix(*scenario);
+  const auto thresholds = ParseThresholds(flags, "latency", DbMetrics(mix));
 
   const std::string url = flags.Has("database") ? flags.Get("database", "") : db::ResolveStaging().pooled_url;
   const db::DatabaseTarget target = db::ParseDatabaseUrl(url);
@@ -287,7 +285,7 @@ int LoadCommand(const std::vector<std::string>& args) {
        .leaderboard = lb == "live" ? queries::LeaderboardSource::kLive : queries::LeaderboardSource::kMaterialized,
        .run_tag = "cli-" + std::to_string(getpid()) + "-" + std::to_string(std::time(nullptr)),
        .seed = spec.seed});
-  spec.mix = workload->Mix(*scenario);
+  spec.mix = mix;
   const bool tty = isatty(STDERR_FILENO);
   if (tty) {
     spec.progress = [](const load::Progress& p) {
@@ -306,69 +304,56 @@ int LoadCommand(const std::vector<std::string>& args) {
 
   // The summary, per kind, on stderr; thresholds after it.
   for (const auto& k : r.kinds) {
-    if (k.ok + k.failed + k.dropped == 0) continue;
-    std::fprintf(stderr, "  %-14s %9lld ok %6lld failed %6lld dropped  p50 %8.2f  p95 %8.2f  p99 %8.2f ms  (service p99 %.2f ms)\n",
+    if (k.requests() == 0) continue;
+    std::fprintf(stderr, "  %-14s %9lld ok %6lld failed %6lld dropped %6lld unfinished  p50 %8.2f  p95 %8.2f  p99 %8.2f ms  (service p99 %.2f ms)\n",
                  k.name.c_str(), static_cast<long long>(k.ok), static_cast<long long>(k.failed),
-                 static_cast<long long>(k.dropped), k.latency.Percentile(50) / 1e6, k.latency.Percentile(95) / 1e6,
-                 k.latency.Percentile(99) / 1e6, k.service.Percentile(99) / 1e6);
+                 static_cast<long long>(k.dropped), static_cast<long long>(k.unfinished), k.latency.Percentile(50) / 1e6,
+                 k.latency.Percentile(95) / 1e6, k.latency.Percentile(99) / 1e6, k.service.Percentile(99) / 1e6);
     for (const auto& [reason, n] : k.errors) std::fprintf(stderr, "      %lld x %s\n", static_cast<long long>(n), db::RedactSecrets(reason).c_str());
   }
-  std::fprintf(stderr, "  %.0f requests/s over %.1f s; schedule lag p99 %.2f ms; busiest engine thread %.0f%% CPU\n",
-               r.throughput(), r.seconds, r.lag.Percentile(99) / 1e6, r.generator_cpu * 100);
-  bool failed = false;
-  nlohmann::json bars = nlohmann::json::array();
+  std::fprintf(stderr, "  achieved %.0f requests/s (offered %s) over %.1f s; schedule lag p99 %.2f ms; busiest engine thread %.0f%% CPU\n",
+               r.throughput(), closed ? "by the users" : (std::to_string(static_cast<int64_t>(level)) + "/s").c_str(), r.seconds,
+               r.lag.Percentile(99) / 1e6, r.generator_cpu * 100);
   if (r.generator_bound) {
     std::cerr << "  GENERATOR BOUND: " << r.generator_reason << " - latencies include the engine's own delay\n";
-    failed = !thresholds.empty();
   }
-  for (const auto& t : thresholds) {
-    const auto result = t.threshold.Evaluate(Observe(t.metric, r));
-    std::cerr << "  " << (result.pass ? "ok    " : "FAILED") << " " << t.text << "  (" << result.message << ")\n";
-    failed |= !result.pass;
-    bars.push_back({{"expression", t.text}, {"pass", result.pass}, {"message", result.message}});
-  }
+  const auto verdicts = EvaluateThresholds(thresholds, DbObserved(r));
+  const bool failed = !AllPass(verdicts) || (r.generator_bound && !thresholds.empty());
 
-  nlohmann::json out;
-  out["context"] = {{"date", Now()},
-                    {"executable", "pmbench load db"},
-                    {"pmbench_scenario", scenario_name},
-                    {"pmbench_model", closed ? "closed" : "open"},
-                    {"pmbench_database", target.Display()},
-                    {"pmbench_generator_bound", r.generator_bound},
-                    {"pmbench_generator_reason", r.generator_reason},
-                    {"pmbench_thresholds", bars}};
-  nlohmann::json benches = nlohmann::json::array();
-  const std::string base = "load_db/" + scenario_name;
-  for (const load::KindResult* k : [&] {
-         std::vector<const load::KindResult*> all{&r.total};
-         for (const auto& x : r.kinds) all.push_back(&x);
-         return all;
-       }()) {
-    nlohmann::json b = {{"name", k == &r.total ? base : base + "/" + k->name},
-                        {"run_name", k == &r.total ? base : base + "/" + k->name},
-                        {"run_type", "iteration"},
-                        {"repetitions", 1},
-                        {"repetition_index", 0},
-                        {"threads", 1},
-                        {"iterations", 1},
-                        {"real_time", r.seconds * 1e3},
-                        {"cpu_time", r.seconds * 1e3},
-                        {"time_unit", "ms"}};
-    Counters(b, *k, r.seconds);
-    if (k == &r.total) {
-      b["clients"] = r.clients;
-      b["threads_used"] = r.threads;
-      b["lag_p99_ms"] = r.lag.Percentile(99) / 1e6;
-      b["lag_max_ms"] = static_cast<double>(r.lag.max()) / 1e6;
-      b["generator_cpu"] = r.generator_cpu;
-      b["generator_bound"] = r.generator_bound ? 1 : 0;
-      b["connect_s"] = r.connect_s;
-      b["unfinished"] = r.unfinished;
-    }
-    benches.push_back(b);
+  nlohmann::json errors = nlohmann::json::object();
+  for (const auto& k : r.kinds) {
+    for (const auto& [reason, n] : k.errors) errors[k.name][db::RedactSecrets(reason)] = n;
   }
-  out["benchmarks"] = benches;
-  WriteResult(flags, out.dump(2) + "\n");
+  const nlohmann::json context = {{"date", Now()},
+                                   {"executable", "pmbench load db"},
+                                   {"pmbench_scenario", scenario_name},
+                                   {"pmbench_model", closed ? "closed" : "open"},
+                                   {"pmbench_database", target.Display()},
+                                   {"pmbench_generator_bound", r.generator_bound},
+                                   {"pmbench_generator_reason", r.generator_reason},
+                                   {"pmbench_errors", errors}};
+  const std::string base = "load_db/" + scenario_name;
+  const auto offered = [&](const load::KindResult& k) -> std::optional<double> {
+    if (closed) return std::nullopt;
+    double weight = 0, total = 0;
+    for (const auto& m : mix) {
+      total += m.weight;
+      if (m.name == k.name) weight = m.weight;
+    }
+    return &k == &r.total ? level : level * weight / total;
+  };
+  std::vector<results::RunEntry> entries;
+  results::RunEntry whole{base, r.seconds, KindCounters(r.total, r.seconds, offered(r.total))};
+  whole.counters.insert(whole.counters.end(), {{"clients", static_cast<double>(r.clients)},
+                                               {"threads_used", static_cast<double>(r.threads)},
+                                               {"lag_p99_ms", r.lag.Percentile(99) / 1e6},
+                                               {"lag_max_ms", static_cast<double>(r.lag.max()) / 1e6},
+                                               {"generator_cpu", r.generator_cpu},
+                                               {"generator_bound", r.generator_bound ? 1.0 : 0.0},
+                                               {"connect_s", r.connect_s}});
+  entries.push_back(std::move(whole));
+  for (const auto& k : r.kinds) entries.push_back({base + "/" + k.name, r.seconds, KindCounters(k, r.seconds, offered(k))});
+  WriteResult(flags, results::WriteRunJson(context, entries, verdicts));
   return failed ? 1 : 0;
 }
 

@@ -41,18 +41,54 @@ std::optional<double> ParseFinite(const std::string& text) {
   return v;
 }
 
-NamedThreshold ParseThreshold(const std::string& text) {
-  std::string metric = "latency", expr = text;
-  const auto colon = text.find(':');
-  if (colon != std::string::npos) {
-    metric = text.substr(0, colon);
-    expr = text.substr(colon + 1);
-  }
+std::vector<stats::Bar> ParseThresholds(const Flags& flags, std::string_view default_metric,
+                                        const std::vector<std::string>& valid) {
+  std::vector<stats::Bar> bars;
   try {
-    return {metric, text, stats::Threshold::Parse(expr)};
+    for (const auto& t : flags.GetAll("threshold")) bars.push_back(stats::Bar::Parse(t, default_metric));
+    stats::CheckBarMetrics(bars, valid);
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--threshold: ") + e.what());
   }
+  return bars;
+}
+
+std::vector<stats::BarResult> EvaluateThresholds(const std::vector<stats::Bar>& bars,
+                                                 const std::map<std::string, stats::Observed>& observed) {
+  const auto results = stats::EvaluateBars(bars, observed);
+  for (const auto& r : results) {
+    std::cerr << "  " << (r.pass ? "ok    " : "FAILED") << " " << r.metric << ":" << r.expression << "  (" << r.message
+              << ")\n";
+  }
+  return results;
+}
+
+bool AllPass(const std::vector<stats::BarResult>& results) {
+  for (const auto& r : results) {
+    if (!r.pass) return false;
+  }
+  return true;
+}
+
+std::vector<std::pair<std::string, double>> KindCounters(const load::KindResult& k, double seconds,
+                                                         std::optional<double> offered_per_s) {
+  std::vector<std::pair<std::string, double>> c;
+  for (const auto& [prefix, h] : {std::pair<std::string, const stats::LatencyHistogram*>{"", &k.latency},
+                                  {"service_", &k.service}}) {
+    c.emplace_back(prefix + "p50_ms", h->Percentile(50) / 1e6);
+    c.emplace_back(prefix + "p95_ms", h->Percentile(95) / 1e6);
+    c.emplace_back(prefix + "p99_ms", h->Percentile(99) / 1e6);
+    c.emplace_back(prefix + "max_ms", static_cast<double>(h->max()) / 1e6);
+    c.emplace_back(prefix + "mean_ms", h->mean() / 1e6);
+  }
+  c.emplace_back("ok", static_cast<double>(k.ok));
+  c.emplace_back("failed", static_cast<double>(k.failed));
+  c.emplace_back("dropped", static_cast<double>(k.dropped));
+  c.emplace_back("unfinished", static_cast<double>(k.unfinished));
+  c.emplace_back("success_ratio", k.success_ratio());
+  c.emplace_back("achieved_requests_per_s", seconds > 0 ? static_cast<double>(k.ok) / seconds : 0);
+  if (offered_per_s) c.emplace_back("offered_requests_per_s", *offered_per_s);
+  return c;
 }
 
 std::string Now() {

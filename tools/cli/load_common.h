@@ -1,30 +1,48 @@
-// What the load commands share: durations, k6-style thresholds, timestamps.
+// What the load commands (load db, load ws, load chain) share: durations, thresholds on
+// the one path the benchmarks use (stats::Bar), and their results as Google Benchmark JSON.
 #ifndef PMBENCH_TOOLS_CLI_LOAD_COMMON_H_
 #define PMBENCH_TOOLS_CLI_LOAD_COMMON_H_
 
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
-#include "lib/stats/threshold.h"
+#include "lib/load/engine.h"
+#include "lib/stats/report.h"
 
 namespace pmbench::cli {
+
+class Flags;
 
 // "30", "30s", "250ms", "2m", "1h" -> seconds; UsageError naming --<name> otherwise.
 double ParseDuration(const std::string& name, const std::string& text);
 // The whole of `text` as a finite number; nullopt otherwise.
 std::optional<double> ParseFinite(const std::string& text);
 
-struct NamedThreshold {
-  std::string metric, text;
-  stats::Threshold threshold;
-};
-// "[METRIC:]EXPR"; METRIC defaults to latency. UsageError when EXPR does not parse.
-NamedThreshold ParseThreshold(const std::string& text);
+// Every --threshold '[METRIC:]EXPR' as a bar that fails the run (METRIC defaults to
+// `default_metric`), checked against the metrics the command measures before any load
+// starts: UsageError (exit 2) naming the bad one and listing `valid`.
+std::vector<stats::Bar> ParseThresholds(const Flags& flags, std::string_view default_metric,
+                                        const std::vector<std::string>& valid);
+
+// Evaluates the thresholds, prints one line each on stderr, returns their results.
+std::vector<stats::BarResult> EvaluateThresholds(const std::vector<stats::Bar>& bars,
+                                                 const std::map<std::string, stats::Observed>& observed);
+bool AllPass(const std::vector<stats::BarResult>& results);
+
+// The engine's counters of one request kind: latency (every request, from its intended
+// start; dropped and unfinished ones at the deadline) and service percentiles, ok, failed,
+// dropped, unfinished, success_ratio, achieved_requests_per_s (ok / seconds) and, in the
+// open model, offered_requests_per_s (the schedule's rate: the input, not a measurement).
+std::vector<std::pair<std::string, double>> KindCounters(const load::KindResult& k, double seconds,
+                                                         std::optional<double> offered_per_s);
 
 // The current UTC time, ISO 8601, as Google Benchmark's context.date.
 std::string Now();
 
-class Flags;
 // A command's result JSON: to --out FILE (atomically) when given, else stdout.
 void WriteResult(const Flags& flags, const std::string& text);
 
