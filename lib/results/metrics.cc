@@ -23,7 +23,7 @@ constexpr std::string_view kInfo[] = {
     "samples", "rows", "lines", "bets", "clients", "connections", "trials", "sent", "confirmed", "ok",
     "notified", "updates_received", "threads_used", "resubscriptions", "bets_in_database",
     "backend_kills", "retries", "resends", "resigns", "rpc_429s", "rpc_retries", "rpc_failovers",
-    "first_missed_tx_per_min", "repetitions_needed", "repetitions_a_side", "pgbench_tps"};
+    "first_missed_tx_per_min", "repetitions_needed", "repetitions_a_side", "pgbench_tps", "verify_threads"};
 
 template <size_t N>
 bool In(const std::string_view (&names)[N], std::string_view m) {
