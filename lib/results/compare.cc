@@ -204,9 +204,10 @@ int Rank(Verdict v) {
   }
 }
 
-std::vector<const MetricComparison*> Ordered(const Comparison& c, bool all_rows) {
+std::vector<const MetricComparison*> Ordered(const Comparison& c, bool all_rows, bool brief = false) {
   std::vector<const MetricComparison*> rows;
   for (const auto& m : c.rows) {
+    if (brief && !all_rows && m.verdict == Verdict::kInconclusive) continue;
     if (all_rows || (m.verdict != Verdict::kUnchanged && m.verdict != Verdict::kInfo)) rows.push_back(&m);
   }
   std::stable_sort(rows.begin(), rows.end(), [](auto* a, auto* b) { return Rank(a->verdict) < Rank(b->verdict); });
@@ -405,7 +406,7 @@ std::string SummaryLine(const Comparison& c) {
 std::string FormatText(const Comparison& c, const FormatOptions& options) {
   std::string out = Headline(c) + "\n";
   for (const auto& w : c.warnings) out += "warning: " + w + "\n";
-  const auto rows = Ordered(c, options.all_rows);
+  const auto rows = Ordered(c, options.all_rows, options.brief);
   size_t width = 9;
   for (const auto* m : rows) width = std::max(width, m->benchmark.size());
   width = std::min<size_t>(width, 70);
@@ -429,6 +430,11 @@ std::string FormatText(const Comparison& c, const FormatOptions& options) {
                   v && m->direction != Direction::kInfo ? Num(m->p_value).c_str() : "",
                   v ? Percent(m->noise).substr(1).c_str() : "", VerdictText(*m).c_str(), *paint ? "\033[0m" : "");
     out += line;
+  }
+  if (options.brief && !options.all_rows && c.count(Verdict::kInconclusive) > 0) {
+    out += std::to_string(c.count(Verdict::kInconclusive)) +
+           " inconclusive rows not listed: changes the repetitions cannot decide (pmbench compare lists them, "
+           "with the repetitions each would need)\n";
   }
   return out + SummaryLine(c) + "\n";
 }

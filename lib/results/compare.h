@@ -94,6 +94,7 @@ Comparison Compare(const std::string& base_json, const std::string& contender_js
 struct FormatOptions {
   bool color = false;
   bool all_rows = false;  // text: every row, not only what moved, broke or is not judged
+  bool brief = false;     // text: inconclusive rows counted, not listed
 };
 std::string FormatText(const Comparison& c, const FormatOptions& options = {});
 std::string FormatMarkdown(const Comparison& c);

@@ -91,6 +91,9 @@ TEST(CompareTest, UndecidableRowsSayHowManyRepetitionsWould) {
   EXPECT_EQ(t.verdict, Verdict::kInconclusive);
   EXPECT_EQ(t.repetitions_needed, 3);
   EXPECT_NE(FormatText(two).find("inconclusive (3 repetitions a side would decide)"), std::string::npos) << FormatText(two);
+  const std::string brief = FormatText(two, {.brief = true});
+  EXPECT_EQ(brief.find("BM_T"), std::string::npos) << brief;
+  EXPECT_NE(brief.find("2 inconclusive rows not listed"), std::string::npos) << brief;
   // One sample a side: the tolerance alone never flags; the row asks for repetitions.
   const Comparison one = Compare(File({BRun("BM_1", 100)}), File({BRun("BM_1", 130)}), {});
   EXPECT_EQ(Row(one, "BM_1", "real_time").verdict, Verdict::kInconclusive);

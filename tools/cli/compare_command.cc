@@ -35,6 +35,7 @@ moved; --all shows every row.
                                 "direction":"lower|higher|none","tolerance":0.1,"ignore":true}]}
                                 (tools/compare uses results/policy.json when present)
   --all                         text: every row, unchanged ones too
+  --brief                       text: inconclusive rows counted, not listed
   --output FILE                 write there instead of stdout
 
 Exit status: 0 no regression; 1 a metric regressed; 2 unusable input; 3 broken: a
@@ -45,7 +46,7 @@ lost a metric (3 wins over 1).
 }  // namespace
 
 int CompareCommand(const std::vector<std::string>& args) {
-  const Flags flags(args, {"format", "alpha", "threshold", "noise-factor", "policy", "output"}, {"help", "all"});
+  const Flags flags(args, {"format", "alpha", "threshold", "noise-factor", "policy", "output"}, {"help", "all", "brief"});
   if (flags.Has("help") || (!args.empty() && args[0] == "-h")) {
     std::cout << kUsage;
     return 0;
@@ -70,7 +71,7 @@ int CompareCommand(const std::vector<std::string>& args) {
   const bool to_terminal = !flags.Has("output") && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR");
   const std::string text = format == "json"       ? results::FormatJson(c)
                            : format == "markdown" ? results::FormatMarkdown(c)
-                                                  : results::FormatText(c, {.color = to_terminal, .all_rows = flags.Has("all")});
+                                                  : results::FormatText(c, {.color = to_terminal, .all_rows = flags.Has("all"), .brief = flags.Has("brief")});
   if (flags.Has("output")) {
     WriteFileAtomically(flags.Get("output", ""), text);
   } else {
