@@ -154,7 +154,7 @@ void Report(benchmark::State& state, const ChainRun& run) {
   state.counters["sent"] = static_cast<double>(t.submitted);
   state.counters["confirmed"] = static_cast<double>(t.confirmed);
   state.counters["failed"] = static_cast<double>(t.submitted - t.confirmed);
-  state.counters["success_ratio"] = t.success_ratio();
+  if (const auto s = t.success_ratio()) state.counters["success_ratio"] = *s;
   state.counters["resends"] = static_cast<double>(t.resends);
   state.counters["resigns"] = static_cast<double>(t.resigns);
   state.counters["notified"] = static_cast<double>(run.workload->SenderStats().notified);
@@ -290,10 +290,10 @@ void BM_ChainMaxRate(benchmark::State& state) {
       for (double per_s = smoke ? 10 : 20; per_s <= (smoke ? 40 : 20480); per_s *= 2) {
         ChainRun run = RunChain({.endpoints = l.urls, .per_s = per_s, .seconds = step_s, .mix = "bets:1"});
         total_s += run.seconds;
-        const bool ok = run.total.success_ratio() >= 0.99 && run.confirm.Percentile(95) <= 2e9 &&
+        const bool ok = run.total.success_ratio().value_or(0) >= 0.99 && run.confirm.Percentile(95) <= 2e9 &&
                         run.result.total.dropped == 0 && !run.result.generator_bound;
         std::fprintf(stderr, "chain: %.0f tx/s offered: %.1f confirmed/s, success %.4f, confirm p95 %.0f ms -> %s\n", per_s,
-                     static_cast<double>(run.total.confirmed) / step_s, run.total.success_ratio(),
+                     static_cast<double>(run.total.confirmed) / step_s, run.total.success_ratio().value_or(0),
                      run.confirm.Percentile(95) / 1e6, ok ? "sustained" : "missed");
         if (!ok) {
           first_miss = per_s;

@@ -151,7 +151,7 @@ std::map<std::string, Observed> Report(benchmark::State& state, const load::Load
   pmbench::bench::ReportLatency(state, r.total.service, "service_");
   state.counters["achieved_requests_per_s"] = r.throughput();
   if (offered) state.counters["offered_requests_per_s"] = *offered;
-  state.counters["success_ratio"] = r.total.success_ratio();
+  if (const auto s = r.total.success_ratio()) state.counters["success_ratio"] = *s;
   state.counters["dropped"] = static_cast<double>(r.total.dropped);
   state.counters["unfinished"] = static_cast<double>(r.total.unfinished);
   state.counters["failed"] = static_cast<double>(r.total.failed);

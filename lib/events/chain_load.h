@@ -50,7 +50,11 @@ struct ChainKindReport {
   stats::LatencyHistogram processed, confirmed_at, finalized;
   // When each failed transaction was handed to the sender.
   std::vector<std::chrono::steady_clock::time_point> failed_starts;
-  double success_ratio() const { return submitted > 0 ? static_cast<double>(confirmed) / submitted : 1; }
+  // confirmed / submitted; nothing when nothing was submitted.
+  std::optional<double> success_ratio() const {
+    if (submitted == 0) return std::nullopt;
+    return static_cast<double>(confirmed) / static_cast<double>(submitted);
+  }
   // The times to `commitment` (processed, confirmed, finalized).
   const stats::LatencyHistogram& AtCommitment(const std::string& commitment) const;
 };

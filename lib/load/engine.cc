@@ -404,9 +404,10 @@ void Validate(const LoadSpec& s) {
 
 }  // namespace
 
-double KindResult::success_ratio() const {
-  const int64_t n = ok + failed + dropped + unfinished;
-  return n == 0 ? 1.0 : static_cast<double>(ok) / static_cast<double>(n);
+std::optional<double> KindResult::success_ratio() const {
+  const int64_t n = requests();
+  if (n == 0) return std::nullopt;
+  return static_cast<double>(ok) / static_cast<double>(n);
 }
 
 int64_t RaiseOpenFileLimit() {

@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -104,7 +105,8 @@ struct KindResult {
   int64_t ok = 0, failed = 0, dropped = 0, unfinished = 0;
   std::map<std::string, int64_t> errors;  // reason -> count
   int64_t requests() const { return ok + failed + dropped + unfinished; }
-  double success_ratio() const;  // ok / requests(); 1 when nothing ran
+  // ok / requests(); nothing when nothing ran (not measured is not a success).
+  std::optional<double> success_ratio() const;
 };
 
 struct LoadResult {

@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,8 +48,10 @@ struct WsLoadStats {
   // Each seq gap: the publish time (ts_ns) of the update that revealed it, and how many
   // updates it skipped (published before that one).
   std::vector<std::pair<int64_t, int64_t>> gaps;
-  double success_ratio() const {  // received / (received + lost); 1 when nothing was sent
-    return received + lost > 0 ? static_cast<double>(received) / static_cast<double>(received + lost) : 1;
+  // received / (received + lost); nothing when no update was sent.
+  std::optional<double> success_ratio() const {
+    if (received + lost == 0) return std::nullopt;
+    return static_cast<double>(received) / static_cast<double>(received + lost);
   }
 };
 

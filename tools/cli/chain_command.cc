@@ -264,14 +264,15 @@ int LoadChainCommand(const std::vector<std::string>& args) {
     if (k.submitted + r.kinds[i].dropped == 0) continue;
     std::fprintf(stderr, "  %-8s %6lld sent %6lld confirmed %5lld failed %5lld dropped  success %.4f  %s p50 %.0f  p95 %.0f  p99 %.0f ms  mean %.0f ms  re-sends %lld re-signs %lld\n",
                  k.name.c_str(), static_cast<long long>(k.submitted), static_cast<long long>(k.confirmed),
-                 static_cast<long long>(k.failed), static_cast<long long>(r.kinds[i].dropped), k.success_ratio(),
+                 static_cast<long long>(k.failed), static_cast<long long>(r.kinds[i].dropped),
+                 stats::Ratio(static_cast<double>(k.confirmed), static_cast<double>(k.submitted + r.kinds[i].dropped)).value_or(0),
                  commitment.c_str(), at.Percentile(50) / 1e6, at.Percentile(95) / 1e6, at.Percentile(99) / 1e6,
                  at.mean() / 1e6, static_cast<long long>(k.resends), static_cast<long long>(k.resigns));
     for (const auto& [reason, n] : k.reasons) std::fprintf(stderr, "      %lld x %s\n", static_cast<long long>(n), reason.c_str());
   }
   // Arrivals the engine dropped (too many unconfirmed) count against success too.
   const double offered = static_cast<double>(submitted + r.total.dropped);
-  const double success = offered > 0 ? static_cast<double>(confirmed) / offered : 1;
+  const auto success = stats::Ratio(static_cast<double>(confirmed), offered);  // nothing offered: not measured
   std::fprintf(stderr, "  RPC: 429s absorbed %llu, retries %llu, failovers %llu, transport errors %llu, throttled %llu calls (%.1f s)\n",
                static_cast<unsigned long long>(rs.http_429), static_cast<unsigned long long>(rs.retries),
                static_cast<unsigned long long>(rs.failovers), static_cast<unsigned long long>(rs.transport_errors),
@@ -320,7 +321,6 @@ int LoadChainCommand(const std::vector<std::string>& args) {
                          {"failed", static_cast<double>(failed)},
                          {"dropped", static_cast<double>(r.total.dropped)},
                          {"unfinished", static_cast<double>(r.total.unfinished)},
-                         {"success_ratio", success},
                          {"tx_per_min", r.seconds > 0 ? static_cast<double>(confirmed) * 60 / r.seconds : 0},
                          {"offered_tx_per_min", rate * 60},
                          {"rpc_429s", static_cast<double>(rs.http_429)},
@@ -329,13 +329,16 @@ int LoadChainCommand(const std::vector<std::string>& args) {
                          {"resends", static_cast<double>(ss.resends)},
                          {"resigns", static_cast<double>(ss.resigns)},
                          {"notified", static_cast<double>(ss.notified)}});
+  if (success) total.counters.emplace_back("success_ratio", *success);
   for (size_t i = 0; i < reports.size(); ++i) {
     const auto& k = reports[i];
     results::RunEntry e{"load_chain/" + k.name, r.seconds, {}};
-    e.counters = {{"sent", static_cast<double>(k.submitted)},         {"confirmed", static_cast<double>(k.confirmed)},
-                  {"failed", static_cast<double>(k.failed)},          {"dropped", static_cast<double>(r.kinds[i].dropped)},
-                  {"success_ratio", k.success_ratio()},               {"resends", static_cast<double>(k.resends)},
-                  {"resigns", static_cast<double>(k.resigns)}};
+    e.counters = {{"sent", static_cast<double>(k.submitted)},   {"confirmed", static_cast<double>(k.confirmed)},
+                  {"failed", static_cast<double>(k.failed)},    {"dropped", static_cast<double>(r.kinds[i].dropped)},
+                  {"resends", static_cast<double>(k.resends)}, {"resigns", static_cast<double>(k.resigns)}};
+    if (const auto s = stats::Ratio(static_cast<double>(k.confirmed), static_cast<double>(k.submitted + r.kinds[i].dropped))) {
+      e.counters.emplace_back("success_ratio", *s);
+    }
     for (const auto& [name, v] : stats::LatencyCounters(to_commitment[i], "confirm_")) e.counters.emplace_back(name, v);
     if (k.processed.count() > 0) {
       for (const auto& [name, v] : stats::LatencyCounters(k.processed, "processed_")) e.counters.emplace_back(name, v);

@@ -207,10 +207,10 @@ int LoadWsCommand(const std::vector<std::string>& args) {
                                        {"updates_received", static_cast<double>(st.received)},
                                        {"delivered_frames_per_s", duration > 0 ? static_cast<double>(st.received) / duration : 0},
                                        {"lost", static_cast<double>(st.lost)},
-                                       {"success_ratio", st.success_ratio()},
                                        {"resets", static_cast<double>(st.resets)},
                                        {"reconnects", static_cast<double>(st.reconnects)},
                                        {"errors", static_cast<double>(st.errors)}});
+  if (const auto s = st.success_ratio()) e.counters.emplace_back("success_ratio", *s);
   WriteResult(flags, results::WriteRunJson({{"date", Now()}, {"executable", "pmbench load ws"}, {"pmbench_url", url}}, {e},
                                            verdicts));
   return AllPass(verdicts) ? 0 : 1;

@@ -85,7 +85,7 @@ std::vector<std::pair<std::string, double>> KindCounters(const load::KindResult&
   c.emplace_back("failed", static_cast<double>(k.failed));
   c.emplace_back("dropped", static_cast<double>(k.dropped));
   c.emplace_back("unfinished", static_cast<double>(k.unfinished));
-  c.emplace_back("success_ratio", k.success_ratio());
+  if (const auto s = k.success_ratio()) c.emplace_back("success_ratio", *s);
   c.emplace_back("achieved_requests_per_s", seconds > 0 ? static_cast<double>(k.ok) / seconds : 0);
   if (offered_per_s) c.emplace_back("offered_requests_per_s", *offered_per_s);
   return c;
