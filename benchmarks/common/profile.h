@@ -16,7 +16,7 @@ namespace pmbench::bench {
 struct Profile {
   std::string_view name;
   int repetitions;      // per e2e benchmark, so medians and spreads can be compared
-  int micro_repetitions;  // per micro benchmark: cheap, and the regression gate needs ~15
+  int micro_repetitions;  // per micro benchmark: cheap, and the regression gate needs ~20
                           // a side to flag a 10% slowdown on a noisy machine (compare_bench)
   double min_time_s;    // Google Benchmark's --benchmark_min_time; 0 keeps its default
   double seed_scale;    // pmbench db seed --scale for the e2e db benchmarks

@@ -23,7 +23,7 @@ using pmbench::results::Verdict;
 using pmbench::stats::Bar;
 
 // tools/pr-check's default --repetitions: the gate must decide at it.
-constexpr int kPrCheckRepetitions = 20;
+constexpr int kPrCheckRepetitions = 25;
 
 // Deterministic CPU work: `units` latency recordings of a pseudo-random sequence.
 int64_t Work(int64_t units) {
