@@ -102,7 +102,9 @@ std::vector<ScoreRow> Scoreboard(const ResultsFile& results) {
     for (const BenchmarkRuns& b : results.benchmarks()) {
       if (AcceptanceCriterionOf(b.run_name) != c.id) continue;
       ran = true;
-      if (b.errored > 0) {
+      // A failed threshold is listed below with its bar; other errors (a wrong result, an
+      // exception) only here.
+      if (b.errored > 0 && !b.error.starts_with("threshold failed:")) {
         row.failures.push_back(ShortName(b.run_name) + " errored in " + std::to_string(b.errored) + " of " +
                                std::to_string(b.runs()) + " repetitions: " + b.error);
       }

@@ -69,6 +69,23 @@ TEST(SummaryTest, OneErroredRepetitionFailsTheRun) {
       << s.text;
 }
 
+TEST(SummaryTest, AFailedThresholdIsNamedOnceNotTwice) {
+  json benchmarks = json::array({
+      BenchRun("BM_PeakMix/iterations:1/manual_time", 1e10),
+      BenchRun("BM_PeakMix/iterations:1/manual_time", 0,
+               {{"error_occurred", true}, {"error_message", "threshold failed: latency p(95)=118ms, want <100ms"}}),
+  });
+  const std::string bars = R"([
+    {"run_name":"BM_PeakMix/iterations:1/manual_time","kind":"threshold","metric":"latency","expression":"p(95)<100ms","pass":true,"measured":1,"message":"latency p(95)=12ms, want <100ms"},
+    {"run_name":"BM_PeakMix/iterations:1/manual_time","kind":"threshold","metric":"latency","expression":"p(95)<100ms","pass":false,"measured":2,"message":"latency p(95)=118ms, want <100ms"}])";
+  const Summary s = Summarize(MergeResults({{"q", BenchJson(benchmarks), bars}}, {}));
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.errored_repetitions, 1);
+  EXPECT_NE(s.text.find("FAIL    AC2"), std::string::npos) << s.text;
+  EXPECT_NE(s.text.find("BM_PeakMix latency p(95)=118ms, want <100ms (failed in 1 of 2)"), std::string::npos) << s.text;
+  EXPECT_EQ(s.text.find("errored in"), std::string::npos) << s.text;
+}
+
 TEST(SummaryTest, RepeatedBarsGiveOneVerdict) {
   // Three repetitions: the threshold failed once (so it failed), the goal was met by the
   // median run but not by the slowest.
