@@ -134,7 +134,7 @@ std::string Scoreboard(const ResultsFile& r, bool ok) {
     }
   }
   for (const BenchmarkRuns& b : r.benchmarks()) {
-    if (b.errored > 0 && AcceptanceCriterionOf(b.run_name).empty() && !b.error.starts_with("threshold failed:")) {
+    if (b.errored > 0 && AcceptanceCriterionOf(b.run_name).empty() && !r.ErrorIsAFailedBar(b)) {
       other += "<li class='fail'>" + Esc(ShortName(b.run_name) + " errored in " + std::to_string(b.errored) + " of " +
                                          std::to_string(b.runs()) + " repetitions: " + b.error) +
                "</li>";

@@ -115,6 +115,14 @@ const BenchmarkRuns* ResultsFile::Find(const std::string& run_name) const {
   return nullptr;
 }
 
+bool ResultsFile::ErrorIsAFailedBar(const BenchmarkRuns& b) const {
+  if (!b.error.starts_with("threshold failed:")) return false;
+  for (const BarVerdict& bar : bars_) {
+    if (bar.threshold && !bar.pass && bar.run_name == b.run_name) return true;
+  }
+  return false;
+}
+
 std::string ResultsFile::profile() const { return context_.value("pmbench_profile", "?"); }
 std::string ResultsFile::commit() const { return context_.value("git_commit", "?"); }
 

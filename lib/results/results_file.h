@@ -52,6 +52,10 @@ class ResultsFile {
   const std::vector<BenchmarkRuns>& benchmarks() const { return benchmarks_; }  // file order
   const std::vector<BarVerdict>& bars() const { return bars_; }
   const BenchmarkRuns* Find(const std::string& run_name) const;
+  // Whether b's error is a threshold failure this file also holds as a failed bar, so a
+  // verdict that lists the bar need not list the error again. An error without its bar
+  // (a file from elsewhere, a bar lost) is never hidden.
+  bool ErrorIsAFailedBar(const BenchmarkRuns& b) const;
   std::string profile() const;
   std::string commit() const;
 

@@ -104,7 +104,7 @@ std::vector<ScoreRow> Scoreboard(const ResultsFile& results) {
       ran = true;
       // A failed threshold is listed below with its bar; other errors (a wrong result, an
       // exception) only here.
-      if (b.errored > 0 && !b.error.starts_with("threshold failed:")) {
+      if (b.errored > 0 && !results.ErrorIsAFailedBar(b)) {
         row.failures.push_back(ShortName(b.run_name) + " errored in " + std::to_string(b.errored) + " of " +
                                std::to_string(b.runs()) + " repetitions: " + b.error);
       }

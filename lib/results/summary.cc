@@ -86,7 +86,7 @@ Summary Summarize(const std::string& results_json, const SummaryOptions& options
               (b.runs > 1 ? " (failed in " + std::to_string(b.failures) + " of " + std::to_string(b.runs) + ")" : "") + "\n";
   }
   for (const BenchmarkRuns& b : r.benchmarks()) {
-    if (b.errored == 0 || !AcceptanceCriterionOf(b.run_name).empty() || b.error.starts_with("threshold failed:")) continue;
+    if (b.errored == 0 || !AcceptanceCriterionOf(b.run_name).empty() || r.ErrorIsAFailedBar(b)) continue;
     others += "  ERROR   " + ShortName(b.run_name) + " in " + std::to_string(b.errored) + " of " + std::to_string(b.runs()) +
               " repetitions: " + b.error + "\n";
   }

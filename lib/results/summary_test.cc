@@ -86,6 +86,18 @@ TEST(SummaryTest, AFailedThresholdIsNamedOnceNotTwice) {
   EXPECT_EQ(s.text.find("errored in"), std::string::npos) << s.text;
 }
 
+TEST(SummaryTest, AThresholdErrorWithoutItsBarIsStillNamed) {
+  // A file from elsewhere (or one whose bars were lost) says "threshold failed" in the
+  // error alone: hiding it would leave a FAIL with no reason.
+  json benchmarks = json::array({
+      BenchRun("BM_Q", 100),
+      BenchRun("BM_Q", 0, {{"error_occurred", true}, {"error_message", "threshold failed: boom"}}),
+  });
+  const Summary s = Summarize(MergeResults({{"q", BenchJson(benchmarks), "[]"}}, {}));
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.text.find("BM_Q in 1 of 2 repetitions: threshold failed: boom"), std::string::npos) << s.text;
+}
+
 TEST(SummaryTest, RepeatedBarsGiveOneVerdict) {
   // Three repetitions: the threshold failed once (so it failed), the goal was met by the
   // median run but not by the slowest.
