@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include "lib/chain/base58.h"
 #include "lib/db/internal/test_schema.h"
 #include "lib/db/migrate.h"
 #include "lib/db/pg_session.h"
+#include "lib/events/carrier.h"
 #include "lib/events/gen.h"
 #include "lib/events/notification.h"
 #include "lib/events/verify.h"
@@ -100,6 +102,41 @@ TEST(IngestTest, ReingestingChangesNothingAndVerifyCatchesTampering) {
   EXPECT_FALSE(r.ok());
   EXPECT_LT(r.sync_accuracy, 1.0);
   EXPECT_NE(r.expected_digest, r.database_digest);
+}
+
+// A logsNotification as the local ledger sends it for a memo-carried event.
+std::string MemoLine(const Event& e, int n) {
+  const std::string memo = "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr", text = MemoText(e);
+  const std::string sig = chain::Base58Encode(std::vector<uint8_t>(64, static_cast<uint8_t>(n)));
+  const std::vector<std::string> logs = {"Program " + memo + " invoke [1]",
+                                         "Program log: Memo (len " + std::to_string(text.size()) + ")",
+                                         "Program log: " + text, "Program " + memo + " success"};
+  std::string line = R"x({"jsonrpc":"2.0","method":"logsNotification","params":{"subscription":1,"result":{"context":{"slot":)x" +
+                     std::to_string(100 + n) + R"x(},"value":{"signature":")x" + sig + R"x(","err":null,"logs":[)x";
+  for (size_t i = 0; i < logs.size(); ++i) line += (i ? ",\"" : "\"") + logs[i] + "\"";
+  return line + "]}}}}";
+}
+
+TEST(IngestTest, VerifyReadsTheCarrierTheInputWasIngestedWith) {
+  Pubkey k{};
+  k.fill(7);
+  const std::vector<std::string> lines = {
+      MemoLine(MarketCreated{5, k, 1'900'000'000, "m", "c"}, 1),
+      MemoLine(BetPlaced{5, k, 1, 300, 300, 0}, 2),
+      MemoLine(BetPlaced{5, k, 0, 100, 300, 100}, 3),
+  };
+  TestSchema schema("memo_verify");
+  db::Migrate(schema.url(), schema.name());
+  const IngestSummary sum = Ingest(FromLines(lines), {.url = schema.url(), .schema = schema.name(), .source = "memo",
+                                                      .program = DefaultProgram(), .carrier = Carrier::kMemo});
+  ASSERT_EQ(sum.applied, 3u) << sum.ToJson();
+  const VerifyReport memo = Verify(lines, DefaultProgram(), schema.url(), schema.name(), Carrier::kMemo);
+  EXPECT_TRUE(memo.ok()) << memo.ToJson();
+  EXPECT_EQ(memo.expected, 4u);  // three event rows and the market's pools
+  // Read as program data the input implies nothing, and the database holds "unexpected" rows.
+  const VerifyReport data = Verify(lines, DefaultProgram(), schema.url(), schema.name());
+  EXPECT_FALSE(data.ok());
+  EXPECT_GT(data.unexpected, 0u);
 }
 
 TEST(IngestTest, ResumeStartsAtTheCheckpoint) {

@@ -56,14 +56,14 @@ std::string VerifyReport::ToJson() const {
 }
 
 VerifyReport Verify(const std::vector<std::string>& lines, const Pubkey& program,
-                    const std::string& url, const std::string& schema) {
+                    const std::string& url, const std::string& schema, Carrier carrier) {
   db::CheckSchemaName(schema);
   // What the input implies, event by distinct event.
   std::map<std::string, std::set<std::string>> want;  // table -> "signature:index"
   std::map<int64_t, MarketState> markets;
   std::set<std::string> seen;
   std::map<int64_t, int> resolution;  // the smallest outcome, as the sinks pick within a batch
-  NotificationParser parser(program);
+  NotificationParser parser(program, carrier);
   for (const auto& line : lines) {
     ParsedLine p = parser.Parse(line);
     if (!p.notification || p.notification->failed) continue;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "lib/events/anchor.h"
+#include "lib/events/notification.h"
 
 namespace pmbench::events {
 
@@ -29,9 +30,11 @@ struct VerifyReport {
   std::string ToJson() const;
 };
 
-// Throws std::runtime_error when the database cannot be read.
+// `carrier` must be the one the input was ingested with: read with another, a memo-carried
+// input implies no events at all. Throws std::runtime_error when the database cannot be read.
 VerifyReport Verify(const std::vector<std::string>& lines, const Pubkey& program,
-                    const std::string& url, const std::string& schema);
+                    const std::string& url, const std::string& schema,
+                    Carrier carrier = Carrier::kProgramData);
 
 }  // namespace pmbench::events
 

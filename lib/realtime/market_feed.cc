@@ -35,6 +35,40 @@ PGconn* Listen(const std::string& url, std::string& error) {
   return c;
 }
 
+// Whether `listening` hears a NOTIFY sent from another connection to `url`. Through a
+// transaction pooler (pgbouncer, Supavisor) LISTEN succeeds but its server connection goes
+// back to the pool with the transaction, so nothing is ever heard: found here, at start,
+// rather than as a feed that silently sends nothing.
+bool HearsANotify(PGconn* listening, const std::string& url, std::string& error) {
+  PGconn* sender = PQconnectdb(url.c_str());
+  const std::string payload = "{\"probe\":" + std::to_string(stats::WallClockNs()) + "}";
+  const std::string sql = "SELECT pg_notify('" + std::string(kMarketNotifyChannel) + "', '" + payload + "')";
+  PGresult* r = PQstatus(sender) == CONNECTION_OK ? PQexec(sender, sql.c_str()) : nullptr;
+  const bool sent = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+  if (!sent) error = db::RedactSecrets(PQerrorMessage(sender));
+  PQclear(r);
+  PQfinish(sender);
+  if (!sent) return false;
+  // Delivered at the sender's commit, so within milliseconds; 3 s allows for a busy server.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{PQsocket(listening), POLLIN, 0};
+    if (poll(&p, 1, 100) > 0 && !PQconsumeInput(listening)) {
+      error = db::RedactSecrets(PQerrorMessage(listening));
+      return false;
+    }
+    bool heard = false;
+    while (PGnotify* n = PQnotifies(listening)) {
+      heard |= payload == n->extra;
+      PQfreemem(n);
+    }
+    if (heard) return true;
+  }
+  error = "LISTEN heard nothing: this URL reaches a transaction pooler, which cannot hold a LISTEN; "
+          "give the direct URL (tools/staging url --direct; on Supabase the direct connection, port 5432)";
+  return false;
+}
+
 }  // namespace
 
 std::optional<MarketChange> ParseMarketChange(std::string_view payload, std::string_view schema) {
@@ -59,6 +93,10 @@ void MarketFeed::Start() {
   std::string error;
   PGconn* first = Listen(url_, error);
   if (!first) throw std::runtime_error("cannot LISTEN for market changes: " + error);
+  if (!HearsANotify(first, url_, error)) {
+    PQfinish(first);
+    throw std::runtime_error("cannot LISTEN for market changes: " + error);
+  }
   stop_ = false;
   connected_ = true;
   thread_ = std::thread([this, first] { Loop(first); });

@@ -7,7 +7,8 @@
 // subscriber silently misses an update.
 //
 //   MarketFeed feed(direct_url, "pmbench", hub);
-//   feed.Start();    // throws std::runtime_error when the first connection fails
+//   feed.Start();    // throws std::runtime_error when the first connection fails or
+//                    // hears nothing (a pooled URL)
 //   ...
 //   feed.Stop();
 #ifndef PMBENCH_REALTIME_MARKET_FEED_H_

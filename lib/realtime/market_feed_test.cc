@@ -64,6 +64,20 @@ TEST_F(MarketFeedDbTest, ABetReachesTheMarketsSubscribers) {
   EXPECT_EQ(one->Wait(3).size(), 2u);
 }
 
+TEST_F(MarketFeedDbTest, APooledUrlIsRefusedAtStartNamingTheDirectOne) {
+  // LISTEN through transaction pooling succeeds and hears nothing: a feed that would never
+  // send an update.
+  MarketFeed feed(db::ResolveStaging().pooled_url, schema_.name(), hub_);
+  try {
+    feed.Start();
+    FAIL() << "a pooled URL was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("transaction pooler"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("direct URL"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(feed.connected());
+}
+
 TEST_F(MarketFeedDbTest, ALostConnectionIsReopenedAndSubscribersAreReset) {
   MarketFeed feed(schema_.url(), schema_.name(), hub_);
   feed.Start();

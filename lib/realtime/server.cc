@@ -3,7 +3,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -29,6 +31,8 @@ namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+class WsSession;
+
 struct Shared {
   Shared(ServerOptions opts, Hub& h) : o(std::move(opts)), hub(h) {}
   const ServerOptions o;
@@ -43,6 +47,11 @@ struct Shared {
     publish_to_send.Record(ns < 0 ? 0 : ns);
   }
   std::string Metrics() const;
+
+  // The open sessions, so that Stop can say goodbye to each; emptied as they end.
+  std::mutex sessions_mu;
+  std::condition_variable sessions_ended;
+  std::map<const WsSession*, std::weak_ptr<WsSession>> sessions;
 };
 
 const Frame& Pong() {
@@ -57,7 +66,12 @@ class WsSession : public Subscriber, public std::enable_shared_from_this<WsSessi
 
   ~WsSession() override {
     s_->hub.Leave(this);
-    if (accepted_) --s_->connections;
+    if (accepted_) {
+      --s_->connections;
+      std::lock_guard lock(s_->sessions_mu);
+      s_->sessions.erase(this);
+      s_->sessions_ended.notify_all();
+    }
   }
 
   void Run(http::request<http::string_body> req) {
@@ -76,12 +90,31 @@ class WsSession : public Subscriber, public std::enable_shared_from_this<WsSessi
     net::post(ws_.get_executor(), [self = shared_from_this(), f = std::move(f)]() mutable { self->Enqueue(std::move(f)); });
   }
 
+  // From any thread (Stop): the frames already queued are sent, then a close 1001.
+  void GoAway() {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+      if (self->closing_) return;
+      self->closing_ = true;  // takes no new frames
+      self->s_->hub.Leave(self.get());
+      self->close_reason_ = websocket::close_reason(websocket::close_code::going_away, "server shutting down");
+      if (self->writing_) {
+        self->close_pending_ = true;  // after the queue
+      } else {
+        self->DoClose();
+      }
+    });
+  }
+
  private:
   void OnAccept(beast::error_code ec) {
     if (ec) return;
     accepted_ = true;
     ++s_->connections;
     ++s_->connections_total;
+    {
+      std::lock_guard lock(s_->sessions_mu);
+      s_->sessions[this] = weak_from_this();
+    }
     Read();
   }
 
@@ -173,8 +206,8 @@ class WsSession : public Subscriber, public std::enable_shared_from_this<WsSessi
     ++s_->messages_sent;
     s_->bytes_sent += static_cast<int64_t>(bytes);
     if (done->ts_ns > 0) s_->RecordLatency(stats::WallClockNs() - done->ts_ns);
-    if (close_pending_) return DoClose();
-    if (!queue_.empty()) Write();
+    if (!queue_.empty()) return Write();  // a close waits for the queue (Close empties it first)
+    if (close_pending_) DoClose();
   }
 
   // Stops taking frames and closes once the write in progress (if any) is done: Beast
@@ -338,6 +371,23 @@ void Server::Stop() {
     beast::error_code ignored;
     impl_->acceptor->close(ignored);
   });
+  // Like a browser tab's server going down for a deploy: each client gets what was queued
+  // for it and a close 1001, so it reconnects elsewhere instead of timing out; a client
+  // that does not answer the close is cut off at the bound.
+  Shared& s = *impl_->shared;
+  std::vector<std::shared_ptr<WsSession>> open;
+  {
+    std::lock_guard lock(s.sessions_mu);
+    for (const auto& [key, weak] : s.sessions) {
+      if (auto session = weak.lock()) open.push_back(std::move(session));
+    }
+  }
+  for (const auto& session : open) session->GoAway();
+  open.clear();  // ours must not keep them alive
+  {
+    std::unique_lock lock(s.sessions_mu);
+    s.sessions_ended.wait_for(lock, std::chrono::duration<double>(s.o.drain_timeout_s), [&s] { return s.sessions.empty(); });
+  }
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();

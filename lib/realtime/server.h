@@ -32,6 +32,7 @@ struct ServerOptions {
   size_t max_subscriptions = 1000;  // per connection
   int max_ops_per_s = 1000;         // client messages per second per connection; beyond: 1008
   double idle_timeout_s = 30;       // Beast pings an idle peer, then closes it if silent
+  double drain_timeout_s = 5;       // Stop: how long open sessions get to flush and close
 };
 
 class Server {
@@ -44,7 +45,8 @@ class Server {
   // Binds and starts the threads. Throws std::runtime_error naming the address when it
   // cannot listen (in use, not local).
   void Start();
-  // Closes the listener and every connection, and joins the threads.
+  // Closes the listener; sends every open session its queued frames, then a close 1001
+  // (going away); waits up to drain_timeout_s for them to close; then stops the threads.
   void Stop();
   uint16_t port() const;
   // Prometheus text exposition of the counters (also served at /metrics).

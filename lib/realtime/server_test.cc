@@ -1,5 +1,8 @@
 #include "lib/realtime/server.h"
 
+#include <chrono>
+#include <thread>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -144,6 +147,42 @@ TEST_F(ServerTest, BinaryOversizeAndFloodsAreClosedWithTheirCodes) {
   Client after(server_.port());  // and it still serves
   after.Send(R"({"op":"ping"})");
   EXPECT_EQ(after.Next(), R"({"op":"pong"})");
+}
+
+TEST(ServerStopTest, OpenSessionsGetTheirQueuedFramesThenGoingAway) {
+  Hub hub;
+  Server server({.port = 0, .threads = 2}, hub);
+  server.Start();
+  Client c(server.port());
+  c.Send(R"({"op":"subscribe","channel":"market:9"})");
+  EXPECT_NE(c.Next().find("subscribed"), std::string::npos);
+  for (int i = 1; i <= 50; ++i) hub.Publish("market:9", "{}", i);
+  std::thread stopper([&server] { server.Stop(); });
+  int updates = 0;
+  for (beast::error_code ec; !ec;) {
+    beast::flat_buffer b;
+    c.ws().read(b, ec);
+    if (!ec && beast::buffers_to_string(b.data()).find(R"("op":"update")") != std::string::npos) ++updates;
+  }
+  stopper.join();
+  EXPECT_EQ(updates, 50);  // nothing published before the stop is lost
+  EXPECT_EQ(static_cast<int>(c.ws().reason().code), 1001);
+  EXPECT_EQ(server.counters().connections, 0);
+}
+
+TEST(ServerStopTest, AClientThatNeverAnswersTheCloseIsCutOffAtTheBound) {
+  Hub hub;
+  Server server({.port = 0, .threads = 2, .drain_timeout_s = 0.3}, hub);
+  server.Start();
+  Client c(server.port());
+  c.Send(R"({"op":"ping"})");
+  EXPECT_EQ(c.Next(), R"({"op":"pong"})");
+  // c reads no more, so the close handshake never completes; Beast alone would wait 10 s.
+  const auto t0 = std::chrono::steady_clock::now();
+  server.Stop();
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, std::chrono::milliseconds(250));  // it did wait for the client
+  EXPECT_LT(waited, std::chrono::seconds(5));         // and no longer than the bound allows
 }
 
 TEST(ServerSlowConsumerTest, ASlowConsumerIsClosedWith1008AndMemoryStaysBounded) {

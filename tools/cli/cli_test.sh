@@ -185,6 +185,10 @@ expect 2 "realtime serve: bad port" -- "$PMBENCH" realtime serve --listen 127.0.
 expect 1 "realtime serve: unreachable database" -- "$PMBENCH" realtime serve \
   --database "postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=2"
 check "realtime serve: no password" bash -c "! grep -q s3cret '$err'"
+# The pooler's URL where a LISTEN is needed: refused at start, not a server that never sends.
+expect 1 "realtime serve: a pooled URL" -- timeout 30 "$PMBENCH" realtime serve --listen 127.0.0.1:0 \
+  --database "$PMBENCH_STAGING_URL"
+check "pooled URL: one line naming the direct URL" bash -c "[ \$(wc -l <'$err') -eq 1 ] && grep -q 'give the direct URL' '$err'"
 
 # load chain and live ingest: usage errors, refusals, and a short real run on the local ledger.
 expect 0 "load chain --help" -- "$PMBENCH" load chain --help
@@ -271,6 +275,21 @@ check "report has no scripts" bash -c "! grep -qi '<script' '$tmp/report.html'"
 external_urls() { grep -o "https\?://[^' \"]*" "$1" | grep -v '^http://www.w3.org/2000/svg$' | wc -l; }
 check "report loads nothing" test "$(external_urls "$tmp/report.html")" -eq 0
 
+# Every tool from any directory, and through a symlink to it or to the checkout.
+ln -s "$ROOT/tools/pmbench" "$tmp/pmbench-link"
+ln -s "$ROOT" "$tmp/checkout-link"
+expect 0 "tools/pmbench through a symlink, from /" -- env -C / PMBENCH_CLI="$PMBENCH" "$tmp/pmbench-link" --help
+check "symlinked pmbench: its help" grep -q "db migrate|seed|reset" "$out"
+for tool in bench compare pmbench pr-check report staging test; do
+  expect 0 "tools/$tool --help through a symlinked checkout, from /" -- \
+    env -C / PMBENCH_CLI="$PMBENCH" "$tmp/checkout-link/tools/$tool" --help
+  check "tools/$tool --help: no CMake error" bash -c "! grep -qi 'cmake' '$err'"
+done
+expect 0 "tools/compare from /: relative paths are the caller's" -- \
+  env -C "$tmp" PMBENCH_CLI="$PMBENCH" "$tmp/checkout-link/tools/compare" base.json same.json
+expect 2 "PMBENCH_CLI that is not a binary" -- env PMBENCH_CLI=/nonexistent "$ROOT/tools/pmbench" --help
+check "bad PMBENCH_CLI: named" grep -q "PMBENCH_CLI: /nonexistent is not an executable" "$err"
+
 # tools/staging's own refusals: a port in use, a data directory it cannot own.
 staging="$ROOT/tools/staging"
 expect 2 "staging: unknown command" -- "$staging" launch
@@ -299,6 +318,18 @@ if [ "$(id -u)" -eq 0 ] && command -v node >/dev/null && [ -n "${PMBENCH_LEDGER_
   check "broken ledger: no URL recorded" grep -qx "PMBENCH_LEDGER_URL=" "$tmp/ctl2/state.env"
   expect 1 "load chain: no ledger in staging" -- env PMBENCH_STAGING_STATE="$tmp/ctl2/state.env" "$PMBENCH" load chain --duration 1
   check "no ledger: the reason is passed on" grep -q "no local ledger in staging (the local Solana ledger failed to start: .*--slot-ms" "$err"
+  # Its state file lost while both servers run: status and url say what to do, up recovers.
+  port2=$(sed -n 's/^PMBENCH_STAGING_PG_PORT=//p' "$tmp/ctl2/state.env")
+  rm -f "$tmp/ctl2/state.env"
+  expect 3 "staging: status without its state file" -- "${broken[@]}" "$staging" status
+  check "stateless status: the real port" grep -q "postgresql: running on 127.0.0.1:$port2\$" "$out"
+  check "stateless status: what to do" grep -q "tools/staging up rewrites it" "$out"
+  expect 3 "staging: url without its state file" -- "${broken[@]}" "$staging" url
+  check "stateless url: what to do" grep -q "state file .* is gone: tools/staging up" "$err"
+  expect 0 "staging: up recovers a lost state file" -- "${broken[@]}" "$staging" up
+  check "recovered: the running server's port" grep -qx "PMBENCH_STAGING_PG_PORT=$port2" "$tmp/ctl2/state.env"
+  check "recovered: left to its user" grep -qx "PMBENCH_STAGING_STARTED_BY=user" "$tmp/ctl2/state.env"
+  expect 0 "staging: status after recovery" -- "${broken[@]}" "$staging" status
   expect 0 "staging: down --purge of the second cluster" -- "${broken[@]}" "$staging" down --purge
   check "second cluster: nothing left running" bash -c "! pgrep -f '$tmp/[d]ata2' >/dev/null"
 fi

@@ -182,7 +182,7 @@ int IngestCommand(const std::vector<std::string>& args) {
   if (verify) {
     std::vector<std::string> lines;
     for (std::string line; std::getline(*in, line);) lines.push_back(line);
-    const events::VerifyReport r = events::Verify(lines, program, url, schema);
+    const events::VerifyReport r = events::Verify(lines, program, url, schema, carrier);
     std::cout << r.ToJson() << "\n";
     return r.ok() ? 0 : 1;
   }
