@@ -17,7 +17,7 @@
 #include "benchmarks/common/profile.h"
 #include "benchmarks/common/report.h"
 #include "benchmarks/common/staging.h"
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
 #include "lib/db/database_url.h"
 #include "lib/db/migrate.h"
 #include "lib/db/pg_session.h"
@@ -189,8 +189,8 @@ void BM_TallyWhileArriving(benchmark::State& state) {
             std::this_thread::sleep_until(planned(i));
             const auto& b = ballots[i];
             const std::string p = std::to_string(b.proposal), n = std::to_string(b.nonce),
-                              s = std::to_string(b.slot), voter = pmbench::chain::Base58Encode(b.voter),
-                              sig = pmbench::chain::Base58Encode(b.sig);
+                              s = std::to_string(b.slot), voter = pmbench::base::Base58Encode(b.voter),
+                              sig = pmbench::base::Base58Encode(b.sig);
             const std::string choice(votes::ChoiceName(b.choice));
             const char* values[] = {p.c_str(), voter.c_str(), choice.c_str(), n.c_str(), s.c_str(), sig.c_str()};
             // Unnamed statement: transaction pooling keeps no prepared statements.

@@ -1,8 +1,8 @@
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
 
 #include <array>
 
-namespace pmbench::chain {
+namespace pmbench::base {
 namespace {
 
 constexpr char kAlphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -77,4 +77,4 @@ std::optional<std::vector<uint8_t>> Base58Decode(std::string_view text) {
   return out;
 }
 
-}  // namespace pmbench::chain
+}  // namespace pmbench::base

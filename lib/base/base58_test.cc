@@ -1,10 +1,10 @@
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
 
 #include <random>
 
 #include <gtest/gtest.h>
 
-namespace pmbench::chain {
+namespace pmbench::base {
 namespace {
 
 std::vector<uint8_t> Bytes(std::string_view s) { return {s.begin(), s.end()}; }
@@ -43,4 +43,4 @@ TEST(Base58Test, RejectsCharactersOutsideTheAlphabet) {
 }
 
 }  // namespace
-}  // namespace pmbench::chain
+}  // namespace pmbench::base

@@ -7,8 +7,15 @@
 //   producer:  if (!q.Push(std::move(batch))) return;   // false: consumers gave up
 //              q.Finish();
 //   consumers: while (auto batch = q.Pop()) Work(*batch);
-#ifndef PMBENCH_LOAD_BOUNDED_QUEUE_H_
-#define PMBENCH_LOAD_BOUNDED_QUEUE_H_
+//
+// A thread blocked in Push or Pop must be released before it is joined, however the scope
+// that owns the queue is left (a return, an exception): declare the guard after the
+// threads, so it runs first.
+//
+//   std::jthread producer(...);
+//   const auto guard = q.CloseOnExit();
+#ifndef PMBENCH_BASE_BOUNDED_QUEUE_H_
+#define PMBENCH_BASE_BOUNDED_QUEUE_H_
 
 #include <condition_variable>
 #include <cstddef>
@@ -17,7 +24,7 @@
 #include <optional>
 #include <utility>
 
-namespace pmbench::load {
+namespace pmbench::base {
 
 template <typename T>
 class BoundedQueue {
@@ -62,6 +69,21 @@ class BoundedQueue {
   // The consumer side gave up: producers stop, consumers stop.
   void Close() { Set(closed_); }
 
+  // Calls Close (or Finish) when it goes out of scope.
+  class [[nodiscard]] OnExit {
+   public:
+    OnExit(BoundedQueue& q, bool finish) : q_(q), finish_(finish) {}
+    OnExit(const OnExit&) = delete;
+    OnExit& operator=(const OnExit&) = delete;
+    ~OnExit() { finish_ ? q_.Finish() : q_.Close(); }
+
+   private:
+    BoundedQueue& q_;
+    const bool finish_;
+  };
+  OnExit CloseOnExit() { return OnExit(*this, false); }
+  OnExit FinishOnExit() { return OnExit(*this, true); }
+
  private:
   void Set(bool& flag) {
     std::lock_guard lock(mu_);
@@ -77,6 +99,6 @@ class BoundedQueue {
   bool closed_ = false;
 };
 
-}  // namespace pmbench::load
+}  // namespace pmbench::base
 
-#endif  // PMBENCH_LOAD_BOUNDED_QUEUE_H_
+#endif  // PMBENCH_BASE_BOUNDED_QUEUE_H_

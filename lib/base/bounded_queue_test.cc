@@ -1,4 +1,4 @@
-#include "lib/load/bounded_queue.h"
+#include "lib/base/bounded_queue.h"
 
 #include <atomic>
 #include <numeric>
@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-namespace pmbench::load {
+namespace pmbench::base {
 namespace {
 
 TEST(BoundedQueueTest, EveryItemReachesExactlyOneConsumer) {
@@ -72,4 +72,4 @@ TEST(BoundedQueueTest, PopUntilTellsATimeoutFromTheEnd) {
 }
 
 }  // namespace
-}  // namespace pmbench::load
+}  // namespace pmbench::base

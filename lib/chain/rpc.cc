@@ -16,7 +16,8 @@
 #include <random>
 #include <thread>
 
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
+#include "lib/base/base64.h"
 #include "lib/chain/internal/tls.h"
 
 namespace pmbench::chain {
@@ -438,18 +439,7 @@ LatestBlockhash RpcClient::GetLatestBlockhash(const std::string& commitment) {
 }
 
 std::string RpcClient::SendTransaction(const std::string& wire) {
-  static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string b64;
-  b64.reserve((wire.size() + 2) / 3 * 4);
-  for (size_t i = 0; i < wire.size(); i += 3) {
-    uint32_t n = static_cast<uint8_t>(wire[i]) << 16;
-    if (i + 1 < wire.size()) n |= static_cast<uint8_t>(wire[i + 1]) << 8;
-    if (i + 2 < wire.size()) n |= static_cast<uint8_t>(wire[i + 2]);
-    b64 += kB64[(n >> 18) & 63];
-    b64 += kB64[(n >> 12) & 63];
-    b64 += i + 1 < wire.size() ? kB64[(n >> 6) & 63] : '=';
-    b64 += i + 2 < wire.size() ? kB64[n & 63] : '=';
-  }
+  const std::string b64 = base::Base64Encode(wire);
   // The client confirms and re-sends itself, so the node must not retry on its own.
   const json r = Parse(Call("sendTransaction", R"([")" + b64 +
                                                    R"(",{"encoding":"base64","skipPreflight":false,"maxRetries":0,"preflightCommitment":"confirmed"}])"));

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
 
 namespace pmbench::chain {
 
@@ -33,11 +33,11 @@ std::optional<uint16_t> ReadCompactU16(std::string_view in, size_t& pos) {
   return std::nullopt;
 }
 
-std::string ToBase58(const PublicKey& key) { return Base58Encode(key); }
-std::string ToBase58(const Signature& sig) { return Base58Encode(sig); }
+std::string ToBase58(const PublicKey& key) { return base::Base58Encode(key); }
+std::string ToBase58(const Signature& sig) { return base::Base58Encode(sig); }
 
 std::optional<PublicKey> PublicKeyFromBase58(std::string_view text) {
-  const auto bytes = Base58Decode(text);
+  const auto bytes = base::Base58Decode(text);
   if (!bytes || bytes->size() != 32) return std::nullopt;
   PublicKey k;
   std::copy(bytes->begin(), bytes->end(), k.begin());

@@ -4,10 +4,10 @@
 #include <thread>
 #include <stdexcept>
 
+#include "lib/base/bounded_queue.h"
 #include "lib/db/database_url.h"
 #include "lib/db/migrate.h"
 #include "lib/db/pg_session.h"
-#include "lib/load/bounded_queue.h"
 
 namespace pmbench::db {
 namespace {
@@ -65,7 +65,7 @@ int64_t CopyTable(PgSession& session, const std::string& schema, const SeedRows&
                   SeedTable t, const SeedProgress& progress) {
   const int64_t total = data.RowCount(t);
   // The client formats the next chunk while the server parses the last: at most two ahead.
-  load::BoundedQueue<std::pair<std::string, int64_t>> queue(2);
+  base::BoundedQueue<std::pair<std::string, int64_t>> queue(2);
   std::jthread producer([&] {
     for (int64_t next = 0; next < total;) {
       std::string chunk;
@@ -79,10 +79,7 @@ int64_t CopyTable(PgSession& session, const std::string& schema, const SeedRows&
     }
     queue.Finish();
   });
-  struct CloseOnExit {
-    decltype(queue)& q;
-    ~CloseOnExit() { q.Close(); }  // before the producer is joined
-  } close_on_exit{queue};
+  const auto close_on_exit = queue.CloseOnExit();  // before the producer is joined
   const std::string sql = "COPY " + Qualified(schema, TableName(t)) + " (" +
                           std::string(TableColumns(t)) + ") FROM STDIN";
   return session.CopyIn(sql, [&](std::string& chunk) {

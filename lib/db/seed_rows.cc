@@ -4,7 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
 #include "lib/db/pg_session.h"
 
 namespace pmbench::db {
@@ -43,7 +43,7 @@ class Rng {
       const uint64_t v = Next();
       for (size_t k = 0; k < 8 && i + k < N; ++k) b[i + k] = static_cast<uint8_t>(v >> (8 * k));
     }
-    return chain::Base58Encode(b);
+    return base::Base58Encode(b);
   }
 
  private:

@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
 
 namespace pmbench::db {
 namespace {
@@ -95,11 +95,11 @@ TEST(SeedRowsTest, KeysAreUniqueAndSignaturesAreSolanaShaped) {
   std::set<std::string> signatures, votes, wallets;
   for (const auto& u : Rows(rows, SeedTable::kUsers)) {
     EXPECT_TRUE(wallets.insert(u[1]).second);
-    EXPECT_EQ(chain::Base58Decode(u[1])->size(), 32u);
+    EXPECT_EQ(base::Base58Decode(u[1])->size(), 32u);
   }
   for (const auto& b : Rows(rows, SeedTable::kBets)) {
     EXPECT_TRUE(signatures.insert(b[5]).second) << "duplicate tx_signature";
-    EXPECT_EQ(chain::Base58Decode(b[5])->size(), 64u);
+    EXPECT_EQ(base::Base58Decode(b[5])->size(), 64u);
     EXPECT_TRUE(wallets.count(b[2])) << "bet by unknown wallet";
   }
   for (const auto& v : Rows(rows, SeedTable::kVotes)) {

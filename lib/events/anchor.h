@@ -74,10 +74,6 @@ DecodeResult DecodeEvent(std::string_view bytes);
 // UTF-8 that PostgreSQL text can hold: well-formed sequences and no NUL.
 bool IsValidText(std::string_view s);
 
-// Standard base64 with padding, as Solana's "Program data:" lines carry.
-std::string Base64Encode(std::string_view bytes);
-std::optional<std::string> Base64Decode(std::string_view text);
-
 }  // namespace pmbench::events
 
 #endif  // PMBENCH_EVENTS_ANCHOR_H_

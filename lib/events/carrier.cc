@@ -1,10 +1,11 @@
 #include "lib/events/carrier.h"
 
+#include "lib/base/base64.h"
 #include "lib/chain/programs.h"
 
 namespace pmbench::events {
 
-std::string MemoText(const Event& e) { return std::string(kMemoEventPrefix) + Base64Encode(EncodeEvent(e)); }
+std::string MemoText(const Event& e) { return std::string(kMemoEventPrefix) + base::Base64Encode(EncodeEvent(e)); }
 
 // Market creation and votes move no stake; a zero-lamport transfer still makes the
 // transaction mention the treasury, which is what the listener subscribes to.

@@ -3,7 +3,8 @@
 #include <random>
 #include <stdexcept>
 
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
+#include "lib/base/base64.h"
 #include "lib/events/anchor.h"
 #include "lib/events/notification.h"
 
@@ -53,7 +54,7 @@ std::vector<std::string> GenerateNotifications(const EventGenSpec& spec) {
       continue;
     }
     slot += 1 + rng() % 3;
-    const std::string signature = chain::Base58Encode(RandomBytes<64>(rng));
+    const std::string signature = base::Base58Encode(RandomBytes<64>(rng));
     std::vector<Event> events;
     const int n_events = rng() % 10 == 0 ? 2 + static_cast<int>(rng() % 2) : 1;
     for (int e = 0; e < n_events; ++e) {
@@ -83,13 +84,13 @@ std::vector<std::string> GenerateNotifications(const EventGenSpec& spec) {
     }
     std::vector<std::string> logs = {"Program " + program + " invoke [1]", "Program log: Instruction: Process"};
     std::vector<std::string> data;
-    for (const Event& e : events) data.push_back(Base64Encode(EncodeEvent(e)));
+    for (const Event& e : events) data.push_back(base::Base64Encode(EncodeEvent(e)));
     if (malformed(rng)) {  // one kind of bad line after another
       switch (malformed_seen++ % 5) {
         case 0: lines.push_back(Line(slot, signature, false, logs).substr(0, 60)); continue;
         case 1: data[0] = "not*base64"; break;
-        case 2: data[0] = Base64Encode(std::string(8, '\x7f') + "payload"); break;
-        case 3: data[0] = Base64Encode(EncodeEvent(events[0]).substr(0, 12)); break;
+        case 2: data[0] = base::Base64Encode(std::string(8, '\x7f') + "payload"); break;
+        case 3: data[0] = base::Base64Encode(EncodeEvent(events[0]).substr(0, 12)); break;
         default: lines.push_back(R"({"jsonrpc":"2.0","result":1,"id":1})"); continue;
       }
     }
@@ -97,7 +98,7 @@ std::vector<std::string> GenerateNotifications(const EventGenSpec& spec) {
       logs.push_back("Program data: " + data[i]);
       if (i == 0 && foreign(rng)) {  // a CPI into another program that logs data too
         logs.push_back(std::string("Program ") + kForeign + " invoke [2]");
-        logs.push_back("Program data: " + Base64Encode(std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8)));
+        logs.push_back("Program data: " + base::Base64Encode(std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8)));
         logs.push_back(std::string("Program ") + kForeign + " consumed 1200 of 190000 compute units");
         logs.push_back(std::string("Program ") + kForeign + " success");
       }

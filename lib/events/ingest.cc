@@ -6,10 +6,10 @@
 #include <stdexcept>
 #include <thread>
 
+#include "lib/base/bounded_queue.h"
 #include "lib/db/database_url.h"
 #include "lib/db/pg_session.h"
 #include "lib/events/notification.h"
-#include "lib/load/bounded_queue.h"
 
 namespace pmbench::events {
 namespace {
@@ -52,7 +52,7 @@ IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>
     (options.resume ? skip : first_line) = sink.LinesDone(*session) + (options.resume ? 0 : 1);
   }
 
-  load::BoundedQueue<Item> queue(std::max<size_t>(1, options.queue));
+  base::BoundedQueue<Item> queue(std::max<size_t>(1, options.queue));
   std::exception_ptr reader_error;
   std::jthread reader([&] {
     try {
@@ -70,10 +70,7 @@ IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>
     }
     queue.Finish();
   });
-  struct CloseOnExit {
-    load::BoundedQueue<Item>& q;
-    ~CloseOnExit() { q.Close(); }  // unblocks the reader if the writer fails
-  } close_on_exit{queue};
+  const auto close_on_exit = queue.CloseOnExit();  // unblocks the reader if the writer fails
 
   Batch batch;
   std::vector<Clock::time_point> arrivals;

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
 #include "lib/db/internal/test_schema.h"
 #include "lib/db/migrate.h"
 #include "lib/db/pg_session.h"
@@ -107,7 +107,7 @@ TEST(IngestTest, ReingestingChangesNothingAndVerifyCatchesTampering) {
 // A logsNotification as the local ledger sends it for a memo-carried event.
 std::string MemoLine(const Event& e, int n) {
   const std::string memo = "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr", text = MemoText(e);
-  const std::string sig = chain::Base58Encode(std::vector<uint8_t>(64, static_cast<uint8_t>(n)));
+  const std::string sig = base::Base58Encode(std::vector<uint8_t>(64, static_cast<uint8_t>(n)));
   const std::vector<std::string> logs = {"Program " + memo + " invoke [1]",
                                          "Program log: Memo (len " + std::to_string(text.size()) + ")",
                                          "Program log: " + text, "Program " + memo + " success"};

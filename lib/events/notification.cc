@@ -5,7 +5,8 @@
 
 #include <algorithm>
 
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
+#include "lib/base/base64.h"
 #include "lib/chain/programs.h"
 #include "lib/events/carrier.h"
 
@@ -45,7 +46,7 @@ struct NotificationParser::Impl {
 };
 
 NotificationParser::NotificationParser(const Pubkey& program, Carrier carrier) : impl_(std::make_unique<Impl>()) {
-  impl_->program = chain::Base58Encode(program);
+  impl_->program = base::Base58Encode(program);
   impl_->carrier = carrier;
 }
 NotificationParser::~NotificationParser() = default;
@@ -54,13 +55,13 @@ std::string DefaultProgramId() {
   uint8_t h[32];
   const std::string seed = "pmbench prediction-market program";
   SHA256(reinterpret_cast<const uint8_t*>(seed.data()), seed.size(), h);
-  return chain::Base58Encode(std::span<const uint8_t>(h, 32));
+  return base::Base58Encode(std::span<const uint8_t>(h, 32));
 }
 
 Pubkey DefaultProgram() { return *ParseProgramId(DefaultProgramId()); }
 
 std::optional<Pubkey> ParseProgramId(std::string_view base58) {
-  const auto bytes = chain::Base58Decode(base58);
+  const auto bytes = base::Base58Decode(base58);
   if (!bytes || bytes->size() != 32) return std::nullopt;
   Pubkey k;
   std::copy(bytes->begin(), bytes->end(), k.begin());
@@ -83,7 +84,7 @@ ParsedLine NotificationParser::Parse(std::string_view line) {
       value["err"].get(err) || value["logs"].get_array().get(logs)) {
     return {std::nullopt, "not_notification"};
   }
-  const auto sig = chain::Base58Decode(signature);
+  const auto sig = base::Base58Decode(signature);
   if (!sig || sig->size() != 64) return {std::nullopt, "bad_signature"};
   Notification n;
   n.slot = slot;
@@ -112,7 +113,7 @@ ParsedLine NotificationParser::Parse(std::string_view line) {
     }
     if (payload.data() != nullptr) {
       if (n.failed) continue;  // a failed transaction has no effects to decode
-      const auto bytes = Base64Decode(payload);
+      const auto bytes = base::Base64Decode(payload);
       if (!bytes) return {std::nullopt, "bad_base64"};
       DecodeResult d = DecodeEvent(*bytes);
       if (!d.event) return {std::nullopt, d.error};

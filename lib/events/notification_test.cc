@@ -4,14 +4,15 @@
 
 #include <gtest/gtest.h>
 
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
+#include "lib/base/base64.h"
 #include "lib/events/carrier.h"
 #include "lib/events/gen.h"
 
 namespace pmbench::events {
 namespace {
 
-const std::string kSig = chain::Base58Encode(std::vector<uint8_t>(64, 9));
+const std::string kSig = base::Base58Encode(std::vector<uint8_t>(64, 9));
 
 Pubkey Program() {
   Pubkey p{};
@@ -27,11 +28,11 @@ std::string Notify(const std::vector<std::string>& logs, const std::string& err 
   return s + "]}}}}";
 }
 
-std::string Data(const Event& e) { return "Program data: " + Base64Encode(EncodeEvent(e)); }
+std::string Data(const Event& e) { return "Program data: " + base::Base64Encode(EncodeEvent(e)); }
 
 TEST(NotificationTest, MemoCarrierReadsOnlyTheMemoProgramsPmevtLogs) {
   const std::string M = "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr", S = "11111111111111111111111111111111";
-  const std::string P = chain::Base58Encode(Program());
+  const std::string P = base::Base58Encode(Program());
   Pubkey k{};
   k.fill(3);
   const BetPlaced bet{12, k, 1, 5000, 5000, 0};
@@ -65,7 +66,7 @@ TEST(NotificationTest, MemoCarrierReadsOnlyTheMemoProgramsPmevtLogs) {
 }
 
 TEST(NotificationTest, InvokeStackDecidesWhoseDataItIs) {
-  const std::string P = chain::Base58Encode(Program()), F = "OtherProgram1111111111111111111111111111111";
+  const std::string P = base::Base58Encode(Program()), F = "OtherProgram1111111111111111111111111111111";
   Pubkey k{};
   const std::vector<std::string> logs = {
       "Program " + P + " invoke [1]",
@@ -98,7 +99,7 @@ TEST(NotificationTest, InvokeStackDecidesWhoseDataItIs) {
 }
 
 TEST(NotificationTest, FailedTransactionHasNoEvents) {
-  const std::string P = chain::Base58Encode(Program());
+  const std::string P = base::Base58Encode(Program());
   Pubkey k{};
   NotificationParser parser(Program());
   const ParsedLine p = parser.Parse(Notify({"Program " + P + " invoke [1]", Data(BetPlaced{1, k, 1, 1, 1, 0}),
@@ -110,7 +111,7 @@ TEST(NotificationTest, FailedTransactionHasNoEvents) {
 }
 
 TEST(NotificationTest, EveryRejectReason) {
-  const std::string P = chain::Base58Encode(Program());
+  const std::string P = base::Base58Encode(Program());
   Pubkey k{};
   const std::string invoke = "Program " + P + " invoke [1]";
   NotificationParser parser(Program());
@@ -118,10 +119,10 @@ TEST(NotificationTest, EveryRejectReason) {
   EXPECT_EQ(reject("{not json"), "malformed_json");
   EXPECT_EQ(reject(R"({"jsonrpc":"2.0","result":1,"id":1})"), "not_notification");
   EXPECT_EQ(reject(Notify({}, "null", "abc0")), "bad_signature");
-  EXPECT_EQ(reject(Notify({}, "null", chain::Base58Encode(std::vector<uint8_t>(32, 1)))), "bad_signature");
+  EXPECT_EQ(reject(Notify({}, "null", base::Base58Encode(std::vector<uint8_t>(32, 1)))), "bad_signature");
   EXPECT_EQ(reject(Notify({invoke, "Program data: !!!!"})), "bad_base64");
-  EXPECT_EQ(reject(Notify({invoke, "Program data: " + Base64Encode(std::string(8, 'z') + "x")})), "unknown_event");
-  EXPECT_EQ(reject(Notify({invoke, "Program data: " + Base64Encode(EncodeEvent(BetPlaced{1, k, 1, 1, 1, 0}).substr(0, 9))})),
+  EXPECT_EQ(reject(Notify({invoke, "Program data: " + base::Base64Encode(std::string(8, 'z') + "x")})), "unknown_event");
+  EXPECT_EQ(reject(Notify({invoke, "Program data: " + base::Base64Encode(EncodeEvent(BetPlaced{1, k, 1, 1, 1, 0}).substr(0, 9))})),
             "truncated_event");
   EXPECT_EQ(reject(Notify({invoke, Data(BetPlaced{1, k, 1, 1ULL << 63, 1, 0})})), "out_of_range");
 }

@@ -3,7 +3,7 @@
 #include <functional>
 #include <stdexcept>
 
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
 #include "lib/db/database_url.h"
 
 namespace pmbench::events {
@@ -197,22 +197,22 @@ uint64_t EventSink::Apply(db::PgSession& session, const Batch& batch) const {
           using T = std::decay_t<decltype(e)>;
           if constexpr (std::is_same_v<T, MarketCreated>) {
             created.rows.push_back({std::to_string(e.market_id), e.title, e.category,
-                                    chain::Base58Encode(e.creator), std::to_string(UnixAt(d.slot)),
+                                    base::Base58Encode(e.creator), std::to_string(UnixAt(d.slot)),
                                     std::to_string(e.closes_at), d.signature, idx});
           } else if constexpr (std::is_same_v<T, BetPlaced>) {
-            bets.rows.push_back({std::to_string(e.market_id), chain::Base58Encode(e.bettor),
+            bets.rows.push_back({std::to_string(e.market_id), base::Base58Encode(e.bettor),
                                  e.side ? "yes" : "no", std::to_string(e.amount), d.signature, slot,
                                  std::to_string(UnixAt(d.slot)), idx, std::to_string(e.yes_pool),
                                  std::to_string(e.no_pool)});
           } else if constexpr (std::is_same_v<T, VoteCast>) {
-            votes.rows.push_back({std::to_string(e.proposal_id), chain::Base58Encode(e.voter),
+            votes.rows.push_back({std::to_string(e.proposal_id), base::Base58Encode(e.voter),
                                   e.choice == 1 ? "yes" : e.choice == 0 ? "no" : "abstain", slot,
                                   d.signature, idx, std::to_string(e.weight)});
           } else if constexpr (std::is_same_v<T, MarketResolved>) {
             resolved.rows.push_back({std::to_string(e.market_id), std::to_string(e.outcome)});
           } else {
             claims.rows.push_back({d.signature, idx, std::to_string(e.market_id),
-                                   chain::Base58Encode(e.bettor), std::to_string(e.payout), slot});
+                                   base::Base58Encode(e.bettor), std::to_string(e.payout), slot});
           }
         },
         d.event);

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
 
 namespace pmbench::votes {
 namespace {
@@ -13,7 +13,7 @@ template <size_t N>
 bool DecodeExact(std::string_view text, std::array<uint8_t, N>& out) {
   // A base58 string of N bytes has at most ceil(N * 1.3658) characters.
   if (text.empty() || text.size() > N * 14 / 10 + 1) return false;
-  const auto bytes = chain::Base58Decode(text);
+  const auto bytes = base::Base58Decode(text);
   if (!bytes || bytes->size() != N) return false;
   std::copy(bytes->begin(), bytes->end(), out.begin());
   return true;
@@ -53,9 +53,9 @@ bool VerifyBallot(const Ballot& b) {
 
 std::string ToJsonLine(const Ballot& b) {
   std::string s = "{\"proposal\":" + std::to_string(b.proposal) + ",\"voter\":\"" +
-                  chain::Base58Encode(b.voter) + "\",\"choice\":\"" + std::string(ChoiceName(b.choice)) +
+                  base::Base58Encode(b.voter) + "\",\"choice\":\"" + std::string(ChoiceName(b.choice)) +
                   "\",\"nonce\":" + std::to_string(b.nonce) + ",\"slot\":" + std::to_string(b.slot) +
-                  ",\"sig\":\"" + chain::Base58Encode(b.sig) + "\"}";
+                  ",\"sig\":\"" + base::Base58Encode(b.sig) + "\"}";
   return s;
 }
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
 
 namespace pmbench::votes {
 namespace {
@@ -30,17 +30,17 @@ TEST(BallotTest, JsonLineRoundTripsAndVerifies) {
   EXPECT_EQ(*parsed, b);
   EXPECT_TRUE(VerifyBallot(*parsed));
   // Field order and unknown fields do not matter; whitespace is JSON's business.
-  const std::string reordered = "{ \"sig\":\"" + chain::Base58Encode(b.sig) + "\", \"slot\":123456, "
+  const std::string reordered = "{ \"sig\":\"" + base::Base58Encode(b.sig) + "\", \"slot\":123456, "
                                 "\"nonce\":7, \"note\":[1,2], \"choice\":\"no\", \"voter\":\"" +
-                                chain::Base58Encode(b.voter) + "\", \"proposal\":42 }";
+                                base::Base58Encode(b.voter) + "\", \"proposal\":42 }";
   EXPECT_EQ(parser.Parse(reordered), b);
 }
 
 TEST(BallotTest, EveryKindOfMalformedLineIsRejected) {
   BallotParser parser;
   const Ballot b = Signed(1, Choice::kYes, 1, 1);
-  const std::string key = chain::Base58Encode(b.voter);
-  const std::string sig = chain::Base58Encode(b.sig);
+  const std::string key = base::Base58Encode(b.voter);
+  const std::string sig = base::Base58Encode(b.sig);
   auto line = [&](const std::string& proposal, const std::string& voter, const std::string& choice,
                   const std::string& nonce, const std::string& s) {
     return "{\"proposal\":" + proposal + ",\"voter\":" + voter + ",\"choice\":" + choice +
@@ -56,8 +56,8 @@ TEST(BallotTest, EveryKindOfMalformedLineIsRejected) {
       line("18446744073709551616", q + key + q, "\"yes\"", "1", q + sig + q),  // > u64
       line("1.5", q + key + q, "\"yes\"", "1", q + sig + q),              // not an integer
       line("1", q + key + "0" + q, "\"yes\"", "1", q + sig + q),           // '0' not base58
-      line("1", q + chain::Base58Encode(std::vector<uint8_t>(31, 7)) + q, "\"yes\"", "1", q + sig + q),
-      line("1", q + key + q, "\"yes\"", "1", q + chain::Base58Encode(std::vector<uint8_t>(63, 7)) + q),
+      line("1", q + base::Base58Encode(std::vector<uint8_t>(31, 7)) + q, "\"yes\"", "1", q + sig + q),
+      line("1", q + key + q, "\"yes\"", "1", q + base::Base58Encode(std::vector<uint8_t>(63, 7)) + q),
       line("1", q + key + q, "\"maybe\"", "1", q + sig + q),              // unknown choice
       line("1", q + key + q, "\"YES\"", "1", q + sig + q),
       line("1", "12", "\"yes\"", "1", q + sig + q),

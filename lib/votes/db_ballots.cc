@@ -6,10 +6,10 @@
 #include <stdexcept>
 #include <thread>
 
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
+#include "lib/base/bounded_queue.h"
 #include "lib/db/database_url.h"
 #include "lib/db/pg_session.h"
-#include "lib/load/bounded_queue.h"
 
 namespace pmbench::votes {
 namespace {
@@ -75,9 +75,9 @@ LoadResult LoadBallots(const std::string& url, const std::string& schema,
       [&](std::string& chunk) {
         for (; next < ballots.size() && chunk.size() < (1 << 20); ++next) {
           const Ballot& b = ballots[next];
-          chunk += std::to_string(b.proposal) + '\t' + chain::Base58Encode(b.voter) + '\t' +
+          chunk += std::to_string(b.proposal) + '\t' + base::Base58Encode(b.voter) + '\t' +
                    std::string(ChoiceName(b.choice)) + '\t' + std::to_string(b.nonce) + '\t' +
-                   std::to_string(b.slot) + '\t' + chain::Base58Encode(b.sig) + '\n';
+                   std::to_string(b.slot) + '\t' + base::Base58Encode(b.sig) + '\n';
         }
         return next < ballots.size();
       });
@@ -97,7 +97,7 @@ TallyResult TallyFromDatabase(const std::string& url, const std::string& schema,
     RejectCounts rejected{};
   };
   std::vector<Part> parts(static_cast<size_t>(threads));
-  load::BoundedQueue<std::vector<Ballot>> queue(static_cast<size_t>(threads) * 2);
+  base::BoundedQueue<std::vector<Ballot>> queue(static_cast<size_t>(threads) * 2);
   RejectCounts malformed{};
   {
     // Verifiers work on batches while this thread streams the next rows in.
@@ -115,10 +115,7 @@ TallyResult TallyFromDatabase(const std::string& url, const std::string& schema,
         }
       });
     }
-    struct CloseOnExit {
-      load::BoundedQueue<std::vector<Ballot>>& q;
-      ~CloseOnExit() { q.Finish(); }
-    } finish{queue};
+    const auto finish = queue.FinishOnExit();  // the verifiers drain what came, then end
     db::PgSession session(url);
     std::vector<Ballot> batch;
     session.CopyOut("COPY (SELECT proposal_id, voter, choice, nonce, slot, signature FROM " + table +

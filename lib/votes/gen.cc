@@ -3,7 +3,7 @@
 #include <random>
 #include <stdexcept>
 
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
 #include "lib/chain/ed25519.h"
 #include "lib/votes/ballot.h"
 
@@ -110,7 +110,7 @@ GeneratedBallots GenerateBallots(const GenSpec& spec) {
 
   out.stakes_csv = "voter,amount\n";
   for (const auto& key : keys) {
-    out.stakes_csv += chain::Base58Encode(key.public_key()) + "," +
+    out.stakes_csv += base::Base58Encode(key.public_key()) + "," +
                       std::to_string(1 + rng() % 1'000'000'000'000ULL) + "\n";
   }
   return out;

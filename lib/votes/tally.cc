@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
 
 namespace pmbench::votes {
 namespace {
@@ -69,7 +69,7 @@ StakeTable StakeTable::ParseCsv(std::string_view text) {
     if (comma == std::string_view::npos) throw bad("expected voter,amount");
     const std::string_view key_text = Trim(line.substr(0, comma));
     const std::string_view amount_text = Trim(line.substr(comma + 1));
-    const auto key = chain::Base58Decode(key_text);
+    const auto key = base::Base58Decode(key_text);
     if (!key || key->size() != 32) throw bad("voter is not a base58 32-byte key");
     uint64_t amount = 0;
     const auto [p, ec] = std::from_chars(amount_text.data(), amount_text.data() + amount_text.size(), amount);

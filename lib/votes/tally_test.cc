@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "lib/chain/base58.h"
+#include "lib/base/base58.h"
 #include "lib/votes/gen.h"
 
 namespace pmbench::votes {
@@ -223,8 +223,8 @@ TEST(TallyTest, RootIsOverCountedBallotsInKeyOrder) {
 }
 
 TEST(StakeTableTest, BadLinesAreNamed) {
-  const std::string key = chain::Base58Encode(Key(1).public_key());
-  const std::string key2 = chain::Base58Encode(Key(2).public_key());
+  const std::string key = base::Base58Encode(Key(1).public_key());
+  const std::string key2 = base::Base58Encode(Key(2).public_key());
   EXPECT_EQ(StakeTable::ParseCsv("voter,amount\n" + key + ",5\n\n" + key2 + ", 18446744073709551615\n").size(), 2u);
   const std::vector<std::pair<std::string, std::string>> bad = {
       {key + ",5\nnonsense\n", "stakes line 2: expected voter,amount"},
