@@ -4,13 +4,13 @@
 
 #include <gtest/gtest.h>
 
-#include "lib/db/internal/test_schema.h"
+#include "lib/db/testing/test_schema.h"
 #include "lib/db/pg_session.h"
 
 namespace pmbench::db {
 namespace {
 
-using internal::TestSchema;
+using test::TestSchema;
 
 TEST(MigrateTest, AppliesEveryMigrationOnceAndRecordsIt) {
   TestSchema schema("migrate");

@@ -4,14 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include "lib/db/internal/test_schema.h"
+#include "lib/db/testing/test_schema.h"
 #include "lib/db/migrate.h"
 #include "lib/db/pg_session.h"
 
 namespace pmbench::db {
 namespace {
 
-using internal::TestSchema;
+using test::TestSchema;
 
 std::map<std::string, int64_t> Expected(const SeedSpec& spec) {
   SeedRows rows(spec);

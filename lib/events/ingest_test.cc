@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "lib/base/base58.h"
-#include "lib/db/internal/test_schema.h"
+#include "lib/db/testing/test_schema.h"
 #include "lib/db/migrate.h"
 #include "lib/db/pg_session.h"
 #include "lib/events/carrier.h"
@@ -17,7 +17,7 @@
 namespace pmbench::events {
 namespace {
 
-using db::internal::TestSchema;
+using db::test::TestSchema;
 
 std::function<bool(std::string&, Clock::time_point&)> FromLines(const std::vector<std::string>& lines,
                                                                 std::function<void(size_t)> before = {}) {

@@ -9,7 +9,7 @@
 #include "lib/chain/internal/local_ledger.h"
 #include "lib/chain/keypair.h"
 #include "lib/chain/sender.h"
-#include "lib/db/internal/test_schema.h"
+#include "lib/db/testing/test_schema.h"
 #include "lib/db/migrate.h"
 #include "lib/db/pg_session.h"
 #include "lib/events/carrier.h"
@@ -19,7 +19,7 @@ namespace pmbench::events {
 namespace {
 
 using chain::internal::LocalLedger;
-using db::internal::TestSchema;
+using db::test::TestSchema;
 
 // Bets sent through the memo carrier and confirmed; returns their signatures.
 class Bettor {

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "lib/db/internal/test_schema.h"
+#include "lib/db/testing/test_schema.h"
 #include "lib/db/seed.h"
 #include "lib/db/staging.h"
 #include "lib/stats/threshold.h"
@@ -18,11 +18,11 @@ namespace {
 class DbLoadTest : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    schema_ = std::make_unique<db::internal::TestSchema>("dbload");
+    schema_ = std::make_unique<db::test::TestSchema>("dbload");
     db::Seed(schema_->url(), schema_->name(), {.scale = 0.2, .seed = 3});
   }
   static void TearDownTestSuite() { schema_.reset(); }
-  static std::unique_ptr<db::internal::TestSchema> schema_;
+  static std::unique_ptr<db::test::TestSchema> schema_;
   const std::string pooled_ = db::ResolveStaging().pooled_url;
 
   // After `after`, holds an ACCESS EXCLUSIVE lock on the markets for `hold`: the server
@@ -37,7 +37,7 @@ class DbLoadTest : public testing::Test {
     });
   }
 };
-std::unique_ptr<db::internal::TestSchema> DbLoadTest::schema_;
+std::unique_ptr<db::test::TestSchema> DbLoadTest::schema_;
 
 int Threads() {
   int n = 0;

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "lib/db/internal/test_schema.h"
+#include "lib/db/testing/test_schema.h"
 #include "lib/db/seed.h"
 #include "lib/db/staging.h"
 
@@ -22,7 +22,7 @@ namespace {
 class QueriesTest : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    schema_ = std::make_unique<db::internal::TestSchema>("queries");
+    schema_ = std::make_unique<db::test::TestSchema>("queries");
     db::Seed(schema_->url(), schema_->name(), {.scale = 1, .seed = 7});
     paths_ = std::make_unique<QueryPaths>(schema_->name());
   }
@@ -50,12 +50,12 @@ class QueriesTest : public testing::Test {
     return id;
   }
 
-  static std::unique_ptr<db::internal::TestSchema> schema_;
+  static std::unique_ptr<db::test::TestSchema> schema_;
   static std::unique_ptr<QueryPaths> paths_;
   db::PgSession direct_{schema_->url()};
   db::PgSession pooled_{db::ResolveStaging().pooled_url};
 };
-std::unique_ptr<db::internal::TestSchema> QueriesTest::schema_;
+std::unique_ptr<db::test::TestSchema> QueriesTest::schema_;
 std::unique_ptr<QueryPaths> QueriesTest::paths_;
 
 std::vector<std::string> Ids(const std::vector<Market>& ms) {

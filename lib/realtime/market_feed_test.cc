@@ -7,7 +7,7 @@
 
 #include "lib/realtime/internal/recording_subscriber.h"
 
-#include "lib/db/internal/test_schema.h"
+#include "lib/db/testing/test_schema.h"
 #include "lib/db/migrate.h"
 #include "lib/db/pg_session.h"
 #include "lib/db/staging.h"
@@ -35,7 +35,7 @@ class MarketFeedDbTest : public testing::Test {
     s_.Exec("INSERT INTO \"" + schema_.name() + "\".markets (id, title, category, status, creator, created_at, closes_at)"
             " VALUES (42, 't', 'c', 'open', 'x', now(), now() + interval '1 day')");
   }
-  db::internal::TestSchema schema_{"feed"};
+  db::test::TestSchema schema_{"feed"};
   db::PgSession s_{schema_.url()};
   Hub hub_;
 };

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "lib/db/internal/test_schema.h"
+#include "lib/db/testing/test_schema.h"
 #include "lib/db/migrate.h"
 #include "lib/votes/gen.h"
 
@@ -10,7 +10,7 @@ namespace pmbench::votes {
 namespace {
 
 TEST(DbBallotsTest, TallyFromTheDatabaseEqualsTheFileTallyOfWhatItHolds) {
-  db::internal::TestSchema schema("votes");
+  db::test::TestSchema schema("votes");
   db::Migrate(schema.url(), schema.name());
   const auto g = GenerateBallots({.proposal = 12, .voters = 80, .count = 1500, .seed = 4, .bad_ratio = 0.1});
   std::vector<std::string_view> lines(g.lines.begin(), g.lines.end());
@@ -35,7 +35,7 @@ TEST(DbBallotsTest, TallyFromTheDatabaseEqualsTheFileTallyOfWhatItHolds) {
 }
 
 TEST(DbBallotsTest, MissingTableIsAClearError) {
-  db::internal::TestSchema schema("novotes");
+  db::test::TestSchema schema("novotes");
   EXPECT_THROW(TallyFromDatabase(schema.url(), schema.name(), {.proposal = 1}), std::runtime_error);
 }
 

@@ -1,9 +1,12 @@
-// DO NOT INCLUDE THIS FILE outside lib/db tests.
+// File: test_schema.h
 //
-// A hermetic schema per test: unique name, dropped afterwards, connection from the
-// environment the staging fixture exports.
-#ifndef PMBENCH_DB_INTERNAL_TEST_SCHEMA_H_
-#define PMBENCH_DB_INTERNAL_TEST_SCHEMA_H_
+// For tests of any package that need the database: a hermetic schema per test, with a
+// unique name, dropped afterwards, on the staging the ctest fixture starts.
+//
+//   db::test::TestSchema schema("feed");
+//   db::Migrate(schema.url(), schema.name());
+#ifndef PMBENCH_DB_TESTING_TEST_SCHEMA_H_
+#define PMBENCH_DB_TESTING_TEST_SCHEMA_H_
 
 #include <unistd.h>
 
@@ -15,7 +18,7 @@
 #include "lib/db/pg_session.h"
 #include "lib/db/staging.h"
 
-namespace pmbench::db::internal {
+namespace pmbench::db::test {
 
 class TestSchema {
  public:
@@ -37,6 +40,6 @@ class TestSchema {
   std::string name_;
 };
 
-}  // namespace pmbench::db::internal
+}  // namespace pmbench::db::test
 
-#endif  // PMBENCH_DB_INTERNAL_TEST_SCHEMA_H_
+#endif  // PMBENCH_DB_TESTING_TEST_SCHEMA_H_
