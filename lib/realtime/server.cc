@@ -93,15 +93,7 @@ class WsSession : public Subscriber, public std::enable_shared_from_this<WsSessi
   // From any thread (Stop): the frames already queued are sent, then a close 1001.
   void GoAway() {
     net::post(ws_.get_executor(), [self = shared_from_this()] {
-      if (self->closing_) return;
-      self->closing_ = true;  // takes no new frames
-      self->s_->hub.Leave(self.get());
-      self->close_reason_ = websocket::close_reason(websocket::close_code::going_away, "server shutting down");
-      if (self->writing_) {
-        self->close_pending_ = true;  // after the queue
-      } else {
-        self->DoClose();
-      }
+      self->Close(websocket::close_code::going_away, "server shutting down", Queued::kSend);
     });
   }
 
@@ -206,19 +198,22 @@ class WsSession : public Subscriber, public std::enable_shared_from_this<WsSessi
     ++s_->messages_sent;
     s_->bytes_sent += static_cast<int64_t>(bytes);
     if (done->ts_ns > 0) s_->RecordLatency(stats::WallClockNs() - done->ts_ns);
-    if (!queue_.empty()) return Write();  // a close waits for the queue (Close empties it first)
+    if (!queue_.empty()) return Write();  // a close waits for the queue (kDrop empties it first)
     if (close_pending_) DoClose();
   }
 
-  // Stops taking frames and closes once the write in progress (if any) is done: Beast
-  // allows one write at a time, and a close is a write.
-  void Close(websocket::close_code code, const char* reason) {
+  // Stops taking frames and closes once the write in progress (if any) is done, or with
+  // kSend once the queue is: Beast allows one write at a time, and a close is a write.
+  enum class Queued { kDrop, kSend };
+  void Close(websocket::close_code code, const char* reason, Queued queued = Queued::kDrop) {
     if (closing_) return;
     closing_ = true;
     s_->hub.Leave(this);
-    // The frame being written stays until its write completes: the write reads from it.
-    queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
-    queued_bytes_ = 0;
+    if (queued == Queued::kDrop) {
+      // The frame being written stays until its write completes: the write reads from it.
+      queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
+      queued_bytes_ = 0;
+    }
     close_reason_ = websocket::close_reason(code, reason);
     if (writing_) {
       close_pending_ = true;
