@@ -6,13 +6,23 @@
 // pmbench::db, include it.
 //
 //   const db::Staging s = bench::WritableStaging();   // throws std::runtime_error
+//
+//   // A schema of the process's own, prepared once, dropped at exit:
+//   static bench::BenchSchema st("queries", [](const db::Staging& s, const std::string& schema) {
+//     db::Seed(s.direct_url, schema, {...});
+//   });
+//   if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
 #ifndef PMBENCH_BENCHMARKS_COMMON_STAGING_H_
 #define PMBENCH_BENCHMARKS_COMMON_STAGING_H_
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <functional>
 #include <string>
 
 #include "lib/db/database_url.h"
+#include "lib/db/migrate.h"
 #include "lib/db/staging.h"
 
 namespace pmbench::bench {
@@ -25,6 +35,65 @@ inline db::Staging WritableStaging() {
   db::CheckWritable(db::ParseDatabaseUrl(s.pooled_url), allowed);
   return s;
 }
+
+// A schema named bench_<area>_<pid> on the writable staging, made by `prepare` (migrate,
+// seed, load) on construction and dropped on destruction. A failure to make it is kept in
+// error() (secrets removed) for the benchmarks to skip with, rather than thrown.
+class BenchSchema {
+ public:
+  using Prepare = std::function<void(const db::Staging& staging, const std::string& schema)>;
+
+  BenchSchema(const std::string& area, const Prepare& prepare)
+      : schema_("bench_" + area + "_" + std::to_string(getpid())) {
+    try {
+      const db::Staging s = WritableStaging();
+      direct_ = s.direct_url;
+      pooled_ = s.pooled_url;
+      prepare(s, schema_);
+    } catch (const std::exception& e) {
+      error_ = db::RedactSecrets(e.what());
+    }
+  }
+  ~BenchSchema() {
+    try {
+      if (!direct_.empty() && db::IsSuiteSchema(direct_, schema_)) db::DropSuiteSchema(direct_, schema_);
+    } catch (const std::exception&) {  // the server is gone: nothing left to clean
+    }
+  }
+  BenchSchema(const BenchSchema&) = delete;
+  BenchSchema& operator=(const BenchSchema&) = delete;
+
+  const std::string& error() const { return error_; }
+  const std::string& direct() const { return direct_; }
+  const std::string& pooled() const { return pooled_; }
+  const std::string& schema() const { return schema_; }
+
+ private:
+  std::string schema_, direct_, pooled_, error_;
+};
+
+// A freshly migrated suite schema for one run (dropped first if a killed run left it),
+// dropped when the run ends.
+class RunSchema {
+ public:
+  RunSchema(std::string url, std::string name) : url_(std::move(url)), name_(std::move(name)) {
+    Drop();
+    db::Migrate(url_, name_);
+  }
+  ~RunSchema() { Drop(); }
+  RunSchema(const RunSchema&) = delete;
+  RunSchema& operator=(const RunSchema&) = delete;
+  const std::string& name() const { return name_; }
+
+ private:
+  void Drop() {
+    try {
+      if (db::IsSuiteSchema(url_, name_)) db::DropSuiteSchema(url_, name_);
+    } catch (const std::exception&) {  // reported by the run that broke it
+    }
+  }
+  std::string url_, name_;
+};
 
 }  // namespace pmbench::bench
 

@@ -21,8 +21,8 @@
 #include "lib/db/migrate.h"
 #include "lib/db/pg_session.h"
 #include "lib/events/chain_load.h"
-#include "lib/events/ingest.h"
-#include "lib/events/logs_source.h"
+#include "lib/listener/ingest.h"
+#include "lib/chain/logs_source.h"
 #include "lib/load/engine.h"
 
 namespace {
@@ -183,20 +183,20 @@ void BM_ChainStory(benchmark::State& state) {
   ChainRun run;
   size_t stored = 0, wanted = 0;
   int64_t landed = 0;
-  const std::string schema = "bench_chain_" + std::to_string(getpid());
   try {
-    db::Migrate(l.direct, schema);
+    const pmbench::bench::RunSchema run_schema(l.direct, "bench_chain_" + std::to_string(getpid()));
+    const std::string& schema = run_schema.name();
     for (auto _ : state) {
-      std::unique_ptr<ev::LogsSource> source;
+      std::unique_ptr<pmbench::chain::LogsSource> source;
       std::thread listener;
-      ev::IngestSummary summary;
+      pmbench::listener::IngestSummary summary;
       RunSpec spec{.endpoints = {l.urls[0]}, .per_s = 100.0 / 60, .seconds = P().chain_seconds, .mix = "bets:1",
                    .limit_all = 100, .limit_send = 40};
       spec.before = [&](ev::ChainWorkload& w) {
         landed = -Landed(w.rpc());
-        source = std::make_unique<ev::LogsSource>(ev::LogsSourceOptions{.url = "ws://" + l.urls[0].substr(7), .mentions = w.treasury()});
+        source = std::make_unique<pmbench::chain::LogsSource>(pmbench::chain::LogsSourceOptions{.url = "ws://" + l.urls[0].substr(7), .mentions = w.treasury()});
         listener = std::thread([&, treasury = w.treasury()] {
-          summary = ev::Ingest([&](std::string& line, ev::Clock::time_point& at) { return source->Next(line, at); },
+          summary = pmbench::listener::Ingest([&](std::string& line, Clock::time_point& at) { return source->Next(line, at); },
                                {.url = l.direct, .schema = schema, .source = "chain_bench", .linger_ms = 20,
                                 .continue_numbering = true, .program = treasury, .carrier = ev::Carrier::kMemo});
         });
@@ -207,12 +207,13 @@ void BM_ChainStory(benchmark::State& state) {
       // holds every bet this run confirmed, matched by signature (a stray row cannot stand in).
       const auto sigs = run.workload->ConfirmedBetSignatures();
       wanted = sigs.size();
-      std::string list;  // base58: no quoting needed inside an array literal
-      for (const auto& sig : sigs) list += (list.empty() ? "" : ",") + sig;
+      std::string list = "{";  // base58: no quoting needed inside an array literal
+      for (const auto& sig : sigs) list += (list.size() > 1 ? "," : "") + sig;
+      list += "}";
       db::PgSession session(l.direct);
       for (int i = 0; i < 100; ++i) {
         stored = std::stoul(session.QueryValue("SELECT count(DISTINCT tx_signature) FROM \"" + schema +
-                                               "\".bets WHERE tx_signature = ANY('{" + list + "}'::text[])"));
+                                               "\".bets WHERE tx_signature = ANY($1::text[])", {list}));
         if (stored >= wanted) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
@@ -220,7 +221,6 @@ void BM_ChainStory(benchmark::State& state) {
       listener.join();
       state.SetIterationTime(run.seconds);
     }
-    db::DropSuiteSchema(l.direct, schema);
   } catch (const std::exception& e) {
     return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
   }

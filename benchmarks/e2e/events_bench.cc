@@ -19,53 +19,24 @@
 #include "lib/db/migrate.h"
 #include "lib/db/pg_session.h"
 #include "lib/events/gen.h"
-#include "lib/events/ingest.h"
+#include "lib/listener/ingest.h"
 #include "lib/events/notification.h"
-#include "lib/events/verify.h"
+#include "lib/listener/verify.h"
 
 namespace {
 
 namespace db = pmbench::db;
 namespace events = pmbench::events;
+namespace listener = pmbench::listener;
 using pmbench::stats::Bar;
 using pmbench::stats::LatencyHistogram;
 using Clock = std::chrono::steady_clock;
 
-struct Staging {
-  std::string url, error;
-  static const Staging& Get() {
-    static const Staging s = [] {
-      Staging st;
-      try {
-        st.url = pmbench::bench::WritableStaging().direct_url;
-      } catch (const std::exception& e) {
-        st.error = db::RedactSecrets(e.what());
-      }
-      return st;
-    }();
-    return s;
-  }
-};
-
-// A fresh suite schema for one run, dropped afterwards.
-class RunSchema {
- public:
-  explicit RunSchema(const std::string& url) : url_(url), name_("bench_events_" + std::to_string(getpid())) {
-    Drop();
-    db::Migrate(url_, name_);
-  }
-  ~RunSchema() { Drop(); }
-  const std::string& name() const { return name_; }
-
- private:
-  void Drop() {
-    try {
-      if (db::IsSuiteSchema(url_, name_)) db::DropSuiteSchema(url_, name_);
-    } catch (const std::exception&) {  // reported by the run that broke it
-    }
-  }
-  std::string url_, name_;
-};
+// Each run migrates a fresh schema of this name (bench_events_<pid>), dropped after it.
+const pmbench::bench::BenchSchema& Staging() {
+  static const pmbench::bench::BenchSchema s("events", [](const db::Staging&, const std::string&) {});
+  return s;
+}
 
 std::vector<std::string> Lines(uint64_t count, uint64_t seed) {
   return events::GenerateNotifications({.count = count, .markets = std::max<uint64_t>(10, count / 200),
@@ -90,7 +61,7 @@ std::function<bool(std::string&, Clock::time_point&)> Backlog(const std::vector<
 // Verifies the run; false (and the benchmark failed) unless sync is exact.
 bool Verified(benchmark::State& state, const std::vector<std::string>& lines, const std::string& schema,
               double& accuracy) {
-  const events::VerifyReport r = events::Verify(lines, events::DefaultProgram(), Staging::Get().url, schema);
+  const listener::VerifyReport r = listener::Verify(lines, events::DefaultProgram(), Staging().direct(), schema);
   accuracy = r.sync_accuracy;
   state.counters["sync_accuracy"] = r.sync_accuracy;
   return pmbench::bench::Check(state, r.ok(), "verify: " + r.ToJson());
@@ -104,9 +75,9 @@ std::map<std::pair<int, int64_t>, double>& Rates() {
 
 // Args: sink (0 insert, 1 multirow, 2 copy), batch size.
 void BM_IngestSink(benchmark::State& state) {
-  const Staging& st = Staging::Get();
-  if (!st.error.empty()) return state.SkipWithError(st.error.c_str());
-  const auto sink = static_cast<events::SinkKind>(state.range(0));
+  const auto& st = Staging();
+  if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
+  const auto sink = static_cast<listener::SinkKind>(state.range(0));
   const int64_t batch = state.range(1);
   // One transaction per event is slow by design: fewer events keep the run short.
   const int64_t profile_events = pmbench::bench::CurrentProfile().events;
@@ -116,9 +87,9 @@ void BM_IngestSink(benchmark::State& state) {
   double events = 0, seconds = 0, accuracy = 0;
   for (auto _ : state) {
     try {
-      RunSchema schema(st.url);
-      const events::IngestSummary sum = events::Ingest(
-          Backlog(lines), {.url = st.url, .schema = schema.name(), .source = "bench", .sink = sink,
+      pmbench::bench::RunSchema schema(st.direct(), st.schema());
+      const listener::IngestSummary sum = listener::Ingest(
+          Backlog(lines), {.url = st.direct(), .schema = schema.name(), .source = "bench", .sink = sink,
                            .batch_size = static_cast<size_t>(batch), .program = events::DefaultProgram()});
       state.SetIterationTime(sum.elapsed_s);
       events += static_cast<double>(sum.events);
@@ -134,7 +105,7 @@ void BM_IngestSink(benchmark::State& state) {
   Rates()[{static_cast<int>(sink), batch}] = rate;
   std::vector<Bar> bars = {Bar::Sla("sync", "rate>=1")};  // the story: 100% sync accuracy
   std::map<std::string, pmbench::stats::Observed> observed = {{"sync", {.rate = accuracy}}};
-  if (sink == events::SinkKind::kCopy) {
+  if (sink == listener::SinkKind::kCopy) {
     for (const auto& [other, name] : {std::pair{0, "copy_vs_insert"}, std::pair{1, "copy_vs_multirow"}}) {
       const auto it = Rates().find({other, batch});
       const auto ratio = it == Rates().end() ? std::nullopt : pmbench::stats::Ratio(rate, it->second);
@@ -159,8 +130,8 @@ BENCHMARK(BM_IngestSink)
 // The story's rate, 1,000 events/min, paced from the arrival schedule: each line's latency
 // runs from its planned arrival to its batch's commit.
 void BM_IngestAtStoryRate(benchmark::State& state) {
-  const Staging& st = Staging::Get();
-  if (!st.error.empty()) return state.SkipWithError(st.error.c_str());
+  const auto& st = Staging();
+  if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
   constexpr double kPerSecond = 1000.0 / 60;
   const double seconds = pmbench::bench::CurrentProfile().story_rate_s;
   const auto lines = Lines(static_cast<uint64_t>(kPerSecond * seconds), 12);
@@ -169,10 +140,10 @@ void BM_IngestAtStoryRate(benchmark::State& state) {
   constexpr int kLingerMs = 50;
   for (auto _ : state) {
     try {
-      RunSchema schema(st.url);
+      pmbench::bench::RunSchema schema(st.direct(), st.schema());
       auto next = std::make_shared<size_t>(0);
       const auto t0 = Clock::now();
-      const events::IngestSummary sum = events::Ingest(
+      const listener::IngestSummary sum = listener::Ingest(
           [&](std::string& line, Clock::time_point& arrival) {
             if (*next >= lines.size()) return false;
             arrival = t0 + std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(*next) * 1e9 / kPerSecond));
@@ -180,7 +151,7 @@ void BM_IngestAtStoryRate(benchmark::State& state) {
             line = lines[(*next)++];
             return true;
           },
-          {.url = st.url, .schema = schema.name(), .source = "story", .sink = events::SinkKind::kCopy,
+          {.url = st.direct(), .schema = schema.name(), .source = "story", .sink = listener::SinkKind::kCopy,
            .linger_ms = kLingerMs, .program = events::DefaultProgram(),
            .on_commit = [&](const std::vector<Clock::time_point>& arrivals) {
              const auto now = Clock::now();
@@ -210,16 +181,16 @@ BENCHMARK(BM_IngestAtStoryRate)->Iterations(1)->UseManualTime()->Unit(benchmark:
 
 // A backlog of Arg(0) events waiting at once: how long until all are committed.
 void BM_BacklogDrain(benchmark::State& state) {
-  const Staging& st = Staging::Get();
-  if (!st.error.empty()) return state.SkipWithError(st.error.c_str());
+  const auto& st = Staging();
+  if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
   const auto lines = Lines(static_cast<uint64_t>(state.range(0)), 13);
   double accuracy = 0, drain_s = 0, events = 0;
   for (auto _ : state) {
     try {
-      RunSchema schema(st.url);
-      const events::IngestSummary sum = events::Ingest(
-          Backlog(lines), {.url = st.url, .schema = schema.name(), .source = "backlog",
-                           .sink = events::SinkKind::kCopy, .program = events::DefaultProgram()});
+      pmbench::bench::RunSchema schema(st.direct(), st.schema());
+      const listener::IngestSummary sum = listener::Ingest(
+          Backlog(lines), {.url = st.direct(), .schema = schema.name(), .source = "backlog",
+                           .sink = listener::SinkKind::kCopy, .program = events::DefaultProgram()});
       state.SetIterationTime(sum.elapsed_s);
       drain_s = sum.elapsed_s;
       events = static_cast<double>(sum.events);
@@ -263,20 +234,20 @@ const bool kBacklogRegistered = [] {
 // The listener's backend is terminated several times mid-stream; the run must still end
 // with the database exactly as the input implies.
 void BM_IngestThroughFaults(benchmark::State& state) {
-  const Staging& st = Staging::Get();
-  if (!st.error.empty()) return state.SkipWithError(st.error.c_str());
+  const auto& st = Staging();
+  if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
   const auto lines = Lines(static_cast<uint64_t>(pmbench::bench::CurrentProfile().events), 14);
   double accuracy = 0;
   uint64_t retries = 0;
   int kills = 0;
   for (auto _ : state) {
     try {
-      RunSchema schema(st.url);
-      db::PgSession admin(st.url);
+      pmbench::bench::RunSchema schema(st.direct(), st.schema());
+      db::PgSession admin(st.direct());
       const std::string tag = "pmbench_fault_" + std::to_string(getpid());
-      const std::string url = st.url + (st.url.find('?') == std::string::npos ? "?" : "&") + "application_name=" + tag;
+      const std::string url = st.direct() + (st.direct().find('?') == std::string::npos ? "?" : "&") + "application_name=" + tag;
       const size_t every = std::max<size_t>(1, lines.size() / 5);
-      const events::IngestSummary sum = events::Ingest(
+      const listener::IngestSummary sum = listener::Ingest(
           Backlog(lines,
                   [&](size_t i) {
                     if (i > 0 && i % every == 0) {
@@ -285,7 +256,7 @@ void BM_IngestThroughFaults(benchmark::State& state) {
                           tag + "'"));
                     }
                   }),
-          {.url = url, .schema = schema.name(), .source = "faults", .sink = events::SinkKind::kCopy,
+          {.url = url, .schema = schema.name(), .source = "faults", .sink = listener::SinkKind::kCopy,
            .batch_size = 200, .linger_ms = 5, .queue = 64, .program = events::DefaultProgram()});
       state.SetIterationTime(sum.elapsed_s);
       retries = sum.retries;

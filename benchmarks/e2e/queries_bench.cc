@@ -39,19 +39,19 @@ class Staging {
     static Staging s;
     return s;
   }
-  const std::string& error() const { return error_; }
-  const std::string& direct() const { return direct_; }
-  const std::string& pooled() const { return pooled_; }
-  const std::string& schema() const { return schema_; }
+  const std::string& error() const { return schema_.error(); }
+  const std::string& direct() const { return schema_.direct(); }
+  const std::string& pooled() const { return schema_.pooled(); }
+  const std::string& schema() const { return schema_.schema(); }
 
   // "" or why pgbench cannot be used.
   std::string EnsurePgbench() {
     if (pgbench_ready_) return "";
-    db::PgSession s(direct_);
+    db::PgSession s(direct());
     if (s.QueryValue("SELECT to_regclass('public.pgbench_accounts')").empty()) {
       // In public, named: pgbench's unqualified statements would otherwise create them in
       // a schema named after the user, the suite's own.
-      const std::string cmd = "PGOPTIONS='-c search_path=public' pgbench -i -q -s 1 '" + direct_ + "' >/dev/null 2>&1";
+      const std::string cmd = "PGOPTIONS='-c search_path=public' pgbench -i -q -s 1 '" + direct() + "' >/dev/null 2>&1";
       if (std::system(cmd.c_str()) != 0) return "pgbench -i failed (is pgbench installed?)";
       made_pgbench_ = true;
     }
@@ -61,9 +61,8 @@ class Staging {
 
   ~Staging() {
     try {
-      if (!direct_.empty() && db::IsSuiteSchema(direct_, schema_)) db::DropSuiteSchema(direct_, schema_);
       if (made_pgbench_) {
-        db::PgSession(direct_).Exec(
+        db::PgSession(direct()).Exec(
             "DROP TABLE IF EXISTS public.pgbench_accounts, public.pgbench_branches, public.pgbench_tellers, public.pgbench_history");
       }
     } catch (const std::exception&) {  // the server is gone: nothing left to clean
@@ -71,25 +70,18 @@ class Staging {
   }
 
  private:
-  Staging() : schema_("bench_queries_" + std::to_string(getpid())) {
-    try {
-      const auto staging = pmbench::bench::WritableStaging();
-      direct_ = staging.direct_url;
-      pooled_ = staging.pooled_url;
-      db::Seed(direct_, schema_, {.scale = std::max(1.0, P().seed_scale), .seed = 11});
-      db::PgSession s(direct_);
-      s.Exec("REFRESH MATERIALIZED VIEW \"" + schema_ + "\".leaderboard_mv");
-      // Vacuumed now, as pgbench -i does: autovacuum visiting 100,000 fresh bets in the
-      // middle of a 2 s run slowed every commit (each bet's NOTIFY waits for its fsync).
-      for (const char* t : {"markets", "bets", "users", "votes", "proposals", "leaderboard_mv"}) {
-        s.Exec("VACUUM (ANALYZE) \"" + schema_ + "\"." + t);
-      }
-    } catch (const std::exception& e) {
-      error_ = db::RedactSecrets(e.what());
-    }
-  }
+  Staging() = default;
 
-  std::string error_, direct_, pooled_, schema_;
+  pmbench::bench::BenchSchema schema_{"queries", [](const db::Staging& st, const std::string& schema) {
+    db::Seed(st.direct_url, schema, {.scale = std::max(1.0, P().seed_scale), .seed = 11});
+    db::PgSession s(st.direct_url);
+    s.Exec("REFRESH MATERIALIZED VIEW \"" + schema + "\".leaderboard_mv");
+    // Vacuumed now, as pgbench -i does: autovacuum visiting 100,000 fresh bets in the
+    // middle of a 2 s run slowed every commit (each bet's NOTIFY waits for its fsync).
+    for (const char* t : {"markets", "bets", "users", "votes", "proposals", "leaderboard_mv"}) {
+      s.Exec("VACUUM (ANALYZE) \"" + schema + "\"." + t);
+    }
+  }};
   bool pgbench_ready_ = false, made_pgbench_ = false;
 };
 

@@ -59,29 +59,20 @@ class Staging {
     static Staging s;
     return s;
   }
-  std::string error, direct, pooled, schema = "bench_realtime_" + std::to_string(getpid());
-
-  ~Staging() {
-    try {
-      if (!direct.empty() && db::IsSuiteSchema(direct, schema)) db::DropSuiteSchema(direct, schema);
-    } catch (const std::exception&) {
-    }
-  }
+  const std::string& error() const { return schema_.error(); }
+  const std::string& direct() const { return schema_.direct(); }
+  const std::string& pooled() const { return schema_.pooled(); }
+  const std::string& schema() const { return schema_.schema(); }
 
  private:
-  Staging() {
-    try {
-      load::RaiseOpenFileLimit();  // before the server's fork: both sides hold a socket per subscriber
-      const auto s = pmbench::bench::WritableStaging();
-      direct = s.direct_url;
-      pooled = s.pooled_url;
-      db::Seed(direct, schema, {.scale = 1, .seed = 5});
-      db::PgSession session(direct);  // vacuumed now rather than by autovacuum mid-run
-      for (const char* t : {"markets", "bets"}) session.Exec("VACUUM (ANALYZE) \"" + schema + "\"." + t);
-    } catch (const std::exception& e) {
-      error = db::RedactSecrets(e.what());
-    }
-  }
+  Staging() = default;
+
+  pmbench::bench::BenchSchema schema_{"realtime", [](const db::Staging& st, const std::string& schema) {
+    load::RaiseOpenFileLimit();  // before the server's fork: both sides hold a socket per subscriber
+    db::Seed(st.direct_url, schema, {.scale = 1, .seed = 5});
+    db::PgSession session(st.direct_url);  // vacuumed now rather than by autovacuum mid-run
+    for (const char* t : {"markets", "bets"}) session.Exec("VACUUM (ANALYZE) \"" + schema + "\"." + t);
+  }};
 };
 
 // The server in a child process. SIGUSR1 restarts its WebSocket side (every connection
@@ -239,13 +230,13 @@ BetRun PlaceBets(FanoutRecorder* fanout, double per_market, double seconds) {
       if (!r.replayed) fanout->Bet(a.market_id, r.yes_pool, r.no_pool, start_ns);
     };
   }
-  BetRun run{.workload = q::DbWorkload::Prepare(st.direct, st.schema, o)};
+  BetRun run{.workload = q::DbWorkload::Prepare(st.direct(), st.schema(), o)};
   const double rate = per_market * kMarkets;
   // Bets queue rather than drop: this benchmark measures what their updates do, and the bet
   // path's own capacity is queries_bench's business.
   run.result = load::RunLoad({.start = rate, .stages = {{seconds, rate}}, .clients = 64, .max_in_flight = 100'000,
                               .mix = run.workload->Mix(q::DbScenario::kBets)},
-                             run.workload->Clients(st.pooled, q::DbScenario::kBets));
+                             run.workload->Clients(st.pooled(), q::DbScenario::kBets));
   if (!run.result.total.errors.empty()) {
     std::fprintf(stderr, "bets: first error: %s\n", db::RedactSecrets(run.result.total.errors.begin()->first).c_str());
   }
@@ -254,7 +245,7 @@ BetRun PlaceBets(FanoutRecorder* fanout, double per_market, double seconds) {
 
 std::vector<std::string> HotChannels() {
   Staging& st = Staging::Get();
-  auto w = q::DbWorkload::Prepare(st.direct, st.schema, {.hot_markets = kMarkets});
+  auto w = q::DbWorkload::Prepare(st.direct(), st.schema(), {.hot_markets = kMarkets});
   std::vector<std::string> out;
   for (const int64_t id : w->hot_market_ids()) out.push_back("market:" + std::to_string(id));
   return out;
@@ -263,7 +254,7 @@ std::vector<std::string> HotChannels() {
 // Args: connections (0: the profile's), churn resubscriptions per second.
 void BM_WsFanout(benchmark::State& state) {
   Staging& st = Staging::Get();
-  if (!st.error.empty()) return state.SkipWithError(st.error.c_str());
+  if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
   const int n = state.range(0) > 0 ? static_cast<int>(state.range(0)) : Subscribers();
   const double churn = static_cast<double>(state.range(1));
   rt::WsLoadStats stats;
@@ -274,7 +265,7 @@ void BM_WsFanout(benchmark::State& state) {
   BetRun bet_run;
   try {
     const auto channels = HotChannels();
-    ServerProcess server(st.direct, st.schema);
+    ServerProcess server(st.direct(), st.schema());
     FanoutRecorder fanout;
     const int64_t rss0 = server.RssKb();
     rt::WsLoad clients({.port = server.port(), .connections = n, .threads = 2, .channels = channels,
@@ -351,13 +342,13 @@ BENCHMARK(BM_WsFanout)
 // reconnected, resubscribed with `since` and caught up, and that nothing was lost.
 void BM_WsReconnectStorm(benchmark::State& state) {
   Staging& st = Staging::Get();
-  if (!st.error.empty()) return state.SkipWithError(st.error.c_str());
+  if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
   const int n = Subscribers();
   double storm_s = 0;
   rt::WsLoadStats stats;
   try {
     const auto channels = HotChannels();
-    ServerProcess server(st.direct, st.schema);
+    ServerProcess server(st.direct(), st.schema());
     rt::WsLoad clients({.port = server.port(), .connections = n, .threads = 2, .channels = channels});
     for (auto _ : state) {
       clients.Open();

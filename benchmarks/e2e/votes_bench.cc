@@ -10,7 +10,6 @@
 #include <thread>
 #include <vector>
 
-#include <libpq-fe.h>
 
 #include <benchmark/benchmark.h>
 
@@ -51,49 +50,39 @@ class Staging {
     static Staging s;
     return s;
   }
-  const std::string& error() const { return error_; }
-  const std::string& direct() const { return direct_; }
-  const std::string& pooled() const { return pooled_; }
-  const std::string& schema() const { return schema_; }
+  const std::string& error() const { return schema_.error(); }
+  const std::string& direct() const { return schema_.direct(); }
+  const std::string& pooled() const { return schema_.pooled(); }
+  const std::string& schema() const { return schema_.schema(); }
   const votes::TallyResult& expected() const { return expected_; }
   uint64_t distinct_voters() const { return distinct_voters_; }
 
-  ~Staging() {
-    try {
-      if (!direct_.empty() && db::IsSuiteSchema(direct_, schema_)) db::DropSuiteSchema(direct_, schema_);
-    } catch (const std::exception&) {  // the server is gone: nothing left to clean
-    }
-  }
-
  private:
-  Staging() : schema_("bench_votes_" + std::to_string(getpid())) {
-    try {
-      const auto staging = pmbench::bench::WritableStaging();
-      direct_ = staging.direct_url;
-      pooled_ = staging.pooled_url;
-      db::Migrate(direct_, schema_);
-      const int n = pmbench::bench::CurrentProfile().ballots;
-      const auto g = votes::GenerateBallots({.proposal = kLoaded, .voters = static_cast<uint64_t>(n / 10),
-                                             .count = static_cast<uint64_t>(n), .seed = 3});
-      const std::vector<std::string_view> lines(g.lines.begin(), g.lines.end());
-      votes::LoadBallots(direct_, schema_, lines);
-      expected_ = votes::TallyJsonLines(Joined(g.lines), {.proposal = kLoaded});
-      db::PgSession s(direct_);
-      distinct_voters_ = std::stoull(s.QueryValue("SELECT count(DISTINCT voter) FROM \"" + schema_ +
-                                                  "\".votes WHERE proposal_id = " + std::to_string(kLoaded)));
-      s.Exec("INSERT INTO \"" + schema_ + "\".proposals (id, title, proposer, kind, status, created_at, "
-             "voting_ends_at, start_slot, end_slot) VALUES (" + std::to_string(kArriving) +
-             ", 'arriving ballots', '11111111111111111111111111111111', 'parameter', 'active', now(), "
-             "now() + interval '3 days', 0, 0)");
-      s.Exec("ANALYZE \"" + schema_ + "\".votes");
-    } catch (const std::exception& e) {
-      error_ = db::RedactSecrets(e.what());
-    }
+  Staging() = default;
+
+  void Load(const std::string& direct, const std::string& schema) {
+    db::Migrate(direct, schema);
+    const int n = pmbench::bench::CurrentProfile().ballots;
+    const auto g = votes::GenerateBallots({.proposal = kLoaded, .voters = static_cast<uint64_t>(n / 10),
+                                           .count = static_cast<uint64_t>(n), .seed = 3});
+    const std::vector<std::string_view> lines(g.lines.begin(), g.lines.end());
+    votes::LoadBallots(direct, schema, lines);
+    expected_ = votes::TallyJsonLines(Joined(g.lines), {.proposal = kLoaded});
+    db::PgSession s(direct);
+    distinct_voters_ = std::stoull(s.QueryValue("SELECT count(DISTINCT voter) FROM \"" + schema +
+                                                "\".votes WHERE proposal_id = " + std::to_string(kLoaded)));
+    s.Exec("INSERT INTO \"" + schema + "\".proposals (id, title, proposer, kind, status, created_at, "
+           "voting_ends_at, start_slot, end_slot) VALUES (" + std::to_string(kArriving) +
+           ", 'arriving ballots', '11111111111111111111111111111111', 'parameter', 'active', now(), "
+           "now() + interval '3 days', 0, 0)");
+    s.Exec("ANALYZE \"" + schema + "\".votes");
   }
 
-  std::string error_, direct_, pooled_, schema_;
   votes::TallyResult expected_;
   uint64_t distinct_voters_ = 0;
+  // Last: made after the members Load fills.
+  pmbench::bench::BenchSchema schema_{
+      "votes", [this](const db::Staging& st, const std::string& schema) { Load(st.direct_url, schema); }};
 };
 
 void BM_TallyFromDatabase(benchmark::State& state) {
@@ -182,28 +171,27 @@ void BM_TallyWhileArriving(benchmark::State& state) {
       std::vector<std::jthread> submitters;
       for (int c = 0; c < 4; ++c) {
         submitters.emplace_back([&] {
-          PGconn* conn = PQconnectdb(st.pooled().c_str());
           LatencyHistogram mine;
-          for (size_t i; (i = next.fetch_add(1)) < ballots.size();) {
-            // Pacing, not work: wait for this ballot's planned send time.
-            std::this_thread::sleep_until(planned(i));
-            const auto& b = ballots[i];
-            const std::string p = std::to_string(b.proposal), n = std::to_string(b.nonce),
-                              s = std::to_string(b.slot), voter = pmbench::base::Base58Encode(b.voter),
-                              sig = pmbench::base::Base58Encode(b.sig);
-            const std::string choice(votes::ChoiceName(b.choice));
-            const char* values[] = {p.c_str(), voter.c_str(), choice.c_str(), n.c_str(), s.c_str(), sig.c_str()};
-            // Unnamed statement: transaction pooling keeps no prepared statements.
-            PGresult* r = PQexecParams(conn, insert.c_str(), 6, nullptr, values, nullptr, nullptr, 0);
-            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-              ++errors;
-            } else {
-              stored_ok[i] = 1;
+          try {
+            db::PgSession conn(st.pooled());
+            for (size_t i; (i = next.fetch_add(1)) < ballots.size();) {
+              // Pacing, not work: wait for this ballot's planned send time.
+              std::this_thread::sleep_until(planned(i));
+              const auto& b = ballots[i];
+              // Unnamed statement: transaction pooling keeps no prepared statements.
+              try {
+                conn.Query(insert, {std::to_string(b.proposal), pmbench::base::Base58Encode(b.voter),
+                                    std::string(votes::ChoiceName(b.choice)), std::to_string(b.nonce),
+                                    std::to_string(b.slot), pmbench::base::Base58Encode(b.sig)});
+                stored_ok[i] = 1;
+              } catch (const std::exception&) {
+                ++errors;
+              }
+              mine.Record(Ns(Clock::now() - planned(i)));
             }
-            PQclear(r);
-            mine.Record(Ns(Clock::now() - planned(i)));
+          } catch (const std::exception&) {  // no connection: the other submitters take the rest
+            ++errors;
           }
-          PQfinish(conn);
           std::lock_guard lock(mu);
           submit.Merge(mine);
         });

@@ -70,6 +70,11 @@ PgResult PgSession::Query(const std::string& sql, const std::vector<std::string>
   return r;
 }
 
+std::string PgSession::QueryValue(const std::string& sql, const std::vector<std::string>& params) {
+  const PgResult r = Query(sql, params);
+  return PQntuples(r.get()) > 0 && PQnfields(r.get()) > 0 ? PQgetvalue(r.get(), 0, 0) : "";
+}
+
 int64_t PgSession::CopyIn(const std::string& copy_sql,
                           const std::function<bool(std::string&)>& fill) {
   {

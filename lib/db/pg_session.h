@@ -47,6 +47,8 @@ class PgSession {
   // Runs one statement with text parameters, unnamed and unprepared (so it is safe under
   // transaction pooling), and returns its result; throws std::runtime_error on failure.
   PgResult Query(const std::string& sql, const std::vector<std::string>& params = {});
+  // Query, returning the first column of the first row ("" when no row).
+  std::string QueryValue(const std::string& sql, const std::vector<std::string>& params);
 
   // Runs a COPY ... FROM STDIN statement. `fill` appends COPY text to its argument and
   // returns false when it has nothing more; the chunk is sent after each call. Returns the

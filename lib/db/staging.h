@@ -5,7 +5,7 @@
 // that `tools/staging up` describes in its state file (path in PMBENCH_STAGING_STATE).
 //
 //   Staging s = ResolveStaging();   // throws std::runtime_error saying what to do
-//   pqxx::connection c(s.direct_url);
+//   db::PgSession c(s.direct_url);
 #ifndef PMBENCH_DB_STAGING_H_
 #define PMBENCH_DB_STAGING_H_
 

@@ -1,6 +1,5 @@
 #include "lib/queries/db_load.h"
 
-#include <libpq-fe.h>
 
 #include <chrono>
 #include <cstdio>
@@ -151,7 +150,7 @@ void DbWorkload::VerifyBets(const std::string& url) const {
   }
   const db::PgResult placed_r =
       s.Query("SELECT count(*) FROM " + q + "bets WHERE starts_with(tx_signature, $1)", {signature_prefix_ + "-"});
-  const std::string placed = PQgetvalue(placed_r.get(), 0, 0);
+  const std::string placed = db::ResultView(placed_r.get()).Get(0, 0);
   if (std::stoll(placed) != bets_placed_.load()) {
     throw std::runtime_error("the run placed " + std::to_string(bets_placed_.load()) + " bets, the table holds " + placed);
   }
@@ -326,20 +325,20 @@ class DbClient : public load::Client {
     Checked(w_->paths_.CastVote(w_->proposals_[r % w_->proposals_.size()], w_->wallets_[(r >> 8) % w_->wallets_.size()],
                                 std::string(kChoices[(r >> 32) % 3]), static_cast<int64_t>(seq),
                                 w_->signature_prefix_ + "-v" + std::to_string(seq)),
-            std::move(done), [](const pg_result* res) { return PQntuples(res) == 1 ? "" : "vote: no id returned"; });
+            std::move(done), [](const pg_result* res) { return db::ResultView(res).rows() == 1 ? "" : "vote: no id returned"; });
   }
 
   void Create(uint64_t r, uint64_t seq, load::Completion done) {
     const auto& cats = w_->categories_;
     Checked(w_->paths_.CreateMarket("Load market " + std::to_string(seq), cats[r % cats.size()],
                                     w_->wallets_[(r >> 8) % w_->wallets_.size()], 1 + static_cast<int64_t>((r >> 20) % 30)),
-            std::move(done), [](const pg_result* res) { return PQntuples(res) == 1 ? "" : "create_market: no id returned"; });
+            std::move(done), [](const pg_result* res) { return db::ResultView(res).rows() == 1 ? "" : "create_market: no id returned"; });
   }
 
   void Point(uint64_t r, load::Completion done) {
     if (w_->point_select_sql_.empty()) return done({.ok = false, .error = "no pgbench_accounts table (pgbench -i)"});
     Statement st{&w_->point_select_sql_, {std::to_string(1 + r % static_cast<uint64_t>(w_->point_select_rows_))}};
-    Checked(std::move(st), std::move(done), [](const pg_result* res) { return PQntuples(res) == 1 ? "" : "point_select: no row"; });
+    Checked(std::move(st), std::move(done), [](const pg_result* res) { return db::ResultView(res).rows() == 1 ? "" : "point_select: no row"; });
   }
 
   struct Queued {

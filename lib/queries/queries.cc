@@ -1,6 +1,5 @@
 #include "lib/queries/queries.h"
 
-#include <libpq-fe.h>
 
 #include <algorithm>
 #include <charconv>
@@ -27,25 +26,25 @@ std::string MarketColumns(std::string_view m) {
 }
 constexpr int kMarketColumns = 10;
 
-int64_t Int(const pg_result* r, int row, int col) {
-  const char* v = PQgetvalue(r, row, col);
+int64_t Int(db::ResultView r, int row, int col) {
+  const char* v = r.Get(row, col);
   int64_t out = 0;
   const auto end = v + std::char_traits<char>::length(v);
   if (std::from_chars(v, end, out).ec != std::errc()) {
-    throw std::runtime_error(std::string("unexpected value in column ") + PQfname(r, col) + ": '" + v + "'");
+    throw std::runtime_error(std::string("unexpected value in column ") + r.ColumnName(col) + ": '" + v + "'");
   }
   return out;
 }
 
-std::string Text(const pg_result* r, int row, int col) { return PQgetvalue(r, row, col); }
+std::string Text(db::ResultView r, int row, int col) { return r.Get(row, col); }
 
-void ExpectColumns(const pg_result* r, int n, std::string_view what) {
-  if (PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) != n) {
+void ExpectColumns(db::ResultView r, int n, std::string_view what) {
+  if (!r.has_rows() || r.columns() != n) {
     throw std::runtime_error(std::string(what) + ": unexpected result shape");
   }
 }
 
-Market ReadMarket(const pg_result* r, int row, int col) {
+Market ReadMarket(db::ResultView r, int row, int col) {
   Market m;
   m.id = Int(r, row, col);
   m.title = Text(r, row, col + 1);
@@ -192,10 +191,10 @@ Statement QueryPaths::CreateMarket(const std::string& title, const std::string& 
   return {&create_market_, {title, category, creator, std::to_string(open_days)}};
 }
 
-MarketPage ParseMarketPage(const pg_result* r, const ListMarketsArgs& a) {
+MarketPage ParseMarketPage(db::ResultView r, const ListMarketsArgs& a) {
   ExpectColumns(r, kMarketColumns, "market list");
   MarketPage page;
-  const int n = PQntuples(r);
+  const int n = r.rows();
   page.markets.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) page.markets.push_back(ReadMarket(r, i, 0));
   if (n == a.limit) {
@@ -207,12 +206,12 @@ MarketPage ParseMarketPage(const pg_result* r, const ListMarketsArgs& a) {
   return page;
 }
 
-std::optional<MarketDetail> ParseMarketDetail(const pg_result* r) {
+std::optional<MarketDetail> ParseMarketDetail(db::ResultView r) {
   ExpectColumns(r, kMarketColumns + 5, "market detail");
-  if (PQntuples(r) == 0) return std::nullopt;
+  if (r.rows() == 0) return std::nullopt;
   MarketDetail d{.market = ReadMarket(r, 0, 0)};
-  for (int i = 0; i < PQntuples(r); ++i) {
-    if (PQgetisnull(r, i, kMarketColumns)) continue;  // a market without bets
+  for (int i = 0; i < r.rows(); ++i) {
+    if (r.IsNull(i, kMarketColumns)) continue;  // a market without bets
     d.last_bets.push_back({.id = Int(r, i, kMarketColumns),
                            .wallet = Text(r, i, kMarketColumns + 1),
                            .side = Text(r, i, kMarketColumns + 2),
@@ -222,9 +221,9 @@ std::optional<MarketDetail> ParseMarketDetail(const pg_result* r) {
   return d;
 }
 
-BetResult ParseBetResult(const pg_result* r) {
+BetResult ParseBetResult(db::ResultView r) {
   ExpectColumns(r, 5, "place_bet");
-  if (PQntuples(r) != 1) throw std::runtime_error("place_bet: expected one row");
+  if (r.rows() != 1) throw std::runtime_error("place_bet: expected one row");
   static constexpr BetCode kCodes[] = {BetCode::kOk, BetCode::kBadAmount, BetCode::kBadSide,
                                        BetCode::kUnknownMarket, BetCode::kMarketClosed};
   const std::string code = Text(r, 0, 0);
@@ -239,10 +238,10 @@ BetResult ParseBetResult(const pg_result* r) {
   return b;
 }
 
-Dashboard ParseDashboard(const pg_result* r) {
+Dashboard ParseDashboard(db::ResultView r) {
   ExpectColumns(r, 9, "dashboard");
   Dashboard d;
-  for (int i = 0; i < PQntuples(r); ++i) {
+  for (int i = 0; i < r.rows(); ++i) {
     DashboardRow row{.market_id = Int(r, i, 0),
                      .title = Text(r, i, 1),
                      .status = Text(r, i, 2),
@@ -270,10 +269,10 @@ Dashboard ParseDashboard(const pg_result* r) {
   return d;
 }
 
-Leaderboard ParseLeaderboard(const pg_result* r) {
+Leaderboard ParseLeaderboard(db::ResultView r) {
   ExpectColumns(r, 5, "leaderboard");
   Leaderboard b;
-  for (int i = 0; i < PQntuples(r); ++i) {
+  for (int i = 0; i < r.rows(); ++i) {
     LeaderRow row{.wallet = Text(r, i, 1), .volume = Int(r, i, 2), .profit = Int(r, i, 3), .bets = Int(r, i, 4)};
     (Text(r, i, 0) == "v" ? b.by_volume : b.by_profit).push_back(std::move(row));
   }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "lib/db/pg_session.h"
+#include "lib/db/result_view.h"
 
 namespace pmbench::queries {
 
@@ -143,11 +144,11 @@ class QueryPaths {
 
 // Parsers of each statement's result (PGresult). They throw std::runtime_error when the
 // result does not have the expected shape.
-MarketPage ParseMarketPage(const pg_result* r, const ListMarketsArgs& a);
-std::optional<MarketDetail> ParseMarketDetail(const pg_result* r);  // nullopt: no such market
-BetResult ParseBetResult(const pg_result* r);
-Dashboard ParseDashboard(const pg_result* r);
-Leaderboard ParseLeaderboard(const pg_result* r);
+MarketPage ParseMarketPage(db::ResultView r, const ListMarketsArgs& a);
+std::optional<MarketDetail> ParseMarketDetail(db::ResultView r);  // nullopt: no such market
+BetResult ParseBetResult(db::ResultView r);
+Dashboard ParseDashboard(db::ResultView r);
+Leaderboard ParseLeaderboard(db::ResultView r);
 
 // The synchronous paths. Throw std::runtime_error when the database fails.
 MarketPage ListMarkets(db::PgSession& s, const QueryPaths& q, const ListMarketsArgs& a);

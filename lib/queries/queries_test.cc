@@ -1,6 +1,5 @@
 #include "lib/queries/queries.h"
 
-#include <libpq-fe.h>
 
 #include <algorithm>
 #include <map>
@@ -276,7 +275,7 @@ TEST_F(QueriesTest, EveryPathIsServedByAnIndex) {
   };
   for (const auto& [name, st] : paths) {
     const db::PgResult r = direct_.Query("EXPLAIN (FORMAT JSON) " + *st.sql, st.params);
-    const auto plan = nlohmann::json::parse(PQgetvalue(r.get(), 0, 0));
+    const auto plan = nlohmann::json::parse(db::ResultView(r.get()).Get(0, 0));
     std::vector<std::string> seq;
     SeqScans(plan.at(0).at("Plan"), seq);
     EXPECT_TRUE(seq.empty()) << name << " scans sequentially: " << seq.at(0) << "\n" << plan.dump(1);
@@ -287,7 +286,7 @@ TEST_F(QueriesTest, EveryPathIsServedByAnIndex) {
                                  "SELECT status FROM " + T("markets") + " WHERE id = 5 FOR UPDATE"}) {
     const db::PgResult r = direct_.Query("EXPLAIN (FORMAT JSON) " + sql);
     std::vector<std::string> seq;
-    SeqScans(nlohmann::json::parse(PQgetvalue(r.get(), 0, 0)).at(0).at("Plan"), seq);
+    SeqScans(nlohmann::json::parse(db::ResultView(r.get()).Get(0, 0)).at(0).at("Plan"), seq);
     EXPECT_TRUE(seq.empty()) << sql;
   }
 }

@@ -1,75 +1,15 @@
 #include "lib/realtime/market_feed.h"
 
-#include <libpq-fe.h>
-#include <poll.h>
-
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
-#include "lib/db/database_url.h"
+#include "lib/db/channel_listener.h"
 #include "lib/stats/wall_clock.h"
 
 namespace pmbench::realtime {
-namespace {
-
-// A LISTENing connection, or nullptr with `error` set.
-PGconn* Listen(const std::string& url, std::string& error) {
-  PGconn* c = PQconnectdb(url.c_str());
-  if (PQstatus(c) != CONNECTION_OK) {
-    error = db::RedactSecrets(PQerrorMessage(c));
-    PQfinish(c);
-    return nullptr;
-  }
-  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
-  PGresult* r = PQexec(c, ("LISTEN " + std::string(kMarketNotifyChannel)).c_str());
-  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-  PQclear(r);
-  if (!ok) {
-    error = db::RedactSecrets(PQerrorMessage(c));
-    PQfinish(c);
-    return nullptr;
-  }
-  return c;
-}
-
-// Whether `listening` hears a NOTIFY sent from another connection to `url`. Through a
-// transaction pooler (pgbouncer, Supavisor) LISTEN succeeds but its server connection goes
-// back to the pool with the transaction, so nothing is ever heard: found here, at start,
-// rather than as a feed that silently sends nothing.
-bool HearsANotify(PGconn* listening, const std::string& url, std::string& error) {
-  PGconn* sender = PQconnectdb(url.c_str());
-  const std::string payload = "{\"probe\":" + std::to_string(stats::WallClockNs()) + "}";
-  const std::string sql = "SELECT pg_notify('" + std::string(kMarketNotifyChannel) + "', '" + payload + "')";
-  PGresult* r = PQstatus(sender) == CONNECTION_OK ? PQexec(sender, sql.c_str()) : nullptr;
-  const bool sent = r && PQresultStatus(r) == PGRES_TUPLES_OK;
-  if (!sent) error = db::RedactSecrets(PQerrorMessage(sender));
-  PQclear(r);
-  PQfinish(sender);
-  if (!sent) return false;
-  // Delivered at the sender's commit, so within milliseconds; 3 s allows for a busy server.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{PQsocket(listening), POLLIN, 0};
-    if (poll(&p, 1, 100) > 0 && !PQconsumeInput(listening)) {
-      error = db::RedactSecrets(PQerrorMessage(listening));
-      return false;
-    }
-    bool heard = false;
-    while (PGnotify* n = PQnotifies(listening)) {
-      heard |= payload == n->extra;
-      PQfreemem(n);
-    }
-    if (heard) return true;
-  }
-  error = "LISTEN heard nothing: this URL reaches a transaction pooler, which cannot hold a LISTEN; "
-          "give the direct URL (tools/staging url --direct; on Supabase the direct connection, port 5432)";
-  return false;
-}
-
-}  // namespace
 
 std::optional<MarketChange> ParseMarketChange(std::string_view payload, std::string_view schema) {
   const auto j = nlohmann::json::parse(payload, nullptr, false);
@@ -90,16 +30,16 @@ std::optional<MarketChange> ParseMarketChange(std::string_view payload, std::str
 
 void MarketFeed::Start() {
   if (thread_.joinable()) return;
-  std::string error;
-  PGconn* first = Listen(url_, error);
-  if (!first) throw std::runtime_error("cannot LISTEN for market changes: " + error);
-  if (!HearsANotify(first, url_, error)) {
-    PQfinish(first);
-    throw std::runtime_error("cannot LISTEN for market changes: " + error);
+  std::unique_ptr<db::ChannelListener> first;
+  try {
+    first = std::make_unique<db::ChannelListener>(url_, std::string(kMarketNotifyChannel));
+    first->ProveHeard();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("cannot LISTEN for market changes: ") + e.what());
   }
   stop_ = false;
   connected_ = true;
-  thread_ = std::thread([this, first] { Loop(first); });
+  thread_ = std::thread([this, c = std::move(first)]() mutable { Loop(std::move(c)); });
 }
 
 void MarketFeed::Stop() {
@@ -107,14 +47,21 @@ void MarketFeed::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void MarketFeed::Loop(void* first_connection) {
-  PGconn* c = static_cast<PGconn*>(first_connection);
+void MarketFeed::Loop(std::unique_ptr<db::ChannelListener> c) {
   auto backoff = std::chrono::milliseconds(50);
+  const auto publish = [this](const char* payload) {
+    ++notifications_;
+    if (const auto change = ParseMarketChange(payload, schema_)) {
+      const int64_t ts = stats::WallClockNs();
+      hub_.Publish("market:" + std::to_string(change->id), change->data, ts);
+      hub_.Publish("markets", change->data, ts);
+    }
+  };
   while (!stop_) {
     if (!c) {
-      std::string error;
-      c = Listen(url_, error);
-      if (!c) {
+      try {
+        c = std::make_unique<db::ChannelListener>(url_, std::string(kMarketNotifyChannel));
+      } catch (const std::exception&) {
         std::this_thread::sleep_for(backoff);
         backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
         continue;
@@ -124,26 +71,11 @@ void MarketFeed::Loop(void* first_connection) {
       connected_ = true;
       hub_.ResetAll();  // whatever changed while we were away was not published
     }
-    pollfd p{PQsocket(c), POLLIN, 0};
-    const int ready = poll(&p, 1, 100);  // wakes to notice Stop()
-    if (ready < 0) continue;
-    if (ready > 0 && !PQconsumeInput(c)) {
+    if (!c->Poll(100, publish)) {  // wakes every 100 ms to notice Stop()
       connected_ = false;
-      PQfinish(c);
-      c = nullptr;
-      continue;
-    }
-    while (PGnotify* n = PQnotifies(c)) {
-      ++notifications_;
-      if (const auto change = ParseMarketChange(n->extra, schema_)) {
-        const int64_t ts = stats::WallClockNs();
-        hub_.Publish("market:" + std::to_string(change->id), change->data, ts);
-        hub_.Publish("markets", change->data, ts);
-      }
-      PQfreemem(n);
+      c.reset();
     }
   }
-  if (c) PQfinish(c);
   connected_ = false;
 }
 

@@ -16,11 +16,16 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
 
 #include "lib/realtime/hub.h"
+
+namespace pmbench::db {
+class ChannelListener;
+}  // namespace pmbench::db
 
 namespace pmbench::realtime {
 
@@ -48,7 +53,7 @@ class MarketFeed {
   bool connected() const { return connected_.load(); }
 
  private:
-  void Loop(void* first_connection);
+  void Loop(std::unique_ptr<db::ChannelListener> first);
 
   const std::string url_, schema_;
   Hub& hub_;

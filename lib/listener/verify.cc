@@ -1,4 +1,4 @@
-#include "lib/events/verify.h"
+#include "lib/listener/verify.h"
 
 #include <openssl/sha.h>
 
@@ -11,7 +11,18 @@
 #include "lib/db/pg_session.h"
 #include "lib/events/notification.h"
 
-namespace pmbench::events {
+namespace pmbench::listener {
+
+using events::BetPlaced;
+using events::Carrier;
+using events::MarketCreated;
+using events::MarketResolved;
+using events::Notification;
+using events::NotificationParser;
+using events::ParsedLine;
+using events::Pubkey;
+using events::VoteCast;
+
 namespace {
 
 struct MarketState {
@@ -155,4 +166,4 @@ VerifyReport Verify(const std::vector<std::string>& lines, const Pubkey& program
   return r;
 }
 
-}  // namespace pmbench::events
+}  // namespace pmbench::listener

@@ -5,16 +5,17 @@
 //   insert   — one statement per event;
 //   multirow — one INSERT ... VALUES (...),(...) per table per batch;
 //   copy     — COPY into session temp tables, then INSERT ... SELECT per table.
-// Every write is keyed by the event's identity (tx signature, event_index) with ON CONFLICT
+// Values travel as statement parameters or COPY text, never spliced into SQL. Every write is keyed by the event's identity (tx signature, event_index) with ON CONFLICT
 // DO NOTHING, and the markets' aggregates are added from the rows actually inserted, so
 // re-applying a batch (after a lost connection, or a re-delivery) changes nothing.
 //
 //   EventSink sink(SinkKind::kCopy, "pmbench", "events.jsonl");
 //   uint64_t applied = sink.Apply(session, batch);
-#ifndef PMBENCH_EVENTS_SINK_H_
-#define PMBENCH_EVENTS_SINK_H_
+#ifndef PMBENCH_LISTENER_SINK_H_
+#define PMBENCH_LISTENER_SINK_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,7 +24,7 @@
 #include "lib/db/pg_session.h"
 #include "lib/events/anchor.h"
 
-namespace pmbench::events {
+namespace pmbench::listener {
 
 enum class SinkKind { kInsert, kMultirow, kCopy };
 std::optional<SinkKind> ParseSinkKind(std::string_view name);
@@ -34,7 +35,7 @@ struct Delivered {
   uint64_t slot;
   std::string signature;
   uint32_t index;  // position among the platform's events in the transaction
-  Event event;
+  events::Event event;
 };
 
 struct Reject {
@@ -50,6 +51,8 @@ struct Batch {
   uint64_t last_slot = 0;
   std::string last_signature;
 };
+
+struct SinkTables;  // the destinations' columns and statements (sink.cc)
 
 class EventSink {
  public:
@@ -70,8 +73,9 @@ class EventSink {
   SinkKind kind_;
   std::string schema_;  // quoted
   std::string source_;
+  std::shared_ptr<const SinkTables> tables_;  // built once per sink
 };
 
-}  // namespace pmbench::events
+}  // namespace pmbench::listener
 
-#endif  // PMBENCH_EVENTS_SINK_H_
+#endif  // PMBENCH_LISTENER_SINK_H_

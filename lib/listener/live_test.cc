@@ -1,4 +1,4 @@
-#include "lib/events/logs_source.h"
+#include "lib/chain/logs_source.h"
 
 #include <gtest/gtest.h>
 
@@ -13,9 +13,16 @@
 #include "lib/db/migrate.h"
 #include "lib/db/pg_session.h"
 #include "lib/events/carrier.h"
-#include "lib/events/sink.h"
+#include "lib/listener/ingest.h"
+#include "lib/listener/sink.h"
 
-namespace pmbench::events {
+namespace pmbench::listener {
+
+using events::BetPlaced;
+using events::Carrier;
+using events::MemoCarrier;
+using chain::LogsSource;
+
 namespace {
 
 using chain::internal::LocalLedger;
@@ -172,4 +179,4 @@ TEST(LogsSourceTest, RefusesBadUrlsAndGivesUpOnADeadNode) {
 }
 
 }  // namespace
-}  // namespace pmbench::events
+}  // namespace pmbench::listener

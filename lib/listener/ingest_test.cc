@@ -1,4 +1,4 @@
-#include "lib/events/ingest.h"
+#include "lib/listener/ingest.h"
 
 #include <atomic>
 #include <thread>
@@ -12,9 +12,19 @@
 #include "lib/events/carrier.h"
 #include "lib/events/gen.h"
 #include "lib/events/notification.h"
-#include "lib/events/verify.h"
+#include "lib/listener/verify.h"
 
-namespace pmbench::events {
+namespace pmbench::listener {
+
+using events::BetPlaced;
+using events::Carrier;
+using events::DefaultProgram;
+using events::GenerateNotifications;
+using events::Event;
+using events::MarketCreated;
+using events::MemoText;
+using events::Pubkey;
+
 namespace {
 
 using db::test::TestSchema;
@@ -195,4 +205,4 @@ TEST(IngestTest, UnreachableDatabaseGivesUpWithAClearError) {
 }
 
 }  // namespace
-}  // namespace pmbench::events
+}  // namespace pmbench::listener

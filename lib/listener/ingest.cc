@@ -1,4 +1,4 @@
-#include "lib/events/ingest.h"
+#include "lib/listener/ingest.h"
 
 #include <cstdio>
 #include <memory>
@@ -11,7 +11,12 @@
 #include "lib/db/pg_session.h"
 #include "lib/events/notification.h"
 
-namespace pmbench::events {
+namespace pmbench::listener {
+
+using events::Notification;
+using events::NotificationParser;
+using events::ParsedLine;
+
 namespace {
 
 struct Item {
@@ -157,4 +162,4 @@ IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>
   return sum;
 }
 
-}  // namespace pmbench::events
+}  // namespace pmbench::listener

@@ -7,8 +7,8 @@
 // (idempotently); past `give_up_after_s` Ingest throws, leaving the checkpoint intact.
 //
 //   IngestSummary s = Ingest(next_line, {.url = url, .source = "events.jsonl"});
-#ifndef PMBENCH_EVENTS_INGEST_H_
-#define PMBENCH_EVENTS_INGEST_H_
+#ifndef PMBENCH_LISTENER_INGEST_H_
+#define PMBENCH_LISTENER_INGEST_H_
 
 #include <chrono>
 #include <cstdint>
@@ -18,9 +18,9 @@
 
 #include "lib/events/anchor.h"
 #include "lib/events/notification.h"
-#include "lib/events/sink.h"
+#include "lib/listener/sink.h"
 
-namespace pmbench::events {
+namespace pmbench::listener {
 
 using Clock = std::chrono::steady_clock;
 
@@ -50,8 +50,8 @@ struct IngestOptions {
   double give_up_after_s = 30;
   bool resume = false;     // skip the lines the checkpoint counts (a file read again)
   bool continue_numbering = false;  // number lines after the checkpoint's, skip none (a live source)
-  Pubkey program{};
-  Carrier carrier = Carrier::kProgramData;
+  events::Pubkey program{};
+  events::Carrier carrier = events::Carrier::kProgramData;
   // After each commit: when each line of the batch arrived (for latency).
   std::function<void(const std::vector<Clock::time_point>&)> on_commit;
   // After each batch, with the totals so far.
@@ -64,6 +64,6 @@ struct IngestOptions {
 IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>& next_line,
                      const IngestOptions& options);
 
-}  // namespace pmbench::events
+}  // namespace pmbench::listener
 
-#endif  // PMBENCH_EVENTS_INGEST_H_
+#endif  // PMBENCH_LISTENER_INGEST_H_

@@ -8,22 +8,22 @@
 // so nothing is lost in the gap; signatures seen twice are delivered once.
 //
 //   LogsSource src({.url = "ws://127.0.0.1:8899", .mentions = treasury, .resume_after = sig});
-//   Ingest([&](std::string& l, Clock::time_point& t) { return src.Next(l, t); }, options);
-#ifndef PMBENCH_EVENTS_LOGS_SOURCE_H_
-#define PMBENCH_EVENTS_LOGS_SOURCE_H_
+//   listener::Ingest([&](std::string& l, Clock::time_point& t) { return src.Next(l, t); }, options);
+#ifndef PMBENCH_CHAIN_LOGS_SOURCE_H_
+#define PMBENCH_CHAIN_LOGS_SOURCE_H_
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
-#include "lib/events/anchor.h"
-#include "lib/events/ingest.h"
+#include "lib/chain/ed25519.h"
 
-namespace pmbench::events {
+namespace pmbench::chain {
 
 struct LogsSourceOptions {
   std::string url;                        // ws:// or wss:// (the RPC: same host and port, http(s)://)
-  Pubkey mentions{};
+  PublicKey mentions{};
   std::string commitment = "confirmed";   // confirmed or finalized: no rolled-back slots
   std::string resume_after;               // a signature: catch up everything after it first
   double reconnect_max_s = 2;             // backoff cap between connection attempts
@@ -36,6 +36,8 @@ struct LogsSourceStats {
 
 class LogsSource {
  public:
+  using Clock = std::chrono::steady_clock;
+
   // Throws std::invalid_argument for a URL that is not ws[s]://host:port[/path].
   explicit LogsSource(LogsSourceOptions options);
   ~LogsSource();
@@ -54,6 +56,6 @@ class LogsSource {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace pmbench::events
+}  // namespace pmbench::chain
 
-#endif  // PMBENCH_EVENTS_LOGS_SOURCE_H_
+#endif  // PMBENCH_CHAIN_LOGS_SOURCE_H_

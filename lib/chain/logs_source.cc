@@ -1,4 +1,4 @@
-#include "lib/events/logs_source.h"
+#include "lib/chain/logs_source.h"
 
 #include <algorithm>
 #include <boost/asio/connect.hpp>
@@ -16,7 +16,7 @@
 #include "lib/chain/rpc.h"
 #include "lib/chain/transaction.h"
 
-namespace pmbench::events {
+namespace pmbench::chain {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -48,13 +48,13 @@ class RecentSet {
 
 struct LogsSource::Impl {
   LogsSourceOptions options;
-  chain::Endpoint ws_url;
+  Endpoint ws_url;
   std::unique_ptr<asio::ssl::context> ssl;  // wss://: made once, with the trust store of then
   std::string mentions_b58;
-  std::unique_ptr<chain::RpcClient> rpc;
+  std::unique_ptr<RpcClient> rpc;
 
   asio::io_context io;
-  std::unique_ptr<chain::internal::WsStream> ws;
+  std::unique_ptr<internal::WsStream> ws;
   beast::flat_buffer buffer;
   bool read_pending = false;
   beast::error_code read_ec;
@@ -87,7 +87,7 @@ struct LogsSource::Impl {
     tcp::resolver resolver(io);
     const auto results = resolver.resolve(ws_url.host, ws_url.port, ec);
     if (ec) throw std::runtime_error("resolve: " + ec.message());
-    auto s = std::make_unique<chain::internal::WsStream>(io, ws_url, ssl.get());
+    auto s = std::make_unique<internal::WsStream>(io, ws_url, ssl.get());
     std::string step;
     s->AsyncOpen(results, std::chrono::seconds(5), [&](beast::error_code e, const char* what) {
       ec = e;
@@ -133,8 +133,8 @@ struct LogsSource::Impl {
   // Everything at the address after `after`, oldest first, as logsNotification lines.
   void CatchUp(const std::string& after) {
     if (after.empty()) return;
-    const auto key = chain::PublicKeyFromBase58(mentions_b58);
-    std::vector<chain::SignatureInfo> newer;
+    const auto key = PublicKeyFromBase58(mentions_b58);
+    std::vector<SignatureInfo> newer;
     std::string before;
     for (;;) {
       auto page = rpc->GetSignaturesForAddress(*key, before, after, 1000);
@@ -255,20 +255,20 @@ struct LogsSource::Impl {
 
 LogsSource::LogsSource(LogsSourceOptions options) : impl_(std::make_unique<Impl>()) {
   try {
-    impl_->ws_url = chain::ParseWsEndpoint(options.url);
+    impl_->ws_url = ParseWsEndpoint(options.url);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(std::string("live input: ") + e.what());
   }
-  if (impl_->ws_url.tls) impl_->ssl = chain::internal::MakeTlsClientContext();
+  if (impl_->ws_url.tls) impl_->ssl = internal::MakeTlsClientContext();
   if (options.commitment != "confirmed" && options.commitment != "finalized") {
     throw std::invalid_argument("live input commitment must be confirmed or finalized");
   }
-  impl_->mentions_b58 = chain::ToBase58(options.mentions);
+  impl_->mentions_b58 = ToBase58(options.mentions);
   // The catch-up's RPC: the same host, port and path over http:// or https://.
   const auto& w = impl_->ws_url;
-  chain::RpcOptions rpc{.endpoints = {(w.tls ? "https://" : "http://") + w.host + ":" + w.port + w.target},
+  RpcOptions rpc{.endpoints = {(w.tls ? "https://" : "http://") + w.host + ":" + w.port + w.target},
                         .requests_per_10s = 0, .sends_per_10s = 0};
-  impl_->rpc = std::make_unique<chain::RpcClient>(rpc);
+  impl_->rpc = std::make_unique<RpcClient>(rpc);
   impl_->options = std::move(options);
 }
 
@@ -285,4 +285,4 @@ LogsSourceStats LogsSource::Stats() const {
 
 std::string LogsSource::last_signature() const { return impl_->LastDelivered(); }
 
-}  // namespace pmbench::events
+}  // namespace pmbench::chain

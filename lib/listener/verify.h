@@ -7,8 +7,8 @@
 //
 //   VerifyReport r = Verify(lines, program, url, "pmbench");
 //   r.sync_accuracy == 1 && r.ok()
-#ifndef PMBENCH_EVENTS_VERIFY_H_
-#define PMBENCH_EVENTS_VERIFY_H_
+#ifndef PMBENCH_LISTENER_VERIFY_H_
+#define PMBENCH_LISTENER_VERIFY_H_
 
 #include <cstdint>
 #include <string>
@@ -17,7 +17,7 @@
 #include "lib/events/anchor.h"
 #include "lib/events/notification.h"
 
-namespace pmbench::events {
+namespace pmbench::listener {
 
 struct VerifyReport {
   uint64_t expected = 0;  // event rows + markets the input implies
@@ -32,10 +32,10 @@ struct VerifyReport {
 
 // `carrier` must be the one the input was ingested with: read with another, a memo-carried
 // input implies no events at all. Throws std::runtime_error when the database cannot be read.
-VerifyReport Verify(const std::vector<std::string>& lines, const Pubkey& program,
+VerifyReport Verify(const std::vector<std::string>& lines, const events::Pubkey& program,
                     const std::string& url, const std::string& schema,
-                    Carrier carrier = Carrier::kProgramData);
+                    events::Carrier carrier = events::Carrier::kProgramData);
 
-}  // namespace pmbench::events
+}  // namespace pmbench::listener
 
-#endif  // PMBENCH_EVENTS_VERIFY_H_
+#endif  // PMBENCH_LISTENER_VERIFY_H_
