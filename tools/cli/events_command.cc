@@ -15,11 +15,11 @@
 #include "lib/db/pg_session.h"
 #include "lib/db/staging.h"
 #include "lib/events/gen.h"
-#include "lib/events/ingest.h"
-#include "lib/events/logs_source.h"
+#include "lib/listener/ingest.h"
+#include "lib/chain/logs_source.h"
 #include "lib/events/notification.h"
-#include "lib/events/sink.h"
-#include "lib/events/verify.h"
+#include "lib/listener/sink.h"
+#include "lib/listener/verify.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/flags.h"
 #include "tools/cli/load_common.h"
@@ -169,10 +169,10 @@ int IngestCommand(const std::vector<std::string>& args) {
   if (live && verify) throw UsageError("verify reads a file; a live ws:// input cannot be read twice");
   if (live && flags.Has("resume")) throw UsageError("--resume is for files; a ws:// input always resumes from its checkpoint");
   if (!live && flags.Has("duration")) throw UsageError("--duration goes with a ws:// input");
-  std::unique_ptr<events::LogsSource> source;
+  std::unique_ptr<chain::LogsSource> source;
   if (live) {
     try {
-      source = std::make_unique<events::LogsSource>(events::LogsSourceOptions{.url = input, .mentions = program});
+      source = std::make_unique<chain::LogsSource>(chain::LogsSourceOptions{.url = input, .mentions = program});
     } catch (const std::invalid_argument& e) {
       throw UsageError(std::string("--input: ") + e.what());
     }
@@ -182,12 +182,12 @@ int IngestCommand(const std::vector<std::string>& args) {
   if (verify) {
     std::vector<std::string> lines;
     for (std::string line; std::getline(*in, line);) lines.push_back(line);
-    const events::VerifyReport r = events::Verify(lines, program, url, schema, carrier);
+    const listener::VerifyReport r = listener::Verify(lines, program, url, schema, carrier);
     std::cout << r.ToJson() << "\n";
     return r.ok() ? 0 : 1;
   }
 
-  const auto sink = events::ParseSinkKind(flags.Get("sink", "copy"));
+  const auto sink = listener::ParseSinkKind(flags.Get("sink", "copy"));
   if (!sink) throw UsageError("--sink is insert, multirow or copy");
   const uint64_t batch = flags.GetUint("batch-size", 1000);
   if (batch == 0 || batch > 1'000'000) throw UsageError("--batch-size must be 1 to 1,000,000");
@@ -200,9 +200,9 @@ int IngestCommand(const std::vector<std::string>& args) {
   std::jthread stopper;
   if (live) {
     db::PgSession session(url);
-    const std::string after = events::EventSink(*sink, schema, source_name).LastSignature(session);
-    source = std::make_unique<events::LogsSource>(
-        events::LogsSourceOptions{.url = input, .mentions = program, .resume_after = after});
+    const std::string after = listener::EventSink(*sink, schema, source_name).LastSignature(session);
+    source = std::make_unique<chain::LogsSource>(
+        chain::LogsSourceOptions{.url = input, .mentions = program, .resume_after = after});
     std::cerr << "ingest: subscribing to " << input << (after.empty() ? " (no checkpoint: live only)" : " after the checkpoint") << "\n";
     const double duration = flags.Has("duration") ? ParseDuration("duration", flags.Get("duration", "")) : -1;
     // SIGINT/SIGTERM end the run cleanly: the batch in hand is committed with its checkpoint.
@@ -220,11 +220,11 @@ int IngestCommand(const std::vector<std::string>& args) {
       source->Stop();
     });
   }
-  const events::IngestSummary sum = events::Ingest(
-      [&](std::string& line, events::Clock::time_point& arrival) {
+  const listener::IngestSummary sum = listener::Ingest(
+      [&](std::string& line, listener::Clock::time_point& arrival) {
         if (source) return source->Next(line, arrival);
         if (!std::getline(*in, line)) return false;
-        arrival = events::Clock::now();
+        arrival = listener::Clock::now();
         return true;
       },
       {.url = url,
@@ -240,7 +240,7 @@ int IngestCommand(const std::vector<std::string>& args) {
        .program = program,
        .carrier = carrier,
        .on_progress =
-           [&](const events::IngestSummary& s) {
+           [&](const listener::IngestSummary& s) {
              if (tty) {
                std::fprintf(stderr, "\ringest: %llu lines, %llu applied, %.0f events/s   ",
                             static_cast<unsigned long long>(s.read), static_cast<unsigned long long>(s.applied),
