@@ -118,22 +118,18 @@ std::string EncodeEvent(const Event& e) {
   const auto& d = Discriminators()[e.index()];
   out.append(reinterpret_cast<const char*>(d.data()), d.size());
   Writer w(out);
-  std::visit(
-      [&](const auto& ev) {
-        using T = std::decay_t<decltype(ev)>;
-        if constexpr (std::is_same_v<T, MarketCreated>) {
-          w.U64(ev.market_id), w.Key(ev.creator), w.I64(ev.closes_at), w.Str(ev.title), w.Str(ev.category);
-        } else if constexpr (std::is_same_v<T, BetPlaced>) {
-          w.U64(ev.market_id), w.Key(ev.bettor), w.U8(ev.side), w.U64(ev.amount), w.U64(ev.yes_pool),
-              w.U64(ev.no_pool);
-        } else if constexpr (std::is_same_v<T, VoteCast>) {
-          w.U64(ev.proposal_id), w.Key(ev.voter), w.U8(ev.choice), w.U64(ev.weight);
-        } else if constexpr (std::is_same_v<T, MarketResolved>) {
-          w.U64(ev.market_id), w.U8(ev.outcome);
-        } else {
-          w.U64(ev.market_id), w.Key(ev.bettor), w.U64(ev.payout);
-        }
-      },
+  std::visit(Overloaded{
+                 [&](const MarketCreated& ev) {
+                   w.U64(ev.market_id), w.Key(ev.creator), w.I64(ev.closes_at), w.Str(ev.title), w.Str(ev.category);
+                 },
+                 [&](const BetPlaced& ev) {
+                   w.U64(ev.market_id), w.Key(ev.bettor), w.U8(ev.side), w.U64(ev.amount), w.U64(ev.yes_pool),
+                       w.U64(ev.no_pool);
+                 },
+                 [&](const VoteCast& ev) { w.U64(ev.proposal_id), w.Key(ev.voter), w.U8(ev.choice), w.U64(ev.weight); },
+                 [&](const MarketResolved& ev) { w.U64(ev.market_id), w.U8(ev.outcome); },
+                 [&](const WinningsClaimed& ev) { w.U64(ev.market_id), w.Key(ev.bettor), w.U64(ev.payout); },
+             },
       e);
   return out;
 }

@@ -58,6 +58,16 @@ struct WinningsClaimed {
 
 using Event = std::variant<MarketCreated, BetPlaced, VoteCast, MarketResolved, WinningsClaimed>;
 
+// For std::visit over an Event with one lambda per kind and no catch-all, so that a new
+// kind fails to compile wherever it is not handled:
+//   std::visit(Overloaded{[](const MarketCreated&) {...}, ..., [](const WinningsClaimed&) {...}}, e);
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
 // "MarketCreated", ...: the name the discriminator hashes.
 std::string_view EventName(const Event& e);
 // SHA-256("event:<name>")[0..8].

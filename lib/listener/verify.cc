@@ -22,6 +22,7 @@ using events::NotificationParser;
 using events::ParsedLine;
 using events::Pubkey;
 using events::VoteCast;
+using events::WinningsClaimed;
 
 namespace {
 
@@ -82,28 +83,26 @@ VerifyReport Verify(const std::vector<std::string>& lines, const Pubkey& program
     for (uint32_t i = 0; i < n.events.size(); ++i) {
       const std::string id = n.signature + ":" + std::to_string(i);
       if (!seen.insert(id).second) continue;
-      std::visit(
-          [&](const auto& e) {
-            using T = std::decay_t<decltype(e)>;
-            if constexpr (std::is_same_v<T, MarketCreated>) {
-              want["markets"].insert(id);
-              markets[static_cast<int64_t>(e.market_id)];
-            } else if constexpr (std::is_same_v<T, BetPlaced>) {
-              want["bets"].insert(id);
-              MarketState& m = markets[static_cast<int64_t>(e.market_id)];
-              (e.side ? m.yes : m.no) += static_cast<int64_t>(e.amount);
-              ++m.count;
-            } else if constexpr (std::is_same_v<T, VoteCast>) {
-              want["votes"].insert(id);
-            } else if constexpr (std::is_same_v<T, MarketResolved>) {
-              const auto key = static_cast<int64_t>(e.market_id);
-              markets[key];
-              const auto it = resolution.find(key);
-              resolution[key] = it == resolution.end() ? e.outcome : std::min<int>(it->second, e.outcome);
-            } else {
-              want["claims"].insert(id);
-            }
-          },
+      std::visit(events::Overloaded{
+                     [&](const MarketCreated& e) {
+                       want["markets"].insert(id);
+                       markets[static_cast<int64_t>(e.market_id)];
+                     },
+                     [&](const BetPlaced& e) {
+                       want["bets"].insert(id);
+                       MarketState& m = markets[static_cast<int64_t>(e.market_id)];
+                       (e.side ? m.yes : m.no) += static_cast<int64_t>(e.amount);
+                       ++m.count;
+                     },
+                     [&](const VoteCast&) { want["votes"].insert(id); },
+                     [&](const MarketResolved& e) {
+                       const auto key = static_cast<int64_t>(e.market_id);
+                       markets[key];
+                       const auto it = resolution.find(key);
+                       resolution[key] = it == resolution.end() ? e.outcome : std::min<int>(it->second, e.outcome);
+                     },
+                     [&](const WinningsClaimed&) { want["claims"].insert(id); },
+                 },
           n.events[i]);
     }
   }

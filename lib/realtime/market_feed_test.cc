@@ -4,6 +4,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "lib/realtime/internal/recording_subscriber.h"
 
@@ -79,11 +80,14 @@ TEST_F(MarketFeedDbTest, APooledUrlIsRefusedAtStartNamingTheDirectOne) {
 }
 
 TEST_F(MarketFeedDbTest, ALostConnectionIsReopenedAndSubscribersAreReset) {
-  MarketFeed feed(schema_.url(), schema_.name(), hub_);
+  // Named, so that only this feed's connection is cut: other tests listen in parallel.
+  const std::string tag = "pmbench_feed_test_" + std::to_string(getpid());
+  const std::string url = schema_.url() + (schema_.url().find('?') == std::string::npos ? "?" : "&") + "application_name=" + tag;
+  MarketFeed feed(url, schema_.name(), hub_);
   feed.Start();
   auto sub = std::make_shared<Recorder>();
   hub_.Subscribe("market:42", std::nullopt, sub);
-  s_.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()");
+  s_.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" + tag + "'");
   auto got = sub->Wait(1);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0], R"({"op":"reset","channel":"market:42","seq":0})");

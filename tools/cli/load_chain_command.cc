@@ -131,20 +131,42 @@ chain::Endpoint ParseTarget(const Flags& flags, const std::string& flag, chain::
   return ep;
 }
 
-}  // namespace
+// A load chain run as the flags ask for it, checked before anything is sent.
+struct ChainRun {
+  std::vector<std::string> endpoints;
+  double rate = 0, duration = 0, ramp = 0;  // transactions/s, s, s
+  std::vector<std::pair<std::string, double>> mix;
+  std::string commitment, confirm, subscribe_url, keypair;
+  double limit_all = 100, limit_send = 40;  // RPC calls and sends per 10 s; 0: none
+  events::Pubkey treasury{};
+  std::vector<stats::Bar> thresholds;
+  double poll = 0, resend = 0;
+  int wallets = 4, max_in_flight = 2000;
+  uint64_t seed = 1;
+};
 
-int LoadChainCommand(const std::vector<std::string>& args) {
-  const Flags flags(args,
-                    {"rpc", "rate", "duration", "ramp-up", "mix", "commitment", "keypair", "wallets", "rpc-limit", "poll",
-                     "resend", "max-in-flight", "treasury", "threshold", "seed", "out", "confirm", "ws"},
-                    {"allow-remote", "help"});
-  if (flags.Has("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
-  if (!flags.positional().empty()) throw UsageError("unexpected argument '" + flags.positional()[0] + "'");
+// What a run gave: the engine's result and the workload's per-kind reports.
+struct ChainOutcome {
+  std::unique_ptr<events::ChainWorkload> workload;
+  load::LoadResult r;
+  std::vector<events::ChainKindReport> reports;
+  chain::RpcStats rpc;
+  chain::SenderStats sender;
+};
 
-  std::vector<std::string> endpoints = SplitList(flags.GetAll("rpc"));
+// What the report reads: per kind, the times to the commitment with every transaction
+// that never reached it; and the totals.
+struct ChainTotals {
+  std::vector<stats::LatencyHistogram> to_commitment;
+  stats::LatencyHistogram confirm_all;
+  int64_t submitted = 0, confirmed = 0, failed = 0;
+  std::optional<double> success;  // nothing offered: not measured
+};
+
+ChainRun ParseChainRun(const Flags& flags) {
+  ChainRun c;
+  std::vector<std::string>& endpoints = c.endpoints;
+  endpoints = SplitList(flags.GetAll("rpc"));
   if (endpoints.empty()) {
     const db::Staging staging = db::ResolveStaging();
     if (staging.ledger_url.empty()) {
@@ -158,77 +180,82 @@ int LoadChainCommand(const std::vector<std::string>& args) {
   for (const auto& e : endpoints) {
     ParseTarget(flags, "rpc", chain::ParseEndpoint, e);
   }
-  const double rate = ParseRate(flags.Get("rate", "100/min"));
-  const double duration = ParseDuration("duration", flags.Get("duration", "60s"));
-  const double ramp = ParseDuration("ramp-up", flags.Get("ramp-up", "0"));
-  if (!(duration > 0)) throw UsageError("--duration must be > 0");
-  std::vector<std::pair<std::string, double>> mix;
+  c.rate = ParseRate(flags.Get("rate", "100/min"));
+  c.duration = ParseDuration("duration", flags.Get("duration", "60s"));
+  c.ramp = ParseDuration("ramp-up", flags.Get("ramp-up", "0"));
+  if (!(c.duration > 0)) throw UsageError("--duration must be > 0");
   try {
-    mix = events::ParseChainMix(flags.Get("mix", "bets:8,markets:1,votes:1"));
+    c.mix = events::ParseChainMix(flags.Get("mix", "bets:8,markets:1,votes:1"));
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--mix: ") + e.what());
   }
-  const std::string commitment = flags.Get("commitment", "confirmed");
-  if (chain::CommitmentRank(commitment) < 0) throw UsageError("--commitment is processed, confirmed or finalized");
-  double limit_all = 100, limit_send = 40;
+  c.commitment = flags.Get("commitment", "confirmed");
+  if (chain::CommitmentRank(c.commitment) < 0) throw UsageError("--commitment is processed, confirmed or finalized");
   if (const std::string lim = flags.Get("rpc-limit", "100/40"); lim == "none") {
-    limit_all = limit_send = 0;
+    c.limit_all = c.limit_send = 0;
   } else {
     const auto slash = lim.find('/');
     try {
       size_t a = 0, b = 0;
-      limit_all = std::stod(lim.substr(0, slash), &a);
-      limit_send = slash == std::string::npos ? limit_all : std::stod(lim.substr(slash + 1), &b);
-      if (a != (slash == std::string::npos ? lim.size() : slash) || !(limit_all > 0) || !(limit_send > 0)) throw std::invalid_argument("");
+      c.limit_all = std::stod(lim.substr(0, slash), &a);
+      c.limit_send = slash == std::string::npos ? c.limit_all : std::stod(lim.substr(slash + 1), &b);
+      if (a != (slash == std::string::npos ? lim.size() : slash) || !(c.limit_all > 0) || !(c.limit_send > 0)) throw std::invalid_argument("");
     } catch (const std::exception&) {
       throw UsageError("--rpc-limit takes REQUESTS/SENDS per 10 s (e.g. 100/40) or none, not '" + lim + "'");
     }
   }
-  events::Pubkey treasury{};
   if (flags.Has("treasury")) {
     const auto t = events::ParseProgramId(flags.Get("treasury", ""));
     if (!t) throw UsageError("--treasury is a base58 32-byte address");
-    treasury = *t;
+    c.treasury = *t;
   }
   std::vector<std::string> metrics = {"confirm", "latency", "success", "failed", "dropped", "unfinished"};
-  for (const auto& [kind, weight] : mix) metrics.push_back(kind);
-  const auto thresholds = ParseThresholds(flags, "confirm", metrics);
-  const double poll = ParseDuration("poll", flags.Get("poll", "200ms"));
-  const double resend = ParseDuration("resend", flags.Get("resend", "2s"));
-  if (!(poll > 0) || !(resend > 0)) throw UsageError("--poll and --resend must be > 0");
+  for (const auto& [kind, weight] : c.mix) metrics.push_back(kind);
+  c.thresholds = ParseThresholds(flags, "confirm", metrics);
+  c.poll = ParseDuration("poll", flags.Get("poll", "200ms"));
+  c.resend = ParseDuration("resend", flags.Get("resend", "2s"));
+  if (!(c.poll > 0) || !(c.resend > 0)) throw UsageError("--poll and --resend must be > 0");
   const chain::Endpoint first = chain::ParseEndpoint(endpoints[0]);
-  const std::string confirm = flags.Get("confirm", "subscribe");
-  if (confirm != "subscribe" && confirm != "poll") throw UsageError("--confirm is subscribe or poll");
-  if (flags.Has("ws") && confirm != "subscribe") throw UsageError("--ws goes with --confirm subscribe");
-  std::string subscribe_url;
-  if (confirm == "subscribe") {
-    subscribe_url = flags.Get("ws", first.tls ? "wss://" + endpoints[0].substr(8) : "ws://" + endpoints[0].substr(7));
-    ParseTarget(flags, "ws", chain::ParseWsEndpoint, subscribe_url);
+  c.confirm = flags.Get("confirm", "subscribe");
+  if (c.confirm != "subscribe" && c.confirm != "poll") throw UsageError("--confirm is subscribe or poll");
+  if (flags.Has("ws") && c.confirm != "subscribe") throw UsageError("--ws goes with --confirm subscribe");
+  if (c.confirm == "subscribe") {
+    c.subscribe_url = flags.Get("ws", first.tls ? "wss://" + endpoints[0].substr(8) : "ws://" + endpoints[0].substr(7));
+    ParseTarget(flags, "ws", chain::ParseWsEndpoint, c.subscribe_url);
   }
 
-  std::cerr << "preparing: " << endpoints.size() << " endpoint(s), " << commitment << " commitment, confirmed by "
-            << (confirm == "subscribe" ? "signatureSubscribe (polling as fallback)" : "polling") << "\n";
-  auto workload = events::ChainWorkload::Prepare(
-      {.rpc = {.endpoints = endpoints, .requests_per_10s = limit_all, .sends_per_10s = limit_send,
-               .seed = flags.GetUint("seed", 1)},
-       .sender = {.commitment = commitment, .poll_s = poll, .resend_s = resend, .subscribe_url = subscribe_url},
-       .keypair_path = flags.Get("keypair", ""),
-       .wallets = static_cast<int>(flags.GetUint("wallets", 4)),
-       .treasury = treasury,
-       .seed = flags.GetUint("seed", 1),
+  c.keypair = flags.Get("keypair", "");
+  c.wallets = static_cast<int>(flags.GetUint("wallets", 4));
+  c.seed = flags.GetUint("seed", 1);
+  c.max_in_flight = static_cast<int>(flags.GetUint("max-in-flight", 2000));
+  if (c.max_in_flight < 1) throw UsageError("--max-in-flight must be >= 1");
+  return c;
+}
+
+ChainOutcome RunChainLoad(const ChainRun& c) {
+  std::cerr << "preparing: " << c.endpoints.size() << " endpoint(s), " << c.commitment << " commitment, confirmed by "
+            << (c.confirm == "subscribe" ? "signatureSubscribe (polling as fallback)" : "polling") << "\n";
+  ChainOutcome o;
+  o.workload = events::ChainWorkload::Prepare(
+      {.rpc = {.endpoints = c.endpoints, .requests_per_10s = c.limit_all, .sends_per_10s = c.limit_send,
+               .seed = c.seed},
+       .sender = {.commitment = c.commitment, .poll_s = c.poll, .resend_s = c.resend, .subscribe_url = c.subscribe_url},
+       .keypair_path = c.keypair,
+       .wallets = c.wallets,
+       .treasury = c.treasury,
+       .seed = c.seed,
        .say = [](const std::string& s) { std::cerr << "  " << s << "\n"; }});
 
   load::LoadSpec spec;
   spec.model = load::Model::kOpen;
-  spec.start = ramp > 0 ? 0 : rate;
-  if (ramp > 0) spec.stages.push_back({ramp, rate});
-  spec.stages.push_back({duration, rate});
-  spec.clients = static_cast<int>(flags.GetUint("max-in-flight", 2000));
-  if (spec.clients < 1) throw UsageError("--max-in-flight must be >= 1");
+  spec.start = c.ramp > 0 ? 0 : c.rate;
+  if (c.ramp > 0) spec.stages.push_back({c.ramp, c.rate});
+  spec.stages.push_back({c.duration, c.rate});
+  spec.clients = c.max_in_flight;
   spec.max_in_flight = spec.clients;
   spec.threads = 1;  // clients only hand transactions to the sender's threads
-  spec.seed = flags.GetUint("seed", 1);
-  spec.mix = workload->Mix(mix);
+  spec.seed = c.seed;
+  spec.mix = o.workload->Mix(c.mix);
   // Long enough for a dropped transaction to expire (150 slots: 60 s) and be re-signed.
   spec.drain_s = 120;
   spec.lag_limit_ms = 1000;  // sub-second lag is noise against second-long confirmations
@@ -241,38 +268,41 @@ int LoadChainCommand(const std::vector<std::string>& args) {
       std::fflush(stderr);
     };
   }
-  std::cerr << "sending " << rate * 60 << " tx/min for " << duration << " s\n";
-  const load::LoadResult r = load::RunLoad(spec, workload->Clients());
+  std::cerr << "sending " << c.rate * 60 << " tx/min for " << c.duration << " s\n";
+  o.r = load::RunLoad(spec, o.workload->Clients());
   if (tty) std::cerr << "\n";
-  workload->Drain(10);
-  const auto reports = workload->Reports();
-  const chain::RpcStats rs = workload->RpcStats();
-  const chain::SenderStats ss = workload->SenderStats();
+  o.workload->Drain(10);
+  o.reports = o.workload->Reports();
+  o.rpc = o.workload->RpcStats();
+  o.sender = o.workload->SenderStats();
+  return o;
 
-  // Per kind, the times to the commitment with every transaction that never reached it.
-  std::vector<stats::LatencyHistogram> to_commitment;
-  stats::LatencyHistogram confirm_all;
-  int64_t submitted = 0, confirmed = 0, failed = 0;
-  for (size_t i = 0; i < reports.size(); ++i) {
-    const auto& k = reports[i];
-    to_commitment.push_back(events::ToCommitmentWithLosses(k, commitment, r.kinds[i], r.deadline));
-    const stats::LatencyHistogram& at = to_commitment.back();
-    confirm_all.Merge(at);
-    submitted += k.submitted;
-    confirmed += k.confirmed;
-    failed += k.failed;
+}
+
+// The per-kind and RPC summary on stderr; the totals the report reads.
+ChainTotals SummarizeChain(const ChainRun& c, const ChainOutcome& o) {
+  ChainTotals t;
+  const auto& r = o.r;
+  const auto& rs = o.rpc;
+  for (size_t i = 0; i < o.reports.size(); ++i) {
+    const auto& k = o.reports[i];
+    t.to_commitment.push_back(events::ToCommitmentWithLosses(k, c.commitment, r.kinds[i], r.deadline));
+    const stats::LatencyHistogram& at = t.to_commitment.back();
+    t.confirm_all.Merge(at);
+    t.submitted += k.submitted;
+    t.confirmed += k.confirmed;
+    t.failed += k.failed;
     if (k.submitted + r.kinds[i].dropped == 0) continue;
     std::fprintf(stderr, "  %-8s %6lld sent %6lld confirmed %5lld failed %5lld dropped  success %.4f  %s p50 %.0f  p95 %.0f  p99 %.0f ms  mean %.0f ms  re-sends %lld re-signs %lld\n",
                  k.name.c_str(), static_cast<long long>(k.submitted), static_cast<long long>(k.confirmed),
                  static_cast<long long>(k.failed), static_cast<long long>(r.kinds[i].dropped),
                  stats::Ratio(static_cast<double>(k.confirmed), static_cast<double>(k.submitted + r.kinds[i].dropped)).value_or(0),
-                 commitment.c_str(), at.Percentile(50) / 1e6, at.Percentile(95) / 1e6, at.Percentile(99) / 1e6,
+                 c.commitment.c_str(), at.Percentile(50) / 1e6, at.Percentile(95) / 1e6, at.Percentile(99) / 1e6,
                  at.mean() / 1e6, static_cast<long long>(k.resends), static_cast<long long>(k.resigns));
     for (const auto& [reason, n] : k.reasons) std::fprintf(stderr, "      %lld x %s\n", static_cast<long long>(n), reason.c_str());
   }
   // Arrivals the engine dropped (too many unconfirmed) count against success too.
-  const double offered = static_cast<double>(submitted + r.total.dropped);
-  const auto success = stats::Ratio(static_cast<double>(confirmed), offered);  // nothing offered: not measured
+  t.success = stats::Ratio(static_cast<double>(t.confirmed), static_cast<double>(t.submitted + r.total.dropped));
   std::fprintf(stderr, "  RPC: 429s absorbed %llu, retries %llu, failovers %llu, transport errors %llu, throttled %llu calls (%.1f s)\n",
                static_cast<unsigned long long>(rs.http_429), static_cast<unsigned long long>(rs.retries),
                static_cast<unsigned long long>(rs.failovers), static_cast<unsigned long long>(rs.transport_errors),
@@ -283,18 +313,26 @@ int LoadChainCommand(const std::vector<std::string>& args) {
                  m.latency.Percentile(50) / 1e6, m.latency.Percentile(99) / 1e6);
   }
 
+  return t;
+}
+
+// The thresholds and the result JSON; the exit status.
+int ReportChain(const Flags& flags, const ChainRun& c, const ChainOutcome& o, const ChainTotals& t) {
+  const auto& r = o.r;
+  const auto& rs = o.rpc;
+  const auto& reports = o.reports;
   std::map<std::string, stats::Observed> observed = {
-      {"confirm", {.latency = &confirm_all}},
+      {"confirm", {.latency = &t.confirm_all}},
       {"latency", {.latency = &r.total.latency}},
-      {"success", {.rate = success}},
-      {"failed", {.count = static_cast<double>(failed + r.total.dropped)}},
+      {"success", {.rate = t.success}},
+      {"failed", {.count = static_cast<double>(t.failed + r.total.dropped)}},
       {"dropped", {.count = static_cast<double>(r.total.dropped)}},
       {"unfinished", {.count = static_cast<double>(r.total.unfinished)}}};
-  for (size_t i = 0; i < reports.size(); ++i) observed[reports[i].name] = {.latency = &to_commitment[i]};
-  const auto verdicts = EvaluateThresholds(thresholds, observed);
+  for (size_t i = 0; i < reports.size(); ++i) observed[reports[i].name] = {.latency = &t.to_commitment[i]};
+  const auto verdicts = EvaluateThresholds(c.thresholds, observed);
 
   nlohmann::json endpoints_shown = nlohmann::json::array();
-  for (const auto& e : workload->rpc().endpoints()) endpoints_shown.push_back(e.Display());
+  for (const auto& e : o.workload->rpc().endpoints()) endpoints_shown.push_back(e.Display());
   nlohmann::json methods = nlohmann::json::object();
   for (const auto& [method, m] : rs.methods) {
     methods[method] = HistogramJson(m.latency);
@@ -308,28 +346,28 @@ int LoadChainCommand(const std::vector<std::string>& args) {
   const nlohmann::json context = {{"date", Now()},
                                   {"executable", "pmbench load chain"},
                                   {"pmbench_rpc", endpoints_shown},
-                                  {"pmbench_commitment", commitment},
-                                  {"pmbench_confirm", confirm},
+                                  {"pmbench_commitment", c.commitment},
+                                  {"pmbench_confirm", c.confirm},
                                   {"pmbench_rpc_methods", methods},
                                   {"pmbench_errors", reasons}};
   std::vector<results::RunEntry> entries;
   results::RunEntry total{"load_chain", r.seconds, {}};
-  for (const auto& [name, v] : stats::LatencyCounters(confirm_all, "confirm_")) total.counters.emplace_back(name, v);
+  for (const auto& [name, v] : stats::LatencyCounters(t.confirm_all, "confirm_")) total.counters.emplace_back(name, v);
   total.counters.insert(total.counters.end(),
-                        {{"sent", static_cast<double>(submitted)},
-                         {"confirmed", static_cast<double>(confirmed)},
-                         {"failed", static_cast<double>(failed)},
+                        {{"sent", static_cast<double>(t.submitted)},
+                         {"confirmed", static_cast<double>(t.confirmed)},
+                         {"failed", static_cast<double>(t.failed)},
                          {"dropped", static_cast<double>(r.total.dropped)},
                          {"unfinished", static_cast<double>(r.total.unfinished)},
-                         {"tx_per_min", r.seconds > 0 ? static_cast<double>(confirmed) * 60 / r.seconds : 0},
-                         {"offered_tx_per_min", rate * 60},
+                         {"tx_per_min", r.seconds > 0 ? static_cast<double>(t.confirmed) * 60 / r.seconds : 0},
+                         {"offered_tx_per_min", c.rate * 60},
                          {"rpc_429s", static_cast<double>(rs.http_429)},
                          {"rpc_retries", static_cast<double>(rs.retries)},
                          {"rpc_failovers", static_cast<double>(rs.failovers)},
-                         {"resends", static_cast<double>(ss.resends)},
-                         {"resigns", static_cast<double>(ss.resigns)},
-                         {"notified", static_cast<double>(ss.notified)}});
-  if (success) total.counters.emplace_back("success_ratio", *success);
+                         {"resends", static_cast<double>(o.sender.resends)},
+                         {"resigns", static_cast<double>(o.sender.resigns)},
+                         {"notified", static_cast<double>(o.sender.notified)}});
+  if (t.success) total.counters.emplace_back("success_ratio", *t.success);
   for (size_t i = 0; i < reports.size(); ++i) {
     const auto& k = reports[i];
     results::RunEntry e{"load_chain/" + k.name, r.seconds, {}};
@@ -339,7 +377,7 @@ int LoadChainCommand(const std::vector<std::string>& args) {
     if (const auto s = stats::Ratio(static_cast<double>(k.confirmed), static_cast<double>(k.submitted + r.kinds[i].dropped))) {
       e.counters.emplace_back("success_ratio", *s);
     }
-    for (const auto& [name, v] : stats::LatencyCounters(to_commitment[i], "confirm_")) e.counters.emplace_back(name, v);
+    for (const auto& [name, v] : stats::LatencyCounters(t.to_commitment[i], "confirm_")) e.counters.emplace_back(name, v);
     if (k.processed.count() > 0) {
       for (const auto& [name, v] : stats::LatencyCounters(k.processed, "processed_")) e.counters.emplace_back(name, v);
     }
@@ -348,6 +386,23 @@ int LoadChainCommand(const std::vector<std::string>& args) {
   entries.insert(entries.begin(), std::move(total));
   WriteResult(flags, results::WriteRunJson(context, entries, verdicts));
   return AllPass(verdicts) ? 0 : 1;
+}
+
+}  // namespace
+
+int LoadChainCommand(const std::vector<std::string>& args) {
+  const Flags flags(args,
+                    {"rpc", "rate", "duration", "ramp-up", "mix", "commitment", "keypair", "wallets", "rpc-limit", "poll",
+                     "resend", "max-in-flight", "treasury", "threshold", "seed", "out", "confirm", "ws"},
+                    {"allow-remote", "help"});
+  if (flags.Has("help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (!flags.positional().empty()) throw UsageError("unexpected argument '" + flags.positional()[0] + "'");
+  const ChainRun run = ParseChainRun(flags);
+  const ChainOutcome outcome = RunChainLoad(run);
+  return ReportChain(flags, run, outcome, SummarizeChain(run, outcome));
 }
 
 }  // namespace pmbench::cli

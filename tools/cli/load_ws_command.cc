@@ -1,0 +1,163 @@
+// pmbench load ws: WebSocket subscribers of the fan-out server, and what they saw.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "lib/load/engine.h"
+#include "lib/realtime/hub.h"
+#include "lib/realtime/ws_load.h"
+#include "lib/results/gbench_json.h"
+#include "lib/stats/threshold.h"
+#include "lib/stats/wall_clock.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/flags.h"
+#include "tools/cli/load_common.h"
+
+namespace pmbench::cli {
+namespace {
+
+constexpr const char* kWsUsage = R"(Usage: pmbench load ws [options]
+
+Opens N WebSocket connections to a pmbench realtime server from a few threads, subscribes
+each to channels, holds them while updates flow (from bets placed by anyone), and reports
+what the subscribers saw: connect + subscribe time, update latency (receipt - the update's
+ts_ns: run it on the server's machine or with synchronised clocks), seq gaps (lost), resets.
+
+Options:
+  --url URL               ws://HOST:PORT (default ws://127.0.0.1:8090)
+  --connections N         subscribers                                            [500]
+  --channels LIST         comma-separated channels, spread over the connections  [markets]
+  --per-connection N      channels each connection subscribes to                 [1]
+  --duration D            how long to hold them: 30, 30s, 2m                     [30s]
+  --threads N             client threads                                         [2]
+  --threshold EXPR        [METRIC:]EXPR with METRIC latency (default), connect, lost,
+                          resets, success, e.g. 'p(95)<200ms', 'lost:count<1'; an unknown
+                          one exits 2 before connecting; exit 1 when one fails
+  --out FILE              the result JSON there instead of stdout
+
+Latency counts every update: received ones from their publish time, lost ones (seq gaps)
+at the end of the run, so losing the slowest cannot pass a percentile; success_ratio is
+received / (received + lost). delivered_frames_per_s counts the updates received per
+second over all connections.
+)";
+
+// Where load ws connects and what it subscribes to, checked before anything connects.
+struct WsTarget {
+  std::string url;
+  uint16_t port = 0;
+  std::vector<std::string> channels;
+  double connections = 0;
+};
+
+WsTarget ParseWsTarget(const Flags& flags) {
+  WsTarget t;
+  const std::string& url = t.url = flags.Get("url", "ws://127.0.0.1:8090");
+  const auto colon = url.rfind(':');
+  if (!url.starts_with("ws://") || colon < 5) throw UsageError("--url takes ws://HOST:PORT, not '" + url + "'");
+  const std::string host = url.substr(5, colon - 5);
+  std::string port_text = url.substr(colon + 1);
+  if (const auto slash = port_text.find('/'); slash != std::string::npos) port_text.resize(slash);
+  t.port = ParsePort("url", port_text);
+  if (host != "127.0.0.1" && host != "localhost") {
+    throw UsageError("--url: load goes to loopback only (127.0.0.1), not '" + host + "'");
+  }
+  {
+    const std::string list = flags.Get("channels", "markets");
+    size_t start = 0;
+    while (start <= list.size()) {
+      const size_t end = std::min(list.find(',', start), list.size());
+      const std::string ch = list.substr(start, end - start);
+      if (!realtime::IsValidChannel(ch)) throw UsageError("--channels: '" + ch + "' is not market:<id> or markets");
+      t.channels.push_back(ch);
+      start = end + 1;
+    }
+  }
+  const double connections = t.connections = flags.GetDouble("connections", 500);
+  if (!(connections >= 1 && connections <= 100'000) || connections != std::floor(connections)) {
+    throw UsageError("--connections must be a whole number in 1..100000");
+  }
+  return t;
+}
+
+// The thresholds and the result JSON; the exit status.
+int ReportWs(const Flags& flags, const WsTarget& t, double duration, const std::vector<stats::Bar>& thresholds,
+             const realtime::WsLoadStats& st, const stats::LatencyHistogram& latency) {
+  const auto verdicts = EvaluateThresholds(thresholds, {{"latency", {.latency = &latency}},
+                                                       {"connect", {.latency = &st.connect}},
+                                                       {"lost", {.count = static_cast<double>(st.lost)}},
+                                                       {"resets", {.count = static_cast<double>(st.resets)}},
+                                                       {"success", {.rate = st.success_ratio()}}});
+  results::RunEntry e{"load_ws", duration, {}};
+  for (const auto& [name, v] : stats::LatencyCounters(latency)) e.counters.emplace_back(name, v);
+  for (const auto& [name, v] : stats::LatencyCounters(st.connect, "connect_")) e.counters.emplace_back(name, v);
+  e.counters.insert(e.counters.end(), {{"connections", t.connections},
+                                       {"updates_received", static_cast<double>(st.received)},
+                                       {"delivered_frames_per_s", duration > 0 ? static_cast<double>(st.received) / duration : 0},
+                                       {"lost", static_cast<double>(st.lost)},
+                                       {"resets", static_cast<double>(st.resets)},
+                                       {"reconnects", static_cast<double>(st.reconnects)},
+                                       {"errors", static_cast<double>(st.errors)}});
+  if (const auto s = st.success_ratio()) e.counters.emplace_back("success_ratio", *s);
+  WriteResult(flags, results::WriteRunJson({{"date", Now()}, {"executable", "pmbench load ws"}, {"pmbench_url", t.url}}, {e},
+                                           verdicts));
+  return AllPass(verdicts) ? 0 : 1;
+}
+
+}  // namespace
+
+int LoadWsCommand(const std::vector<std::string>& args) {
+  const Flags flags(args, {"url", "connections", "channels", "per-connection", "duration", "threads", "threshold", "out"},
+                    {"help"});
+  if (flags.Has("help")) {
+    std::cout << kWsUsage;
+    return 0;
+  }
+  if (!flags.positional().empty()) throw UsageError("unexpected argument '" + flags.positional()[0] + "'");
+  const WsTarget t = ParseWsTarget(flags);
+  const double duration = ParseDuration("duration", flags.Get("duration", "30s"));
+  const auto thresholds = ParseThresholds(flags, "latency", {"latency", "connect", "lost", "resets", "success"});
+  load::RaiseOpenFileLimit();
+
+  realtime::WsLoad ws({.host = "127.0.0.1",
+                       .port = t.port,
+                       .connections = static_cast<int>(t.connections),
+                       .threads = static_cast<int>(flags.GetUint("threads", 2)),
+                       .channels = t.channels,
+                       .channels_per_connection = static_cast<int>(flags.GetUint("per-connection", 1))});
+  std::cerr << "opening " << static_cast<int>(t.connections) << " connections to " << t.url << "\n";
+  ws.Open();
+  const bool tty = isatty(STDERR_FILENO);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (;;) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (elapsed >= duration) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(std::min(1.0, duration - elapsed) * 1000)));
+    if (tty) {
+      const auto st = ws.Stats();
+      std::fprintf(stderr, "\r  %6.1fs  connected %-6lld received %-9lld lost %-5lld resets %-5lld p99 %.2f ms ",
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                   static_cast<long long>(st.connected), static_cast<long long>(st.received), static_cast<long long>(st.lost),
+                   static_cast<long long>(st.resets), st.update.Percentile(99) / 1e6);
+    }
+  }
+  if (tty) std::cerr << "\n";
+  const realtime::WsLoadStats st = ws.Stats();
+  const stats::LatencyHistogram latency = realtime::UpdateLatencyWithLosses(st, stats::WallClockNs());
+  ws.Close();
+  std::fprintf(stderr, "  %lld updates received; latency p50 %.2f p95 %.2f p99 %.2f ms; connect p99 %.1f ms; lost %lld; resets %lld; reconnects %lld\n",
+               static_cast<long long>(st.received), latency.Percentile(50) / 1e6, latency.Percentile(95) / 1e6,
+               latency.Percentile(99) / 1e6, st.connect.Percentile(99) / 1e6, static_cast<long long>(st.lost),
+               static_cast<long long>(st.resets), static_cast<long long>(st.reconnects));
+  return ReportWs(flags, t, duration, thresholds, st, latency);
+}
+
+}  // namespace pmbench::cli
