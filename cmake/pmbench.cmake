@@ -36,6 +36,23 @@ function(pmbench_add_test name)
   _pmbench_needs_staging(${name} "${ARG_LABELS}")
 endfunction()
 
+# pmbench_add_script_test(name SCRIPT file.sh LABELS test integration ... [SHARES_STAGING])
+# A shell test given the pmbench binary. SHARES_STAGING: it changes the staging itself, so
+# it runs alone.
+function(pmbench_add_script_test name)
+  cmake_parse_arguments(ARG "SHARES_STAGING" "SCRIPT" "LABELS" ${ARGN})
+  if(NOT PMBENCH_BUILD_TESTING)
+    return()
+  endif()
+  add_test(NAME ${name} COMMAND "${ARG_SCRIPT}" $<TARGET_FILE:pmbench>)
+  set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}"
+                       ENVIRONMENT "PMBENCH_STAGING_STATE=${PMBENCH_STAGING_STATE}")
+  _pmbench_needs_staging(${name} "${ARG_LABELS}")
+  if(ARG_SHARES_STAGING)
+    set_tests_properties(${name} PROPERTIES RESOURCE_LOCK staging)
+  endif()
+endfunction()
+
 # pmbench_add_bench(name SOURCES a_bench.cc ... LIBS ... LABELS bench micro|e2e <area>)
 # Each run writes Google Benchmark JSON plus the thresholds/goals it evaluated into
 # ${PMBENCH_RESULTS_DIR}; tools/bench merges them into results/latest.json.

@@ -8,9 +8,9 @@
 //   const db::Staging s = bench::WritableStaging();   // throws std::runtime_error
 //
 //   // A schema of the process's own, prepared once, dropped at exit:
-//   static bench::BenchSchema st("queries", [](const db::Staging& s, const std::string& schema) {
-//     db::Seed(s.direct_url, schema, {...});
-//   });
+//   class Staging : public bench::BenchSchema {
+//     Staging() : BenchSchema("queries") { Prepare([&] { db::Seed(direct(), schema(), {...}); }); }
+//   };
 //   if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
 #ifndef PMBENCH_BENCHMARKS_COMMON_STAGING_H_
 #define PMBENCH_BENCHMARKS_COMMON_STAGING_H_
@@ -36,20 +36,16 @@ inline db::Staging WritableStaging() {
   return s;
 }
 
-// A schema named bench_<area>_<pid> on the writable staging, made by `prepare` (migrate,
-// seed, load) on construction and dropped on destruction. A failure to make it is kept in
-// error() (secrets removed) for the benchmarks to skip with, rather than thrown.
+// A schema named bench_<area>_<pid> on the writable staging, made by Prepare (migrate,
+// seed, load) and dropped on destruction. Failures are kept in error() (secrets removed)
+// for the benchmarks to skip with, rather than thrown.
 class BenchSchema {
  public:
-  using Prepare = std::function<void(const db::Staging& staging, const std::string& schema)>;
-
-  BenchSchema(const std::string& area, const Prepare& prepare)
-      : schema_("bench_" + area + "_" + std::to_string(getpid())) {
+  explicit BenchSchema(const std::string& area) : schema_("bench_" + area + "_" + std::to_string(getpid())) {
     try {
       const db::Staging s = WritableStaging();
       direct_ = s.direct_url;
       pooled_ = s.pooled_url;
-      prepare(s, schema_);
     } catch (const std::exception& e) {
       error_ = db::RedactSecrets(e.what());
     }
@@ -62,6 +58,16 @@ class BenchSchema {
   }
   BenchSchema(const BenchSchema&) = delete;
   BenchSchema& operator=(const BenchSchema&) = delete;
+
+  // Runs `prepare` unless the staging could not be reached; what it throws becomes error().
+  void Prepare(const std::function<void()>& prepare) {
+    if (!error_.empty()) return;
+    try {
+      prepare();
+    } catch (const std::exception& e) {
+      error_ = db::RedactSecrets(e.what());
+    }
+  }
 
   const std::string& error() const { return error_; }
   const std::string& direct() const { return direct_; }

@@ -25,16 +25,14 @@
 #include "lib/chain/logs_source.h"
 #include "lib/load/engine.h"
 
+namespace pmbench::bench {
 namespace {
 
-namespace db = pmbench::db;
-namespace ev = pmbench::events;
-namespace load = pmbench::load;
-using pmbench::stats::Bar;
-using pmbench::stats::LatencyHistogram;
+using stats::Bar;
+using stats::LatencyHistogram;
 using Clock = std::chrono::steady_clock;
 
-const pmbench::bench::Profile& P() { return pmbench::bench::CurrentProfile(); }
+const Profile& P() { return CurrentProfile(); }
 
 std::vector<std::string> Split(const std::string& list) {
   std::vector<std::string> out;
@@ -57,7 +55,7 @@ struct Ledger {
  private:
   Ledger() {
     try {
-      const auto s = pmbench::bench::WritableStaging();
+      const auto s = WritableStaging();
       direct = s.direct_url;
       urls = Split(s.ledger_url);
       if (urls.empty()) {
@@ -86,10 +84,10 @@ class Faults {
 };
 
 struct ChainRun {
-  std::unique_ptr<ev::ChainWorkload> workload;
+  std::unique_ptr<events::ChainWorkload> workload;
   load::LoadResult result;
-  std::vector<ev::ChainKindReport> kinds;
-  ev::ChainKindReport total;
+  std::vector<events::ChainKindReport> kinds;
+  events::ChainKindReport total;
   // Every transaction's time to `confirmed`: those that never got there (failed, dropped,
   // unfinished) at the run's deadline. What the latency bars read.
   LatencyHistogram confirm;
@@ -103,12 +101,12 @@ struct RunSpec {
   double seconds = 10;
   std::string mix = "bets:1";
   double limit_all = 0, limit_send = 0;  // per endpoint per 10 s; 0: none
-  std::function<void(ev::ChainWorkload&)> before;  // after funding, before sending
+  std::function<void(events::ChainWorkload&)> before;  // after funding, before sending
 };
 
 ChainRun RunChain(const RunSpec& spec) {
   ChainRun run;
-  run.workload = ev::ChainWorkload::Prepare(
+  run.workload = events::ChainWorkload::Prepare(
       {.rpc = {.endpoints = spec.endpoints, .requests_per_10s = spec.limit_all, .sends_per_10s = spec.limit_send},
        // Confirmed as signatureSubscribe reports it; polling re-sends and expires.
        .sender = {.commitment = "confirmed", .poll_s = 0.4, .resend_s = 2, .subscribe_url = "ws://" + spec.endpoints[0].substr(7)}});
@@ -119,7 +117,7 @@ ChainRun RunChain(const RunSpec& spec) {
   ls.clients = 5000;  // transactions unconfirmed at once; a client holds no connection
   ls.max_in_flight = 5000;
   ls.threads = 1;
-  ls.mix = run.workload->Mix(ev::ParseChainMix(spec.mix));
+  ls.mix = run.workload->Mix(events::ParseChainMix(spec.mix));
   ls.drain_s = 120;  // a transaction dropped for good expires after 150 slots (60 s), then is re-signed
   ls.lag_limit_ms = 1000;
   const auto t0 = Clock::now();
@@ -130,7 +128,7 @@ ChainRun RunChain(const RunSpec& spec) {
   run.total.name = "total";
   run.offered_per_s = spec.per_s;
   for (size_t i = 0; i < run.kinds.size(); ++i) {
-    run.confirm.Merge(ev::ToCommitmentWithLosses(run.kinds[i], "confirmed", run.result.kinds[i], run.result.deadline));
+    run.confirm.Merge(events::ToCommitmentWithLosses(run.kinds[i], "confirmed", run.result.kinds[i], run.result.deadline));
   }
   for (const auto& k : run.kinds) {
     run.total.submitted += k.submitted;
@@ -149,8 +147,8 @@ ChainRun RunChain(const RunSpec& spec) {
 
 void Report(benchmark::State& state, const ChainRun& run) {
   const auto& t = run.total;
-  pmbench::bench::ReportLatency(state, run.confirm, "confirm_");
-  pmbench::bench::ReportLatency(state, t.processed, "processed_");
+  ReportLatency(state, run.confirm, "confirm_");
+  ReportLatency(state, t.processed, "processed_");
   state.counters["sent"] = static_cast<double>(t.submitted);
   state.counters["confirmed"] = static_cast<double>(t.confirmed);
   state.counters["failed"] = static_cast<double>(t.submitted - t.confirmed);
@@ -184,7 +182,7 @@ void BM_ChainStory(benchmark::State& state) {
   size_t stored = 0, wanted = 0;
   int64_t landed = 0;
   try {
-    const pmbench::bench::RunSchema run_schema(l.direct, "bench_chain_" + std::to_string(getpid()));
+    const RunSchema run_schema(l.direct, "bench_chain_" + std::to_string(getpid()));
     const std::string& schema = run_schema.name();
     for (auto _ : state) {
       std::unique_ptr<pmbench::chain::LogsSource> source;
@@ -192,13 +190,13 @@ void BM_ChainStory(benchmark::State& state) {
       pmbench::listener::IngestSummary summary;
       RunSpec spec{.endpoints = {l.urls[0]}, .per_s = 100.0 / 60, .seconds = P().chain_seconds, .mix = "bets:1",
                    .limit_all = 100, .limit_send = 40};
-      spec.before = [&](ev::ChainWorkload& w) {
+      spec.before = [&](events::ChainWorkload& w) {
         landed = -Landed(w.rpc());
         source = std::make_unique<pmbench::chain::LogsSource>(pmbench::chain::LogsSourceOptions{.url = "ws://" + l.urls[0].substr(7), .mentions = w.treasury()});
         listener = std::thread([&, treasury = w.treasury()] {
           summary = pmbench::listener::Ingest([&](std::string& line, Clock::time_point& at) { return source->Next(line, at); },
                                {.url = l.direct, .schema = schema, .source = "chain_bench", .linger_ms = 20,
-                                .continue_numbering = true, .program = treasury, .carrier = ev::Carrier::kMemo});
+                                .continue_numbering = true, .program = treasury, .carrier = events::Carrier::kMemo});
         });
       };
       run = RunChain(spec);
@@ -226,10 +224,10 @@ void BM_ChainStory(benchmark::State& state) {
   }
   Report(state, run);
   state.counters["bets_in_database"] = static_cast<double>(stored);
-  pmbench::bench::Check(state, landed == run.total.confirmed,
+  Check(state, landed == run.total.confirmed,
                         "the ledger landed " + std::to_string(landed) + " transactions, the client confirmed " +
                             std::to_string(run.total.confirmed));
-  pmbench::bench::CheckBars(
+  CheckBars(
       state,
       {Bar::Sla("success", "rate>0.99"), Bar::Sla("confirm", "avg<5s"), Bar::Sla("lost", "count<1"),
        Bar::Goal("confirm", "p(95)<1s")},
@@ -250,7 +248,7 @@ void BM_ChainFaults(benchmark::State& state) {
   try {
     for (auto _ : state) {
       RunSpec spec{.endpoints = l.urls, .per_s = 1000.0 / 60, .seconds = P().chain_seconds, .mix = "bets:8,markets:1,votes:1"};
-      spec.before = [&](ev::ChainWorkload& w) {
+      spec.before = [&](events::ChainWorkload& w) {
         landed = -Landed(w.rpc());
         faults = std::make_unique<Faults>(w.rpc(), R"({"fault429":0.05,"drop":0.02,"retryAfter":1})");
       };
@@ -264,12 +262,12 @@ void BM_ChainFaults(benchmark::State& state) {
     return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
   }
   Report(state, run);
-  pmbench::bench::Check(state, run.total.resends > 0 && run.workload->RpcStats().http_429 > 0,
+  Check(state, run.total.resends > 0 && run.workload->RpcStats().http_429 > 0,
                         "no fault was injected: nothing was re-sent or retried");
-  pmbench::bench::Check(state, landed == run.total.confirmed,
+  Check(state, landed == run.total.confirmed,
                         "the ledger landed " + std::to_string(landed) + " transactions, the client confirmed " +
                             std::to_string(run.total.confirmed));
-  pmbench::bench::CheckBars(state,
+  CheckBars(state,
                             {Bar::Sla("success", "rate>0.99"), Bar::Goal("success", "rate>=0.999"),
                              Bar::Goal("confirm", "avg<5s")},
                             {{"success", {.rate = run.total.success_ratio()}}, {"confirm", {.latency = &run.confirm}}});
@@ -307,10 +305,10 @@ void BM_ChainMaxRate(benchmark::State& state) {
   } catch (const std::exception& e) {
     return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
   }
-  if (pmbench::bench::Check(state, best > 0, "not even the first step was sustained")) Report(state, last_ok);
+  if (Check(state, best > 0, "not even the first step was sustained")) Report(state, last_ok);
   state.counters["max_sustained_tx_per_min"] = best * 60;
   state.counters["first_missed_tx_per_min"] = first_miss * 60;
-  pmbench::bench::CheckBars(state, {Bar::Goal("max_rate", "count>=1000")}, {{"max_rate", {.count = best * 60}}});
+  CheckBars(state, {Bar::Goal("max_rate", "count>=1000")}, {{"max_rate", {.count = best * 60}}});
 }
 BENCHMARK(BM_ChainMaxRate)->Iterations(1)->Repetitions(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
@@ -334,10 +332,11 @@ void BM_ChainActions(benchmark::State& state) {
   Report(state, run);
   state.counters[markets ? "markets_per_s" : "votes_per_s"] =
       run.result.seconds > 0 ? static_cast<double>(run.total.confirmed) / run.result.seconds : 0;
-  pmbench::bench::CheckBars(
+  CheckBars(
       state, {Bar::Sla("confirmed", "count>=" + std::to_string(static_cast<int>(count * 0.99))), Bar::Goal("confirm", "p(95)<5s")},
       {{"confirmed", {.count = static_cast<double>(run.total.confirmed)}}, {"confirm", {.latency = &run.confirm}}});
 }
 BENCHMARK(BM_ChainActions)->ArgName("votes")->Arg(0)->Arg(1)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
+}  // namespace pmbench::bench

@@ -11,17 +11,17 @@
 #include "lib/db/migrate.h"
 #include "lib/db/seed.h"
 
+namespace pmbench::bench {
 namespace {
 
-namespace db = pmbench::db;
-using pmbench::stats::Bar;
+using stats::Bar;
 
 void BM_SeedCopy(benchmark::State& state) {
-  const db::SeedSpec spec{.scale = pmbench::bench::CurrentProfile().seed_scale, .seed = 42};
+  const db::SeedSpec spec{.scale = CurrentProfile().seed_scale, .seed = 42};
   const std::string schema = "bench_seed_" + std::to_string(getpid());
   std::string url;
   try {
-    url = pmbench::bench::WritableStaging().direct_url;
+    url = WritableStaging().direct_url;
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
     return;
@@ -43,7 +43,7 @@ void BM_SeedCopy(benchmark::State& state) {
           wrong += " " + name + " " + std::to_string(counts.at(name)) + " of " + std::to_string(expected.RowCount(t));
         }
       }
-      pmbench::bench::Check(state, wrong.empty(), "row counts:" + wrong);
+      Check(state, wrong.empty(), "row counts:" + wrong);
       state.ResumeTiming();
     } catch (const std::exception& e) {
       state.SkipWithError(db::RedactSecrets(e.what()).c_str());
@@ -56,12 +56,13 @@ void BM_SeedCopy(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(rows));
   state.counters["rows"] = rows / static_cast<double>(std::max<int64_t>(1, state.iterations()));
-  pmbench::bench::ReportRate(state, "rows_per_s", rows, seconds);
+  ReportRate(state, "rows_per_s", rows, seconds);
   // Seeding is not one of the story's SLAs (its 500 inserts/s is the bet path's:
   // queries_bench), so only our goal: bulk load by COPY. The gate catches a slower seed.
-  pmbench::bench::CheckBars(state, {Bar::Goal("rows", "rate>=100000")},
+  CheckBars(state, {Bar::Goal("rows", "rate>=100000")},
                             {{"rows", {.count = rows, .rate = pmbench::stats::Ratio(rows, seconds)}}});
 }
 BENCHMARK(BM_SeedCopy)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
+}  // namespace pmbench::bench

@@ -23,18 +23,16 @@
 #include "lib/events/notification.h"
 #include "lib/listener/verify.h"
 
+namespace pmbench::bench {
 namespace {
 
-namespace db = pmbench::db;
-namespace events = pmbench::events;
-namespace listener = pmbench::listener;
-using pmbench::stats::Bar;
-using pmbench::stats::LatencyHistogram;
+using stats::Bar;
+using stats::LatencyHistogram;
 using Clock = std::chrono::steady_clock;
 
 // Each run migrates a fresh schema of this name (bench_events_<pid>), dropped after it.
-const pmbench::bench::BenchSchema& Staging() {
-  static const pmbench::bench::BenchSchema s("events", [](const db::Staging&, const std::string&) {});
+const BenchSchema& Staging() {
+  static const BenchSchema s("events");
   return s;
 }
 
@@ -64,7 +62,7 @@ bool Verified(benchmark::State& state, const std::vector<std::string>& lines, co
   const listener::VerifyReport r = listener::Verify(lines, events::DefaultProgram(), Staging().direct(), schema);
   accuracy = r.sync_accuracy;
   state.counters["sync_accuracy"] = r.sync_accuracy;
-  return pmbench::bench::Check(state, r.ok(), "verify: " + r.ToJson());
+  return Check(state, r.ok(), "verify: " + r.ToJson());
 }
 
 // events/s of the last sink x batch runs, for the ratio counters.
@@ -80,14 +78,14 @@ void BM_IngestSink(benchmark::State& state) {
   const auto sink = static_cast<listener::SinkKind>(state.range(0));
   const int64_t batch = state.range(1);
   // One transaction per event is slow by design: fewer events keep the run short.
-  const int64_t profile_events = pmbench::bench::CurrentProfile().events;
+  const int64_t profile_events = CurrentProfile().events;
   const uint64_t count = static_cast<uint64_t>(batch <= 10 ? std::min<int64_t>(profile_events, 1'000 * batch)
                                                            : profile_events);
   const auto lines = Lines(count, 11);
   double events = 0, seconds = 0, accuracy = 0;
   for (auto _ : state) {
     try {
-      pmbench::bench::RunSchema schema(st.direct(), st.schema());
+      RunSchema schema(st.direct(), st.schema());
       const listener::IngestSummary sum = listener::Ingest(
           Backlog(lines), {.url = st.direct(), .schema = schema.name(), .source = "bench", .sink = sink,
                            .batch_size = static_cast<size_t>(batch), .program = events::DefaultProgram()});
@@ -118,7 +116,7 @@ void BM_IngestSink(benchmark::State& state) {
       bars.push_back(Bar::Goal("copy_vs_insert", "rate>=10"));  // not measured when insert did not run
     }
   }
-  pmbench::bench::CheckBars(state, bars, observed);
+  CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_IngestSink)
     ->ArgsProduct({{0, 1, 2}, {1, 10, 100, 1000, 10000}})
@@ -133,14 +131,14 @@ void BM_IngestAtStoryRate(benchmark::State& state) {
   const auto& st = Staging();
   if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
   constexpr double kPerSecond = 1000.0 / 60;
-  const double seconds = pmbench::bench::CurrentProfile().story_rate_s;
+  const double seconds = CurrentProfile().story_rate_s;
   const auto lines = Lines(static_cast<uint64_t>(kPerSecond * seconds), 12);
   LatencyHistogram latency;
   double accuracy = 0, committed = 0;
   constexpr int kLingerMs = 50;
   for (auto _ : state) {
     try {
-      pmbench::bench::RunSchema schema(st.direct(), st.schema());
+      RunSchema schema(st.direct(), st.schema());
       auto next = std::make_shared<size_t>(0);
       const auto t0 = Clock::now();
       const listener::IngestSummary sum = listener::Ingest(
@@ -164,9 +162,9 @@ void BM_IngestAtStoryRate(benchmark::State& state) {
       return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
     }
   }
-  pmbench::bench::ReportLatency(state, latency);
+  ReportLatency(state, latency);
   state.counters["offered_lines_per_s"] = kPerSecond;  // the story's rate: the input
-  pmbench::bench::CheckBars(
+  CheckBars(
       state,
       {Bar::Sla("latency", "avg<1s"),                      // the story: < 1 s
        // The story's 1,000 events/min is kept up with when every line that arrived at that
@@ -187,7 +185,7 @@ void BM_BacklogDrain(benchmark::State& state) {
   double accuracy = 0, drain_s = 0, events = 0;
   for (auto _ : state) {
     try {
-      pmbench::bench::RunSchema schema(st.direct(), st.schema());
+      RunSchema schema(st.direct(), st.schema());
       const listener::IngestSummary sum = listener::Ingest(
           Backlog(lines), {.url = st.direct(), .schema = schema.name(), .source = "backlog",
                            .sink = listener::SinkKind::kCopy, .program = events::DefaultProgram()});
@@ -213,13 +211,13 @@ void BM_BacklogDrain(benchmark::State& state) {
   if (state.range(0) >= 100'000) {
     bars.push_back(Bar::Goal("drain", "max<=" + std::to_string(20.0 * static_cast<double>(state.range(0)) / 1e6) + "s"));
   }
-  pmbench::bench::CheckBars(state, bars, {{"drain", {.latency = &drain}}, {"sync", {.rate = accuracy}}});
+  CheckBars(state, bars, {{"drain", {.latency = &drain}}, {"sync", {.rate = accuracy}}});
 }
 // The story's 1,000 events, and the profile's large backlog (100,000; 1 M in high-load).
 const bool kBacklogRegistered = [] {
   int64_t large = 100'000;
   try {
-    large = pmbench::bench::CurrentProfile().backlog_large;
+    large = CurrentProfile().backlog_large;
   } catch (const std::exception&) {  // main() reports the bad profile
   }
   benchmark::RegisterBenchmark("BM_BacklogDrain", BM_BacklogDrain)
@@ -236,13 +234,13 @@ const bool kBacklogRegistered = [] {
 void BM_IngestThroughFaults(benchmark::State& state) {
   const auto& st = Staging();
   if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
-  const auto lines = Lines(static_cast<uint64_t>(pmbench::bench::CurrentProfile().events), 14);
+  const auto lines = Lines(static_cast<uint64_t>(CurrentProfile().events), 14);
   double accuracy = 0;
   uint64_t retries = 0;
   int kills = 0;
   for (auto _ : state) {
     try {
-      pmbench::bench::RunSchema schema(st.direct(), st.schema());
+      RunSchema schema(st.direct(), st.schema());
       db::PgSession admin(st.direct());
       const std::string tag = "pmbench_fault_" + std::to_string(getpid());
       const std::string url = st.direct() + (st.direct().find('?') == std::string::npos ? "?" : "&") + "application_name=" + tag;
@@ -267,10 +265,11 @@ void BM_IngestThroughFaults(benchmark::State& state) {
   }
   state.counters["backend_kills"] = kills;
   state.counters["retries"] = static_cast<double>(retries);
-  pmbench::bench::CheckBars(state, {Bar::Sla("sync", "rate>=1"), Bar::Sla("kills", "count>=2")},
+  CheckBars(state, {Bar::Sla("sync", "rate>=1"), Bar::Sla("kills", "count>=2")},
                             {{"sync", {.rate = accuracy}}, {"kills", {.count = static_cast<double>(kills)}}});
 }
 BENCHMARK(BM_IngestThroughFaults)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
+}  // namespace pmbench::bench
 

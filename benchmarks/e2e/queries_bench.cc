@@ -21,28 +21,22 @@
 #include "lib/load/engine.h"
 #include "lib/queries/db_load.h"
 
+namespace pmbench::bench {
 namespace {
 
-namespace db = pmbench::db;
-namespace load = pmbench::load;
-namespace q = pmbench::queries;
-using pmbench::stats::Bar;
-using pmbench::stats::Observed;
+using stats::Bar;
+using stats::Observed;
 
-const pmbench::bench::Profile& P() { return pmbench::bench::CurrentProfile(); }
+const Profile& P() { return CurrentProfile(); }
 
 // A seeded schema of this process's own on staging; dropped at exit. pgbench's tables are
 // made on first use and dropped if this process made them.
-class Staging {
+class Staging : public BenchSchema {
  public:
   static Staging& Get() {
     static Staging s;
     return s;
   }
-  const std::string& error() const { return schema_.error(); }
-  const std::string& direct() const { return schema_.direct(); }
-  const std::string& pooled() const { return schema_.pooled(); }
-  const std::string& schema() const { return schema_.schema(); }
 
   // "" or why pgbench cannot be used.
   std::string EnsurePgbench() {
@@ -70,18 +64,19 @@ class Staging {
   }
 
  private:
-  Staging() = default;
+  Staging() : BenchSchema("queries") {
+    Prepare([this] {
+      db::Seed(direct(), schema(), {.scale = std::max(1.0, P().seed_scale), .seed = 11});
+      db::PgSession s(direct());
+      s.Exec("REFRESH MATERIALIZED VIEW \"" + schema() + "\".leaderboard_mv");
+      // Vacuumed now, as pgbench -i does: autovacuum visiting 100,000 fresh bets in the
+      // middle of a 2 s run slowed every commit (each bet's NOTIFY waits for its fsync).
+      for (const char* t : {"markets", "bets", "users", "votes", "proposals", "leaderboard_mv"}) {
+        s.Exec("VACUUM (ANALYZE) \"" + schema() + "\"." + t);
+      }
+    });
+  }
 
-  pmbench::bench::BenchSchema schema_{"queries", [](const db::Staging& st, const std::string& schema) {
-    db::Seed(st.direct_url, schema, {.scale = std::max(1.0, P().seed_scale), .seed = 11});
-    db::PgSession s(st.direct_url);
-    s.Exec("REFRESH MATERIALIZED VIEW \"" + schema + "\".leaderboard_mv");
-    // Vacuumed now, as pgbench -i does: autovacuum visiting 100,000 fresh bets in the
-    // middle of a 2 s run slowed every commit (each bet's NOTIFY waits for its fsync).
-    for (const char* t : {"markets", "bets", "users", "votes", "proposals", "leaderboard_mv"}) {
-      s.Exec("VACUUM (ANALYZE) \"" + schema + "\"." + t);
-    }
-  }};
   bool pgbench_ready_ = false, made_pgbench_ = false;
 };
 
@@ -97,7 +92,7 @@ double StartOf(const std::vector<load::Stage>& stages) { return stages.front().t
 // Every run starts with an unrecorded warm-up at its starting level (a quarter of the run,
 // at most 1 s): pgbouncer opening server connections and backends compiling place_bet are
 // start-up costs, not the steady state the bars judge. Ramps from zero warm up by ramping.
-load::LoadResult Run(load::LoadSpec spec, q::DbWorkload& w, q::DbScenario s) {
+load::LoadResult Run(load::LoadSpec spec, queries::DbWorkload& w, queries::DbScenario s) {
   if (spec.start > 0) {
     const double warm = std::min(1.0, P().db_seconds / 4);
     spec.stages.insert(spec.stages.begin(), load::Stage{warm, spec.start});
@@ -139,8 +134,8 @@ std::optional<double> RateRatio(benchmark::State& state, const std::string& name
 // the run when its numbers cannot be trusted.
 std::map<std::string, Observed> Report(benchmark::State& state, const load::LoadResult& r, std::vector<Bar>& bars,
                                        bool generator_is_the_work = false, std::optional<double> offered = std::nullopt) {
-  pmbench::bench::ReportLatency(state, r.total.latency);
-  pmbench::bench::ReportLatency(state, r.total.service, "service_");
+  ReportLatency(state, r.total.latency);
+  ReportLatency(state, r.total.service, "service_");
   state.counters["achieved_requests_per_s"] = r.throughput();
   if (offered) state.counters["offered_requests_per_s"] = *offered;
   if (const auto s = r.total.success_ratio()) state.counters["success_ratio"] = *s;
@@ -182,18 +177,18 @@ void BM_MarketsQuery(benchmark::State& state) {
   PMBENCH_STAGING_OR_SKIP();
   load::LoadResult r;
   PMBENCH_TRY({
-    auto w = q::DbWorkload::Prepare(st.direct(), st.schema(), {});
+    auto w = queries::DbWorkload::Prepare(st.direct(), st.schema(), {});
     const auto stages = Shape(P().db_rate, P().db_seconds);
     for (auto _ : state) {
-      r = Run({.start = StartOf(stages), .stages = stages, .clients = P().db_clients, .mix = w->Mix(q::DbScenario::kMarkets)},
-              *w, q::DbScenario::kMarkets);
+      r = Run({.start = StartOf(stages), .stages = stages, .clients = P().db_clients, .mix = w->Mix(queries::DbScenario::kMarkets)},
+              *w, queries::DbScenario::kMarkets);
       state.SetIterationTime(r.seconds);
     }
   })
   std::vector<Bar> bars = {Bar::Sla("latency", "p(95)<100ms"),  // the story
                            Bar::Goal("latency", "p(95)<=20ms"), Bar::Goal("latency", "p(99)<=50ms")};
   auto observed = Report(state, r, bars, false, OfferedRate(Shape(P().db_rate, P().db_seconds)));
-  pmbench::bench::CheckBars(state, bars, observed);
+  CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_MarketsQuery)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
@@ -207,13 +202,13 @@ void BM_MarketsThroughput(benchmark::State& state) {
   PMBENCH_STAGING_OR_SKIP();
   const bool cached = state.range(0) == 1;
   load::LoadResult r;
-  q::DbLoadCounters counters;
+  queries::DbLoadCounters counters;
   PMBENCH_TRY({
-    auto w = q::DbWorkload::Prepare(st.direct(), st.schema(), {.cache = cached});
+    auto w = queries::DbWorkload::Prepare(st.direct(), st.schema(), {.cache = cached});
     for (auto _ : state) {
       r = Run({.model = load::Model::kClosed, .start = 64, .stages = {{P().db_seconds / 2, 64}}, .clients = 64,
-               .mix = w->Mix(q::DbScenario::kMarkets)},
-              *w, q::DbScenario::kMarkets);
+               .mix = w->Mix(queries::DbScenario::kMarkets)},
+              *w, queries::DbScenario::kMarkets);
       state.SetIterationTime(r.seconds);
     }
     counters = w->counters();
@@ -235,7 +230,7 @@ void BM_MarketsThroughput(benchmark::State& state) {
         .rate = uncached == Runs().end() ? std::nullopt : RateRatio(state, "cached_vs_uncached", r, uncached->second)};
     bars.push_back(Bar::Goal("cached_vs_uncached", "rate>=10"));
   }
-  pmbench::bench::CheckBars(state, bars, observed);
+  CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_MarketsThroughput)->ArgName("cached")->Arg(0)->Arg(1)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
@@ -244,18 +239,18 @@ void BM_BetsInsert(benchmark::State& state) {
   PMBENCH_STAGING_OR_SKIP();
   load::LoadResult r;
   PMBENCH_TRY({
-    auto w = q::DbWorkload::Prepare(st.direct(), st.schema(), {.run_tag = "bench-" + std::to_string(getpid()) + "-" + std::to_string(state.range(0))});
+    auto w = queries::DbWorkload::Prepare(st.direct(), st.schema(), {.run_tag = "bench-" + std::to_string(getpid()) + "-" + std::to_string(state.range(0))});
     const auto stages = Shape(static_cast<double>(state.range(0)), P().db_seconds);
     for (auto _ : state) {
-      r = Run({.start = StartOf(stages), .stages = stages, .clients = 300, .mix = w->Mix(q::DbScenario::kBets)}, *w,
-              q::DbScenario::kBets);
+      r = Run({.start = StartOf(stages), .stages = stages, .clients = 300, .mix = w->Mix(queries::DbScenario::kBets)}, *w,
+              queries::DbScenario::kBets);
       state.SetIterationTime(r.seconds);
     }
     w->VerifyBets(st.direct());
   })
   std::vector<Bar> bars = {Bar::Sla("latency", "p(95)<100ms")};
   auto observed = Report(state, r, bars, false, OfferedRate(Shape(static_cast<double>(state.range(0)), P().db_seconds)));
-  pmbench::bench::CheckBars(state, bars, observed);
+  CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_BetsInsert)->ArgName("rate")->Arg(500)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
@@ -264,11 +259,11 @@ void BM_BetsThroughput(benchmark::State& state) {
   PMBENCH_STAGING_OR_SKIP();
   load::LoadResult r;
   PMBENCH_TRY({
-    auto w = q::DbWorkload::Prepare(st.direct(), st.schema(), {.run_tag = "benchmax-" + std::to_string(getpid())});
+    auto w = queries::DbWorkload::Prepare(st.direct(), st.schema(), {.run_tag = "benchmax-" + std::to_string(getpid())});
     for (auto _ : state) {
       r = Run({.model = load::Model::kClosed, .start = 64, .stages = {{P().db_seconds / 2, 64}}, .clients = 64,
-               .mix = w->Mix(q::DbScenario::kBets)},
-              *w, q::DbScenario::kBets);
+               .mix = w->Mix(queries::DbScenario::kBets)},
+              *w, queries::DbScenario::kBets);
       state.SetIterationTime(r.seconds);
     }
     w->VerifyBets(st.direct());
@@ -276,7 +271,7 @@ void BM_BetsThroughput(benchmark::State& state) {
   std::vector<Bar> bars = {Bar::Sla("requests", "rate>=500"),  // the story: 500+ inserts/s
                            Bar::Goal("requests", "rate>=5000")};
   auto observed = Report(state, r, bars);
-  pmbench::bench::CheckBars(state, bars, observed);
+  CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_BetsThroughput)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
@@ -285,17 +280,17 @@ void BM_Dashboard(benchmark::State& state) {
   PMBENCH_STAGING_OR_SKIP();
   load::LoadResult r;
   PMBENCH_TRY({
-    auto w = q::DbWorkload::Prepare(st.direct(), st.schema(), {});
+    auto w = queries::DbWorkload::Prepare(st.direct(), st.schema(), {});
     const auto stages = Shape(P().db_rate / 4, P().db_seconds);
     for (auto _ : state) {
-      r = Run({.start = StartOf(stages), .stages = stages, .clients = P().db_clients, .mix = w->Mix(q::DbScenario::kDashboard)},
-              *w, q::DbScenario::kDashboard);
+      r = Run({.start = StartOf(stages), .stages = stages, .clients = P().db_clients, .mix = w->Mix(queries::DbScenario::kDashboard)},
+              *w, queries::DbScenario::kDashboard);
       state.SetIterationTime(r.seconds);
     }
   })
   std::vector<Bar> bars = {Bar::Sla("latency", "p(95)<100ms")};
   auto observed = Report(state, r, bars, false, OfferedRate(Shape(P().db_rate / 4, P().db_seconds)));
-  pmbench::bench::CheckBars(state, bars, observed);
+  CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_Dashboard)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
@@ -305,12 +300,12 @@ void BM_PeakMix(benchmark::State& state) {
   PMBENCH_STAGING_OR_SKIP();
   load::LoadResult r;
   PMBENCH_TRY({
-    auto w = q::DbWorkload::Prepare(st.direct(), st.schema(), {.run_tag = "peak-" + std::to_string(getpid())});
+    auto w = queries::DbWorkload::Prepare(st.direct(), st.schema(), {.run_tag = "peak-" + std::to_string(getpid())});
     const double users = P().db_clients, s = P().db_seconds;
     for (auto _ : state) {
       r = Run({.model = load::Model::kClosed, .start = 0, .stages = {{s * 0.2, users}, {s * 0.8, users}},
-               .clients = P().db_clients, .think_s = 1, .mix = w->Mix(q::DbScenario::kMix)},
-              *w, q::DbScenario::kMix);
+               .clients = P().db_clients, .think_s = 1, .mix = w->Mix(queries::DbScenario::kMix)},
+              *w, queries::DbScenario::kMix);
       state.SetIterationTime(r.seconds);
     }
     w->VerifyBets(st.direct());
@@ -326,7 +321,7 @@ void BM_PeakMix(benchmark::State& state) {
     observed[k.name] = {.latency = &k.latency};
     bars.push_back(bar(k.name, "p(95)<100ms"));
   }
-  pmbench::bench::CheckBars(state, bars, observed);
+  CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_PeakMix)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
@@ -357,11 +352,11 @@ class IndexDropped {
 // Arg: 0 dashboard (bets_wallet_placed_at), 1 market page (bets_market_placed_at).
 void BM_IndexEffect(benchmark::State& state) {
   PMBENCH_STAGING_OR_SKIP();
-  const auto scenario = state.range(0) == 0 ? q::DbScenario::kDashboard : q::DbScenario::kDetail;
+  const auto scenario = state.range(0) == 0 ? queries::DbScenario::kDashboard : queries::DbScenario::kDetail;
   const std::string index = state.range(0) == 0 ? "bets_wallet_placed_at" : "bets_market_placed_at";
   load::LoadResult with, without;
   PMBENCH_TRY({
-    auto w = q::DbWorkload::Prepare(st.direct(), st.schema(), {});
+    auto w = queries::DbWorkload::Prepare(st.direct(), st.schema(), {});
     const load::LoadSpec spec{.model = load::Model::kClosed, .start = 16, .stages = {{P().db_seconds / 4, 16}}, .clients = 16,
                               .mix = w->Mix(scenario)};
     for (auto _ : state) {
@@ -373,7 +368,7 @@ void BM_IndexEffect(benchmark::State& state) {
       state.SetIterationTime(with.seconds + without.seconds);
     }
     db::PgSession s(st.direct());
-    pmbench::bench::Check(state, !s.QueryValue("SELECT to_regclass('\"" + st.schema() + "\"." + index + "')").empty(),
+    Check(state, !s.QueryValue("SELECT to_regclass('\"" + st.schema() + "\"." + index + "')").empty(),
                           index + " was not recreated");
   })
   std::vector<Bar> bars;
@@ -383,7 +378,7 @@ void BM_IndexEffect(benchmark::State& state) {
   state.counters["without_index_p95_ms"] = without.total.latency.Percentile(95) / 1e6;
   observed["index_speedup"] = {.rate = RateRatio(state, "index_speedup", with, without)};
   bars.push_back(Bar::Goal("index_speedup", "rate>=10"));
-  pmbench::bench::CheckBars(state, bars, observed);
+  CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_IndexEffect)->ArgName("path")->Arg(0)->Arg(1)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
@@ -394,13 +389,13 @@ void BM_Leaderboard(benchmark::State& state) {
   load::LoadResult live, mat;
   double refresh_s = 0;
   PMBENCH_TRY({
-    auto wl = q::DbWorkload::Prepare(st.direct(), st.schema(), {.leaderboard = q::LeaderboardSource::kLive});
-    auto wm = q::DbWorkload::Prepare(st.direct(), st.schema(), {.leaderboard = q::LeaderboardSource::kMaterialized});
+    auto wl = queries::DbWorkload::Prepare(st.direct(), st.schema(), {.leaderboard = queries::LeaderboardSource::kLive});
+    auto wm = queries::DbWorkload::Prepare(st.direct(), st.schema(), {.leaderboard = queries::LeaderboardSource::kMaterialized});
     const load::LoadSpec spec{.model = load::Model::kClosed, .start = 16, .stages = {{P().db_seconds / 4, 16}}, .clients = 16,
-                              .mix = wl->Mix(q::DbScenario::kLeaderboard)};
+                              .mix = wl->Mix(queries::DbScenario::kLeaderboard)};
     for (auto _ : state) {
-      live = Run(spec, *wl, q::DbScenario::kLeaderboard);
-      mat = Run(spec, *wm, q::DbScenario::kLeaderboard);
+      live = Run(spec, *wl, queries::DbScenario::kLeaderboard);
+      mat = Run(spec, *wm, queries::DbScenario::kLeaderboard);
       const auto t0 = std::chrono::steady_clock::now();
       db::PgSession(st.direct()).Exec(wm->paths().RefreshLeaderboard());
       refresh_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -415,7 +410,7 @@ void BM_Leaderboard(benchmark::State& state) {
   state.counters["refresh_ms"] = refresh_s * 1e3;
   observed["materialized_vs_live"] = {.rate = RateRatio(state, "materialized_vs_live", mat, live)};
   bars.push_back(Bar::Goal("materialized_vs_live", "rate>=10"));
-  pmbench::bench::CheckBars(state, bars, observed);
+  CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_Leaderboard)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
@@ -430,7 +425,7 @@ void BM_VsPgbench(benchmark::State& state) {
   load::LoadResult r;
   double pgbench_tps = 0;
   PMBENCH_TRY({
-    auto w = q::DbWorkload::Prepare(st.direct(), st.schema(), {});
+    auto w = queries::DbWorkload::Prepare(st.direct(), st.schema(), {});
     for (auto _ : state) {
       // timeout: a pooler out of file descriptors leaves pgbench waiting forever.
       const std::string cmd = "timeout " + std::to_string(seconds + 120) + " pgbench -S -n -M simple -c " + std::to_string(clients) + " -j 2 -T " + std::to_string(seconds) +
@@ -448,8 +443,8 @@ void BM_VsPgbench(benchmark::State& state) {
       }
       pgbench_tps = std::stod(m[1]);
       r = Run({.model = load::Model::kClosed, .start = static_cast<double>(clients), .stages = {{static_cast<double>(seconds), static_cast<double>(clients)}},
-               .clients = clients, .mix = w->Mix(q::DbScenario::kPointSelect)},
-              *w, q::DbScenario::kPointSelect);
+               .clients = clients, .mix = w->Mix(queries::DbScenario::kPointSelect)},
+              *w, queries::DbScenario::kPointSelect);
       state.SetIterationTime(r.seconds);
     }
   })
@@ -460,8 +455,9 @@ void BM_VsPgbench(benchmark::State& state) {
   if (ratio) state.counters["vs_pgbench_ratio"] = *ratio;
   observed["vs_pgbench_ratio"] = {.rate = ratio};
   bars.push_back(Bar::Goal("vs_pgbench_ratio", "rate>=0.9"));
-  pmbench::bench::CheckBars(state, bars, observed);
+  CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_VsPgbench)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
+}  // namespace pmbench::bench

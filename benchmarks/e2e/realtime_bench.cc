@@ -33,18 +33,15 @@
 #include "lib/realtime/ws_load.h"
 #include "lib/stats/wall_clock.h"
 
+namespace pmbench::bench {
 namespace {
 
-namespace db = pmbench::db;
-namespace load = pmbench::load;
-namespace q = pmbench::queries;
-namespace rt = pmbench::realtime;
-using pmbench::stats::Bar;
-using pmbench::stats::LatencyHistogram;
-using pmbench::stats::Observed;
+using stats::Bar;
+using stats::LatencyHistogram;
+using stats::Observed;
 using Clock = std::chrono::steady_clock;
 
-const pmbench::bench::Profile& P() { return pmbench::bench::CurrentProfile(); }
+const Profile& P() { return CurrentProfile(); }
 
 // The profile's subscribers, or PMBENCH_WS_CONNECTIONS to look for the server's limit.
 int Subscribers() {
@@ -53,26 +50,22 @@ int Subscribers() {
 }
 constexpr int kMarkets = 50;  // the hot markets subscribers watch and bets move
 
-class Staging {
+class Staging : public BenchSchema {
  public:
   static Staging& Get() {
     static Staging s;
     return s;
   }
-  const std::string& error() const { return schema_.error(); }
-  const std::string& direct() const { return schema_.direct(); }
-  const std::string& pooled() const { return schema_.pooled(); }
-  const std::string& schema() const { return schema_.schema(); }
 
  private:
-  Staging() = default;
-
-  pmbench::bench::BenchSchema schema_{"realtime", [](const db::Staging& st, const std::string& schema) {
-    load::RaiseOpenFileLimit();  // before the server's fork: both sides hold a socket per subscriber
-    db::Seed(st.direct_url, schema, {.scale = 1, .seed = 5});
-    db::PgSession session(st.direct_url);  // vacuumed now rather than by autovacuum mid-run
-    for (const char* t : {"markets", "bets"}) session.Exec("VACUUM (ANALYZE) \"" + schema + "\"." + t);
-  }};
+  Staging() : BenchSchema("realtime") {
+    Prepare([this] {
+      load::RaiseOpenFileLimit();  // before the server's fork: both sides hold a socket per subscriber
+      db::Seed(direct(), schema(), {.scale = 1, .seed = 5});
+      db::PgSession session(direct());  // vacuumed now rather than by autovacuum mid-run
+      for (const char* t : {"markets", "bets"}) session.Exec("VACUUM (ANALYZE) \"" + schema() + "\"." + t);
+    });
+  }
 };
 
 // The server in a child process. SIGUSR1 restarts its WebSocket side (every connection
@@ -128,16 +121,16 @@ class ServerProcess {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before any thread: sigwait takes them
     uint16_t port = 0;
     try {
-      rt::Hub hub({.replay = 4096});
-      rt::MarketFeed feed(url, schema, hub);
+      realtime::Hub hub({.replay = 4096});
+      realtime::MarketFeed feed(url, schema, hub);
       feed.Start();
-      auto server = std::make_unique<rt::Server>(rt::ServerOptions{.port = 0}, hub);
+      auto server = std::make_unique<realtime::Server>(realtime::ServerOptions{.port = 0}, hub);
       server->Start();
       port = server->port();
       if (write(to_parent, &port, sizeof port) != sizeof port) _exit(1);
       for (int sig = 0; sigwait(&set, &sig) == 0 && sig == SIGUSR1;) {
         server.reset();  // every connection dropped at once
-        server = std::make_unique<rt::Server>(rt::ServerOptions{.port = port}, hub);
+        server = std::make_unique<realtime::Server>(realtime::ServerOptions{.port = port}, hub);
         server->Start();
         if (write(to_parent, &port, sizeof port) != sizeof port) _exit(1);
       }
@@ -218,25 +211,25 @@ class FanoutRecorder {
 
 struct BetRun {
   load::LoadResult result;
-  std::shared_ptr<q::DbWorkload> workload;
+  std::shared_ptr<queries::DbWorkload> workload;
 };
 
 // Bets at `per_market` a second on each hot market, through pgbouncer, for `seconds`.
 BetRun PlaceBets(FanoutRecorder* fanout, double per_market, double seconds) {
   Staging& st = Staging::Get();
-  q::DbLoadOptions o{.run_tag = "rt", .hot_markets = kMarkets};
+  queries::DbLoadOptions o{.run_tag = "rt", .hot_markets = kMarkets};
   if (fanout) {
-    o.on_bet = [fanout](const q::BetArgs& a, const q::BetResult& r, int64_t start_ns) {
+    o.on_bet = [fanout](const queries::BetArgs& a, const queries::BetResult& r, int64_t start_ns) {
       if (!r.replayed) fanout->Bet(a.market_id, r.yes_pool, r.no_pool, start_ns);
     };
   }
-  BetRun run{.workload = q::DbWorkload::Prepare(st.direct(), st.schema(), o)};
+  BetRun run{.workload = queries::DbWorkload::Prepare(st.direct(), st.schema(), o)};
   const double rate = per_market * kMarkets;
   // Bets queue rather than drop: this benchmark measures what their updates do, and the bet
   // path's own capacity is queries_bench's business.
   run.result = load::RunLoad({.start = rate, .stages = {{seconds, rate}}, .clients = 64, .max_in_flight = 100'000,
-                              .mix = run.workload->Mix(q::DbScenario::kBets)},
-                             run.workload->Clients(st.pooled(), q::DbScenario::kBets));
+                              .mix = run.workload->Mix(queries::DbScenario::kBets)},
+                             run.workload->Clients(st.pooled(), queries::DbScenario::kBets));
   if (!run.result.total.errors.empty()) {
     std::fprintf(stderr, "bets: first error: %s\n", db::RedactSecrets(run.result.total.errors.begin()->first).c_str());
   }
@@ -245,7 +238,7 @@ BetRun PlaceBets(FanoutRecorder* fanout, double per_market, double seconds) {
 
 std::vector<std::string> HotChannels() {
   Staging& st = Staging::Get();
-  auto w = q::DbWorkload::Prepare(st.direct(), st.schema(), {.hot_markets = kMarkets});
+  auto w = queries::DbWorkload::Prepare(st.direct(), st.schema(), {.hot_markets = kMarkets});
   std::vector<std::string> out;
   for (const int64_t id : w->hot_market_ids()) out.push_back("market:" + std::to_string(id));
   return out;
@@ -257,7 +250,7 @@ void BM_WsFanout(benchmark::State& state) {
   if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
   const int n = state.range(0) > 0 ? static_cast<int>(state.range(0)) : Subscribers();
   const double churn = static_cast<double>(state.range(1));
-  rt::WsLoadStats stats;
+  realtime::WsLoadStats stats;
   LatencyHistogram completion, update;
   int64_t bets = 0, incomplete = 0, resubscriptions = 0;
   int per_market = 0;  // subscribers of each hot market
@@ -268,7 +261,7 @@ void BM_WsFanout(benchmark::State& state) {
     ServerProcess server(st.direct(), st.schema());
     FanoutRecorder fanout;
     const int64_t rss0 = server.RssKb();
-    rt::WsLoad clients({.port = server.port(), .connections = n, .threads = 2, .channels = channels,
+    realtime::WsLoad clients({.port = server.port(), .connections = n, .threads = 2, .channels = channels,
                         .on_update = [&](std::string_view, std::string_view data, int64_t ns) { fanout.Receipt(data, ns); }});
     for (auto _ : state) {
       const auto t0 = Clock::now();
@@ -292,15 +285,15 @@ void BM_WsFanout(benchmark::State& state) {
     LatencyHistogram missing;
     per_market = n / static_cast<int>(channels.size());
     completion = fanout.Completion(per_market, deadline_ns, bets, incomplete, missing);
-    update = rt::UpdateLatencyWithLosses(stats, deadline_ns);
+    update = realtime::UpdateLatencyWithLosses(stats, deadline_ns);
     update.Merge(missing);
     clients.Close();
   } catch (const std::exception& e) {
     return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
   }
-  pmbench::bench::ReportLatency(state, update);
-  pmbench::bench::ReportLatency(state, stats.connect, "connect_");
-  pmbench::bench::ReportLatency(state, completion, "fanout_");
+  ReportLatency(state, update);
+  ReportLatency(state, stats.connect, "connect_");
+  ReportLatency(state, completion, "fanout_");
   state.counters["connections"] = n;
   state.counters["updates_received"] = static_cast<double>(stats.received);
   state.counters["lost"] = static_cast<double>(stats.lost + incomplete);
@@ -323,7 +316,7 @@ void BM_WsFanout(benchmark::State& state) {
                            Bar::Goal("bets", "rate>0.99"),  // fan-out is timed for the bets that landed
                            Bar::Goal("update", "p(99)<=50ms"), Bar::Goal("memory", "rate<=20")};
   if (n >= 500) bars.push_back(Bar::Sla("connections", "count>=500"));
-  pmbench::bench::CheckBars(state, bars,
+  CheckBars(state, bars,
                             {{"update", {.latency = &update}},
                              {"lost", {.count = lost}},
                              {"bets", {.rate = bet_run.result.total.success_ratio()}},
@@ -345,11 +338,11 @@ void BM_WsReconnectStorm(benchmark::State& state) {
   if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
   const int n = Subscribers();
   double storm_s = 0;
-  rt::WsLoadStats stats;
+  realtime::WsLoadStats stats;
   try {
     const auto channels = HotChannels();
     ServerProcess server(st.direct(), st.schema());
-    rt::WsLoad clients({.port = server.port(), .connections = n, .threads = 2, .channels = channels});
+    realtime::WsLoad clients({.port = server.port(), .connections = n, .threads = 2, .channels = channels});
     for (auto _ : state) {
       clients.Open();
       std::thread bets([&] { PlaceBets(nullptr, 2, 3); });
@@ -375,7 +368,7 @@ void BM_WsReconnectStorm(benchmark::State& state) {
   state.counters["lost"] = static_cast<double>(stats.lost);
   state.counters["resets"] = static_cast<double>(stats.resets);
   state.counters["updates_received"] = static_cast<double>(stats.received);
-  pmbench::bench::CheckBars(state,
+  CheckBars(state,
                             {Bar::Sla("lost", "count<1"), Bar::Sla("reconnects", "count>=" + std::to_string(n)),
                              Bar::Goal("storm", "max<=10s")},
                             {{"lost", {.count = static_cast<double>(stats.lost + stats.resets)}},
@@ -385,3 +378,4 @@ void BM_WsReconnectStorm(benchmark::State& state) {
 BENCHMARK(BM_WsReconnectStorm)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
+}  // namespace pmbench::bench

@@ -24,12 +24,11 @@
 #include "lib/votes/gen.h"
 #include "lib/votes/tally.h"
 
+namespace pmbench::bench {
 namespace {
 
-namespace db = pmbench::db;
-namespace votes = pmbench::votes;
-using pmbench::stats::Bar;
-using pmbench::stats::LatencyHistogram;
+using stats::Bar;
+using stats::LatencyHistogram;
 using Clock = std::chrono::steady_clock;
 
 constexpr uint64_t kLoaded = 42;    // the proposal loaded up front
@@ -44,25 +43,23 @@ std::string Joined(const std::vector<std::string>& lines) {
 }
 
 // A schema of this process's own on staging, with the profile's ballots loaded; dropped at exit.
-class Staging {
+class Staging : public BenchSchema {
  public:
   static Staging& Get() {
     static Staging s;
     return s;
   }
-  const std::string& error() const { return schema_.error(); }
-  const std::string& direct() const { return schema_.direct(); }
-  const std::string& pooled() const { return schema_.pooled(); }
-  const std::string& schema() const { return schema_.schema(); }
   const votes::TallyResult& expected() const { return expected_; }
   uint64_t distinct_voters() const { return distinct_voters_; }
 
  private:
-  Staging() = default;
+  Staging() : BenchSchema("votes") {
+    Prepare([this] { Load(direct(), schema()); });
+  }
 
   void Load(const std::string& direct, const std::string& schema) {
     db::Migrate(direct, schema);
-    const int n = pmbench::bench::CurrentProfile().ballots;
+    const int n = CurrentProfile().ballots;
     const auto g = votes::GenerateBallots({.proposal = kLoaded, .voters = static_cast<uint64_t>(n / 10),
                                            .count = static_cast<uint64_t>(n), .seed = 3});
     const std::vector<std::string_view> lines(g.lines.begin(), g.lines.end());
@@ -80,9 +77,6 @@ class Staging {
 
   votes::TallyResult expected_;
   uint64_t distinct_voters_ = 0;
-  // Last: made after the members Load fills.
-  pmbench::bench::BenchSchema schema_{
-      "votes", [this](const db::Staging& st, const std::string& schema) { Load(st.direct_url, schema); }};
 };
 
 void BM_TallyFromDatabase(benchmark::State& state) {
@@ -98,15 +92,15 @@ void BM_TallyFromDatabase(benchmark::State& state) {
       return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
     }
     runs.Record(Ns(Clock::now() - start));
-    pmbench::bench::Check(state, r == st.expected(), "database tally differs from the file tally");
+    Check(state, r == st.expected(), "database tally differs from the file tally");
   }
   const double lines = static_cast<double>(st.expected().lines());
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(lines));
   state.counters["ballots_per_s"] = benchmark::Counter(lines * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-  pmbench::bench::ReportLatency(state, runs);
+  ReportLatency(state, runs);
   // The story: aggregate 10,000 votes in under 10 s (scaled to the profile's ballots).
   const double sla_s = 10.0 * lines / 10'000;
-  pmbench::bench::CheckBars(state, {Bar::Sla("tally", "max<" + std::to_string(sla_s) + "s")},
+  CheckBars(state, {Bar::Sla("tally", "max<" + std::to_string(sla_s) + "s")},
                             {{"tally", {.latency = &runs}}});
 }
 BENCHMARK(BM_TallyFromDatabase)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -126,7 +120,7 @@ void BM_SqlGroupBy(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(st.expected().lines()));
   state.counters["ballots_per_s"] = benchmark::Counter(
       static_cast<double>(st.expected().lines() * static_cast<uint64_t>(state.iterations())), benchmark::Counter::kIsRate);
-  pmbench::bench::Check(state, voters == st.distinct_voters(), "GROUP BY lost a voter");
+  Check(state, voters == st.distinct_voters(), "GROUP BY lost a voter");
 }
 BENCHMARK(BM_SqlGroupBy)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -137,7 +131,7 @@ void BM_TallyWhileArriving(benchmark::State& state) {
   Staging& st = Staging::Get();
   if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
   const double rate = static_cast<double>(state.range(0));
-  const double seconds = pmbench::bench::CurrentProfile().arrival_s;
+  const double seconds = CurrentProfile().arrival_s;
   const auto count = static_cast<uint64_t>(rate * seconds);
   const auto g = votes::GenerateBallots({.proposal = kArriving, .voters = std::max<uint64_t>(1, count / 5),
                                          .count = count, .seed = static_cast<uint64_t>(state.range(0))});
@@ -212,17 +206,17 @@ void BM_TallyWhileArriving(benchmark::State& state) {
       if (stored_ok[i]) stored += votes::ToJsonLine(ballots[i]) + "\n";
     }
     expected = votes::TallyJsonLines(stored, {.proposal = kArriving});
-    pmbench::bench::Check(state, final_tally == expected, "the final tally differs from the stored ballots' tally");
+    Check(state, final_tally == expected, "the final tally differs from the stored ballots' tally");
   }
   const double attempts = static_cast<double>(ballots.size() * static_cast<size_t>(state.iterations()));
   const double stored = attempts - static_cast<double>(failed);
-  pmbench::bench::ReportLatency(state, submit, "submit_");
-  pmbench::bench::ReportLatency(state, tallies, "tally_");
+  ReportLatency(state, submit, "submit_");
+  ReportLatency(state, tallies, "tally_");
   state.counters["errors"] = static_cast<double>(failed);
   state.counters["success_ratio"] = attempts > 0 ? stored / attempts : 0;
   state.counters["offered_ballots_per_s"] = rate;  // the schedule's: the input
   if (arrival_s > 0) state.counters["stored_ballots_per_s"] = stored / arrival_s;  // what the database took
-  pmbench::bench::CheckBars(
+  CheckBars(
       state,
       {Bar::Sla("submitted", "rate>0.99"),  // the story: >99% success at 100+ votes/s while aggregating
        Bar::Sla("tally", "max<10s"),        // the story: a tally within 10 s, also while ballots arrive
@@ -235,3 +229,4 @@ void BM_TallyWhileArriving(benchmark::State& state) {
 BENCHMARK(BM_TallyWhileArriving)->Arg(100)->Arg(1000)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
+}  // namespace pmbench::bench

@@ -17,10 +17,11 @@
 #include "lib/results/compare.h"
 #include "lib/stats/histogram.h"
 
+namespace pmbench::bench {
 namespace {
 
-using pmbench::results::Verdict;
-using pmbench::stats::Bar;
+using results::Verdict;
+using stats::Bar;
 
 // tools/pr-check's default --repetitions: the gate must decide at it.
 constexpr int kPrCheckRepetitions = 25;
@@ -81,11 +82,11 @@ Verdict Trial(int64_t base_units, int64_t contender_units, int reps) {
 enum class Use { kMicroDefault, kPrCheck, kE2eDefault };
 
 void BM_GateFalseAlarmsAndDetection(benchmark::State& state, Use use) {
-  const auto* defaults = pmbench::bench::FindProfile("default");
+  const auto* defaults = FindProfile("default");
   const int reps = use == Use::kMicroDefault ? defaults->micro_repetitions
                    : use == Use::kPrCheck    ? kPrCheckRepetitions
                                              : defaults->repetitions;
-  const bool smoke = pmbench::bench::CurrentProfile().name == "smoke";
+  const bool smoke = CurrentProfile().name == "smoke";
   // Enough trials that a true 1-2% false-alarm rate rarely shows as more than 5%.
   const int trials = smoke ? 10 : 60;
   const int64_t units = 50'000;  // ~4 ms a repetition: short ones drown in scheduler noise
@@ -107,7 +108,7 @@ void BM_GateFalseAlarmsAndDetection(benchmark::State& state, Use use) {
   // Smoke runs in CI beside whatever else the machine does, with few trials: reported
   // there, held everywhere else (but for the e2e count, which is only reported).
   const auto bar = smoke || use == Use::kE2eDefault ? &Bar::Goal : &Bar::Sla;
-  pmbench::bench::CheckBars(
+  CheckBars(
       state,
       {bar("false_alarms", "rate<=0.05"),  // A/A: a pull request that changes nothing fails at most 5% of the time
        bar("flagged", "rate>=0.9")},       // a real 10% slowdown is caught
@@ -123,3 +124,4 @@ BENCHMARK_CAPTURE(BM_GateFalseAlarmsAndDetection, e2e_default, Use::kE2eDefault)
     ->Iterations(1)->Repetitions(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
+}  // namespace pmbench::bench

@@ -7,13 +7,13 @@
 #include "lib/events/gen.h"
 #include "lib/events/notification.h"
 
+namespace pmbench::bench {
 namespace {
 
-namespace events = pmbench::events;
 
 void BM_DecodeLines(benchmark::State& state) {
   const auto lines = events::GenerateNotifications(
-      {.count = static_cast<uint64_t>(pmbench::bench::CurrentProfile().events), .markets = 100, .seed = 9,
+      {.count = static_cast<uint64_t>(CurrentProfile().events), .markets = 100, .seed = 9,
        .malformed_ratio = 0.01, .failed_tx_ratio = 0.02, .foreign_ratio = 0.05});
   int64_t bytes = 0;
   for (const auto& l : lines) bytes += static_cast<int64_t>(l.size()) + 1;
@@ -30,7 +30,7 @@ void BM_DecodeLines(benchmark::State& state) {
   int64_t decoded = 0;
   for (auto _ : state) {
     decoded = decode_all();
-    if (!pmbench::bench::Check(state, decoded == expected && expected > 0, "decoded a different number of events")) break;
+    if (!Check(state, decoded == expected && expected > 0, "decoded a different number of events")) break;
   }
   state.SetBytesProcessed(state.iterations() * bytes);
   state.SetItemsProcessed(state.iterations() * expected);
@@ -40,3 +40,4 @@ void BM_DecodeLines(benchmark::State& state) {
 BENCHMARK(BM_DecodeLines)->Unit(benchmark::kMillisecond);
 
 }  // namespace
+}  // namespace pmbench::bench

@@ -10,9 +10,10 @@
 #include "benchmarks/common/report.h"
 #include "lib/stats/histogram.h"
 
+namespace pmbench::bench {
 namespace {
 
-using pmbench::stats::LatencyHistogram;
+using stats::LatencyHistogram;
 
 // Log-normal latencies around 2 ms, like a database round trip; fixed seed.
 const std::vector<int64_t>& Samples() {
@@ -37,7 +38,7 @@ void BM_HistogramRecord(benchmark::State& state) {
     h.Record(samples[i++ & mask]);
   }
   state.SetItemsProcessed(state.iterations());
-  pmbench::bench::Check(state, h.count() == static_cast<uint64_t>(state.iterations()),
+  Check(state, h.count() == static_cast<uint64_t>(state.iterations()),
                         "histogram count != iterations");
 }
 BENCHMARK(BM_HistogramRecord);
@@ -52,7 +53,7 @@ void BM_HistogramMerge(benchmark::State& state) {
     benchmark::DoNotOptimize(sum);
   }
   state.SetItemsProcessed(state.iterations());
-  pmbench::bench::Check(state, sum.count() == Samples().size(), "merge lost samples");
+  Check(state, sum.count() == Samples().size(), "merge lost samples");
 }
 BENCHMARK(BM_HistogramMerge);
 
@@ -99,9 +100,10 @@ void BM_RecordThenPercentiles(benchmark::State& state) {
   const auto want = exact.Percentiles();
   bool agree = true;
   for (size_t k = 0; k < want.size(); ++k) agree &= got[k] >= want[k] && got[k] <= want[k] * (1 + 1.0 / 128);
-  pmbench::bench::Check(state, agree, "a percentile differs from the exact one");
+  Check(state, agree, "a percentile differs from the exact one");
 }
 BENCHMARK_TEMPLATE(BM_RecordThenPercentiles, HistogramPercentiles)->Arg(1'000)->Arg(100'000);
 BENCHMARK_TEMPLATE(BM_RecordThenPercentiles, SortedVectorPercentiles)->Arg(1'000)->Arg(100'000);
 
 }  // namespace
+}  // namespace pmbench::bench

@@ -20,10 +20,10 @@
 #include "lib/votes/gen.h"
 #include "lib/votes/tally.h"
 
+namespace pmbench::bench {
 namespace {
 
-namespace votes = pmbench::votes;
-using pmbench::stats::Bar;
+using stats::Bar;
 constexpr uint64_t kProposal = 42;
 
 struct SignedInput {
@@ -36,7 +36,7 @@ struct SignedInput {
 const SignedInput& Signed() {
   static const SignedInput input = [] {
     SignedInput in;
-    const int n = pmbench::bench::CurrentProfile().ballots;
+    const int n = CurrentProfile().ballots;
     const auto g = votes::GenerateBallots({.proposal = kProposal, .voters = static_cast<uint64_t>(n / 10),
                                            .count = static_cast<uint64_t>(n), .seed = 1});
     votes::BallotParser parser;
@@ -103,7 +103,7 @@ void BM_BareVerify(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
   state.counters["verifies_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-  pmbench::bench::Check(state, ok == static_cast<size_t>(state.iterations()), "a good signature failed to verify");
+  Check(state, ok == static_cast<size_t>(state.iterations()), "a good signature failed to verify");
 }
 BENCHMARK(BM_BareVerify)->Unit(benchmark::kMicrosecond);
 
@@ -118,7 +118,7 @@ void BM_TallySigned(benchmark::State& state) {
     const auto start = std::chrono::steady_clock::now();
     const votes::TallyResult r = votes::TallyJsonLines(in.text, options);
     runs.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
-    if (!pmbench::bench::Check(state, r == in.expected, "tally differs from the single-thread result")) break;
+    if (!Check(state, r == in.expected, "tally differs from the single-thread result")) break;
   }
   const double lines = static_cast<double>(in.expected.lines());
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(lines));
@@ -127,11 +127,11 @@ void BM_TallySigned(benchmark::State& state) {
   // Our time over the time the verifications alone need on the same threads.
   const double floor_s = static_cast<double>(in.verifications) * BareVerifySeconds(threads);
   if (const auto ratio = pmbench::stats::Ratio(runs.Percentile(50) / 1e9, floor_s)) state.counters["verify_floor_ratio"] = *ratio;
-  pmbench::bench::ReportLatency(state, runs);
+  ReportLatency(state, runs);
   if (threads > 1 || std::thread::hardware_concurrency() <= 1) {
     // Ours: 10,000 signed ballots verified and tallied in under 0.5 s on all cores.
     const double goal_ms = 500.0 * lines / 10'000;
-    pmbench::bench::CheckBars(state, {Bar::Goal("tally", "med<" + std::to_string(goal_ms) + "ms")},
+    CheckBars(state, {Bar::Goal("tally", "med<" + std::to_string(goal_ms) + "ms")},
                               {{"tally", {.latency = &runs}}});
   }
 }
@@ -170,10 +170,10 @@ void BM_TallyUnsigned(benchmark::State& state) {
   }
   const double n = static_cast<double>(state.iterations() * state.range(0));
   state.SetItemsProcessed(static_cast<int64_t>(n));
-  pmbench::bench::ReportRate(state, "ballots_per_s", n, seconds);
-  pmbench::bench::Check(state, r.lines() == ballots.size(), "a ballot was lost or counted twice");
+  ReportRate(state, "ballots_per_s", n, seconds);
+  Check(state, r.lines() == ballots.size(), "a ballot was lost or counted twice");
   // Ours: >= 10 M ballots/s per core; the tally runs on one thread.
-  pmbench::bench::CheckBars(state, {Bar::Goal("ballots", "rate>=10000000")},
+  CheckBars(state, {Bar::Goal("ballots", "rate>=10000000")},
                             {{"ballots", {.count = n, .rate = pmbench::stats::Ratio(n, seconds)}}});
 }
 BENCHMARK(BM_TallyUnsigned)->Arg(10'000)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
@@ -195,8 +195,9 @@ void BM_MerkleRoot(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
   state.counters["leaves_per_s"] = benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)), benchmark::Counter::kIsRate);
-  pmbench::bench::Check(state, root == first, "the root changed between runs");
+  Check(state, root == first, "the root changed between runs");
 }
 BENCHMARK(BM_MerkleRoot)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
+}  // namespace pmbench::bench

@@ -8,6 +8,7 @@
 #include "lib/base/base58.h"
 #include "lib/base/base64.h"
 #include "lib/chain/programs.h"
+#include "lib/chain/transaction.h"
 #include "lib/events/carrier.h"
 
 namespace pmbench::events {
@@ -60,13 +61,7 @@ std::string DefaultProgramId() {
 
 Pubkey DefaultProgram() { return *ParseProgramId(DefaultProgramId()); }
 
-std::optional<Pubkey> ParseProgramId(std::string_view base58) {
-  const auto bytes = base::Base58Decode(base58);
-  if (!bytes || bytes->size() != 32) return std::nullopt;
-  Pubkey k;
-  std::copy(bytes->begin(), bytes->end(), k.begin());
-  return k;
-}
+std::optional<Pubkey> ParseProgramId(std::string_view base58) { return chain::PublicKeyFromBase58(base58); }
 
 ParsedLine NotificationParser::Parse(std::string_view line) {
   using namespace simdjson;

@@ -68,6 +68,27 @@ std::string FormatDuration(double ns) {
   return buf;
 }
 
+namespace {
+
+template <class E, size_t N>
+std::optional<E> ConsumeOneOf(std::string_view& s, const std::pair<std::string_view, E> (&options)[N]) {
+  for (const auto& [token, value] : options) {
+    if (Consume(s, token)) return value;
+  }
+  return std::nullopt;
+}
+
+constexpr std::pair<std::string_view, Threshold::Aggregate> kAggregates[] = {
+    {"avg", Threshold::Aggregate::kAvg},     {"min", Threshold::Aggregate::kMin},
+    {"max", Threshold::Aggregate::kMax},     {"med", Threshold::Aggregate::kMed},
+    {"count", Threshold::Aggregate::kCount}, {"rate", Threshold::Aggregate::kRate}};
+constexpr std::pair<std::string_view, Threshold::Comparison> kComparisons[] = {
+    {"<=", Threshold::Comparison::kLessEqual}, {">=", Threshold::Comparison::kGreaterEqual},
+    {"==", Threshold::Comparison::kEqual},     {"!=", Threshold::Comparison::kNotEqual},
+    {"<", Threshold::Comparison::kLess},       {">", Threshold::Comparison::kGreater}};
+
+}  // namespace
+
 Threshold Threshold::Parse(std::string_view expression) {
   Threshold t;
   t.expression_ = std::string(Trim(expression));
@@ -81,34 +102,15 @@ Threshold Threshold::Parse(std::string_view expression) {
     if (!p || !Consume(s, ")")) throw fail("expected p(N) with N a number, e.g. p(95)");
     if (*p <= 0 || *p > 100) throw fail("percentile must be in (0, 100]");
     t.percentile_ = *p;
-  } else if (Consume(s, "avg")) {
-    t.aggregate_ = Aggregate::kAvg;
-  } else if (Consume(s, "min")) {
-    t.aggregate_ = Aggregate::kMin;
-  } else if (Consume(s, "max")) {
-    t.aggregate_ = Aggregate::kMax;
-  } else if (Consume(s, "med")) {
-    t.aggregate_ = Aggregate::kMed;
-  } else if (Consume(s, "count")) {
-    t.aggregate_ = Aggregate::kCount;
-  } else if (Consume(s, "rate")) {
-    t.aggregate_ = Aggregate::kRate;
+  } else if (const auto a = ConsumeOneOf(s, kAggregates)) {
+    t.aggregate_ = *a;
   } else {
     throw fail("expected one of p(N), avg, min, max, med, count, rate");
   }
   s = Trim(s);
-  if (Consume(s, "<=")) {
-    t.comparison_ = Comparison::kLessEqual;
-  } else if (Consume(s, ">=")) {
-    t.comparison_ = Comparison::kGreaterEqual;
-  } else if (Consume(s, "==")) {
-    t.comparison_ = Comparison::kEqual;
-  } else if (Consume(s, "!=")) {
-    t.comparison_ = Comparison::kNotEqual;
-  } else if (Consume(s, "<")) {
-    t.comparison_ = Comparison::kLess;
-  } else if (Consume(s, ">")) {
-    t.comparison_ = Comparison::kGreater;
+  // Two-character operators first: "<" is a prefix of "<=".
+  if (const auto c = ConsumeOneOf(s, kComparisons)) {
+    t.comparison_ = *c;
   } else {
     throw fail("expected a comparison: < <= > >= == !=");
   }

@@ -45,13 +45,7 @@ int DbCommand(const std::vector<std::string>& args) {
   }
   const Flags flags({args.begin() + 1, args.end()}, {"database", "schema", "scale", "seed"},
                     {"allow-remote-writes", "help"});
-  if (flags.Has("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
-  if (!flags.positional().empty()) {
-    throw UsageError("unexpected argument '" + flags.positional()[0] + "' (see pmbench db --help)");
-  }
+  if (PrintedHelpOrRejectedArguments(flags, kUsage, "pmbench db")) return 0;
   if (action != "seed" && (flags.Has("scale") || flags.Has("seed"))) {
     throw UsageError("--scale and --seed go with seed only");
   }

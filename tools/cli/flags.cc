@@ -115,4 +115,14 @@ std::optional<int> HelpOrMissingAction(const std::vector<std::string>& args, con
   return std::nullopt;
 }
 
+bool PrintedHelpOrRejectedArguments(const Flags& flags, std::string_view usage, std::string_view command) {
+  const auto& args = flags.positional();
+  if (flags.Has("help") || (args.size() == 1 && args[0] == "-h")) {
+    std::cout << usage;
+    return true;
+  }
+  if (!args.empty()) throw UsageError("unexpected argument '" + args[0] + "' (see " + std::string(command) + " --help)");
+  return false;
+}
+
 }  // namespace pmbench::cli

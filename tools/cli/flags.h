@@ -10,6 +10,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pmbench::cli {
@@ -51,6 +52,10 @@ std::string ReadFileOrFail(const std::string& path);
 // Writes a whole file through a temporary and a rename, so a reader never sees half of it;
 // std::runtime_error naming the path (a full disk, a read-only folder) on failure.
 void WriteFileAtomically(const std::string& path, const std::string& text);
+
+// For a command that takes options only: prints `usage` and returns true for --help (or a
+// lone -h); throws UsageError naming `command`'s --help for any other argument.
+bool PrintedHelpOrRejectedArguments(const Flags& flags, std::string_view usage, std::string_view command);
 
 }  // namespace pmbench::cli
 

@@ -24,5 +24,19 @@ TEST(FlagsTest, RejectsUnknownOptionsMissingValuesAndBadNumbers) {
   EXPECT_THROW(Flags({"--seed", "12x"}, {"seed"}, {}).GetUint("seed", 1), UsageError);
 }
 
+TEST(FlagsTest, HelpIsPrintedAndAStrayArgumentNamesTheCommandsHelp) {
+  testing::internal::CaptureStdout();
+  EXPECT_TRUE(PrintedHelpOrRejectedArguments(Flags({"--help"}, {}, {"help"}), "Usage: x\n", "pmbench x"));
+  EXPECT_TRUE(PrintedHelpOrRejectedArguments(Flags({"-h"}, {}, {"help"}), "Usage: x\n", "pmbench x"));
+  EXPECT_EQ(testing::internal::GetCapturedStdout(), "Usage: x\nUsage: x\n");
+  EXPECT_FALSE(PrintedHelpOrRejectedArguments(Flags({}, {}, {"help"}), "Usage: x\n", "pmbench x"));
+  try {
+    PrintedHelpOrRejectedArguments(Flags({"stray"}, {}, {"help"}), "Usage: x\n", "pmbench x");
+    FAIL() << "a stray argument was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "unexpected argument 'stray' (see pmbench x --help)");
+  }
+}
+
 }  // namespace
 }  // namespace pmbench::cli

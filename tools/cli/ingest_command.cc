@@ -211,13 +211,7 @@ int IngestCommand(const std::vector<std::string>& args) {
                     {"input", "database", "schema", "program", "sink", "batch-size", "linger-ms", "queue",
                      "give-up-after", "source", "carrier", "duration"},
                     {"resume", "allow-remote-writes", "help"});
-  if (flags.Has("help") || (!args.empty() && (args[0] == "-h"))) {
-    std::cout << kIngestUsage;
-    return 0;
-  }
-  if (!flags.positional().empty()) {
-    throw UsageError("unexpected argument '" + flags.positional()[0] + "' (see pmbench ingest --help)");
-  }
+  if (PrintedHelpOrRejectedArguments(flags, kIngestUsage, "pmbench ingest")) return 0;
   const IngestTarget target = ParseIngestTarget(flags, verify);
   return verify ? VerifyIngested(target) : RunIngest(flags, target);
 }

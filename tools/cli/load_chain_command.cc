@@ -395,11 +395,7 @@ int LoadChainCommand(const std::vector<std::string>& args) {
                     {"rpc", "rate", "duration", "ramp-up", "mix", "commitment", "keypair", "wallets", "rpc-limit", "poll",
                      "resend", "max-in-flight", "treasury", "threshold", "seed", "out", "confirm", "ws"},
                     {"allow-remote", "help"});
-  if (flags.Has("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
-  if (!flags.positional().empty()) throw UsageError("unexpected argument '" + flags.positional()[0] + "'");
+  if (PrintedHelpOrRejectedArguments(flags, kUsage, "pmbench load chain")) return 0;
   const ChainRun run = ParseChainRun(flags);
   const ChainOutcome outcome = RunChainLoad(run);
   return ReportChain(flags, run, outcome, SummarizeChain(run, outcome));

@@ -256,11 +256,7 @@ int LoadDbCommand(const std::vector<std::string>& args) {
                     {"scenario", "clients", "rate", "vus", "think", "duration", "ramp-up", "warmup", "max-in-flight", "threads",
                      "leaderboard", "threshold", "database", "schema", "seed", "out"},
                     {"cache", "allow-remote-writes", "help"});
-  if (flags.Has("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
-  if (!flags.positional().empty()) throw UsageError("unexpected argument '" + flags.positional()[0] + "'");
+  if (PrintedHelpOrRejectedArguments(flags, kUsage, "pmbench load db")) return 0;
   DbRun run = ParseDbRun(flags);
   const load::LoadResult r = RunDb(run, flags.Has("cache"));
   return ReportDb(flags, run, r);

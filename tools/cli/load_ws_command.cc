@@ -117,11 +117,7 @@ int ReportWs(const Flags& flags, const WsTarget& t, double duration, const std::
 int LoadWsCommand(const std::vector<std::string>& args) {
   const Flags flags(args, {"url", "connections", "channels", "per-connection", "duration", "threads", "threshold", "out"},
                     {"help"});
-  if (flags.Has("help")) {
-    std::cout << kWsUsage;
-    return 0;
-  }
-  if (!flags.positional().empty()) throw UsageError("unexpected argument '" + flags.positional()[0] + "'");
+  if (PrintedHelpOrRejectedArguments(flags, kWsUsage, "pmbench load ws")) return 0;
   const WsTarget t = ParseWsTarget(flags);
   const double duration = ParseDuration("duration", flags.Get("duration", "30s"));
   const auto thresholds = ParseThresholds(flags, "latency", {"latency", "connect", "lost", "resets", "success"});

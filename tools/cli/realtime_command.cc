@@ -41,11 +41,7 @@ int RealtimeCommand(const std::vector<std::string>& args) {
   if (args[0] != "serve") throw UsageError("unknown realtime command '" + args[0] + "' (see pmbench realtime --help)");
   const Flags flags({args.begin() + 1, args.end()}, {"listen", "database", "schema", "threads", "queue-messages", "replay"},
                     {"help"});
-  if (flags.Has("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
-  if (!flags.positional().empty()) throw UsageError("unexpected argument '" + flags.positional()[0] + "'");
+  if (PrintedHelpOrRejectedArguments(flags, kUsage, "pmbench realtime serve")) return 0;
   const std::string listen = flags.Get("listen", "127.0.0.1:8090");
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) throw UsageError("--listen takes HOST:PORT, not '" + listen + "'");

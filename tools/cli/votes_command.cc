@@ -162,13 +162,7 @@ int VotesCommand(const std::vector<std::string>& args) {
                     {"input", "database", "schema", "proposal", "window", "quorum", "threshold",
                      "weights", "stakes", "threads", "voters", "count", "seed", "bad", "output"},
                     {"allow-remote-writes", "help"});
-  if (flags.Has("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
-  if (!flags.positional().empty()) {
-    throw UsageError("unexpected argument '" + flags.positional()[0] + "' (see pmbench votes --help)");
-  }
+  if (PrintedHelpOrRejectedArguments(flags, kUsage, "pmbench votes")) return 0;
   if (args[0] == "tally") return Tally(flags);
   if (args[0] == "gen") return Gen(flags);
   if (args[0] == "load") return Load(flags);
