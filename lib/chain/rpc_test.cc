@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "lib/chain/internal/local_ledger.h"
+#include "lib/chain/testing/local_ledger.h"
 #include "lib/chain/keypair.h"
 #include "lib/chain/programs.h"
 #include "lib/chain/signature_watcher.h"
@@ -17,7 +17,7 @@
 namespace pmbench::chain {
 namespace {
 
-using internal::LocalLedger;
+using test::LocalLedger;
 using SteadyClock = std::chrono::steady_clock;
 
 double Seconds(SteadyClock::time_point t) { return std::chrono::duration<double>(SteadyClock::now() - t).count(); }
@@ -149,7 +149,7 @@ TEST(Rpc, HonoursRetryAfterThenGivesUp) {
 TEST(Rpc, FailsOverFromADeadEndpointAndSetsItAside) {
   LocalLedger ledger({"--slot-ms", "50"});
   // A port nothing listens on: bind, read the port, close.
-  const std::string dead = internal::UnusedLoopbackUrl();
+  const std::string dead = test::UnusedLoopbackUrl();
   RpcClient rpc(Unlimited({dead, ledger.url()}));
   for (int i = 0; i < 20; ++i) EXPECT_NO_THROW(rpc.GetSlot("processed"));
   const RpcStats s = rpc.Stats();
@@ -159,7 +159,7 @@ TEST(Rpc, FailsOverFromADeadEndpointAndSetsItAside) {
 }
 
 TEST(Rpc, AllEndpointsDownIsOneClearError) {
-  const std::string dead = internal::UnusedLoopbackUrl();
+  const std::string dead = test::UnusedLoopbackUrl();
   RpcOptions o = Unlimited({dead});
   o.max_attempts = 2;
   RpcClient rpc(o);
@@ -173,7 +173,7 @@ TEST(Rpc, AllEndpointsDownIsOneClearError) {
 }
 
 TEST(Rpc, SpeaksTlsAndRefusesACertificateItCannotVerify) {
-  internal::SelfSignedCert tls;
+  test::SelfSignedCert tls;
   LocalLedger ledger({"--slot-ms", "50", "--tls-cert", tls.cert, "--tls-key", tls.key});
   ASSERT_EQ(ledger.url().rfind("https://", 0), 0u) << ledger.url();
   RpcOptions o = Unlimited(ledger.urls());
@@ -190,7 +190,7 @@ TEST(Rpc, SpeaksTlsAndRefusesACertificateItCannotVerify) {
       EXPECT_NE(std::string(e.what()).find("certificate verify failed"), std::string::npos) << e.what();
     }
   }
-  const internal::TrustOnly trust(tls.cert);
+  const test::TrustOnly trust(tls.cert);
   RpcClient trusted(o);
   for (int i = 0; i < 3; ++i) EXPECT_NO_THROW(trusted.GetSlot("processed"));  // one TLS connection, kept alive
   const Keypair payer = Keypair::Generate();

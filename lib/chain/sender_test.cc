@@ -8,14 +8,14 @@
 #include <set>
 #include <thread>
 
-#include "lib/chain/internal/local_ledger.h"
+#include "lib/chain/testing/local_ledger.h"
 #include "lib/chain/keypair.h"
 #include "lib/chain/programs.h"
 
 namespace pmbench::chain {
 namespace {
 
-using internal::LocalLedger;
+using test::LocalLedger;
 
 RpcOptions Unlimited(std::vector<std::string> urls) {
   return {.endpoints = std::move(urls), .requests_per_10s = 0, .sends_per_10s = 0, .backoff_base_ms = 10};
@@ -186,7 +186,7 @@ TEST(Sender, ReportsTheChainsReasonForARejectedTransaction) {
 }
 
 TEST(Sender, AnUnreachableClusterFailsTransactionsInsteadOfHanging) {
-  const std::string dead = internal::UnusedLoopbackUrl();
+  const std::string dead = test::UnusedLoopbackUrl();
   RpcOptions o = Unlimited({dead});
   o.max_attempts = 2;
   RpcClient rpc(o);

@@ -6,7 +6,7 @@
 #include <set>
 #include <thread>
 
-#include "lib/chain/internal/local_ledger.h"
+#include "lib/chain/testing/local_ledger.h"
 #include "lib/chain/keypair.h"
 #include "lib/chain/sender.h"
 #include "lib/db/testing/test_schema.h"
@@ -25,7 +25,7 @@ using chain::LogsSource;
 
 namespace {
 
-using chain::internal::LocalLedger;
+using chain::test::LocalLedger;
 using db::test::TestSchema;
 
 // Bets sent through the memo carrier and confirmed; returns their signatures.
@@ -148,9 +148,9 @@ TEST(LogsSourceTest, LiveBetsReachTheDatabaseAndNothingIsLostAcrossADisconnect) 
 TEST(LogsSourceTest, ListensOverWssAndCatchesUpOverHttps) {
   TestSchema schema("live_tls");
   db::Migrate(schema.url(), schema.name());
-  chain::internal::SelfSignedCert tls;
+  chain::test::SelfSignedCert tls;
   LocalLedger ledger({"--slot-ms", "50", "--tls-cert", tls.cert, "--tls-key", tls.key});
-  const chain::internal::TrustOnly trust(tls.cert);
+  const chain::test::TrustOnly trust(tls.cert);
   Bettor bettor(ledger.url());
   std::vector<std::string> sent;
   {
@@ -171,7 +171,7 @@ TEST(LogsSourceTest, ListensOverWssAndCatchesUpOverHttps) {
 TEST(LogsSourceTest, RefusesBadUrlsAndGivesUpOnADeadNode) {
   EXPECT_THROW(LogsSource({.url = "http://127.0.0.1:1"}), std::invalid_argument);
   EXPECT_THROW(LogsSource({.url = "ws://127.0.0.1:99999"}), std::invalid_argument);
-  const std::string dead = WsUrl(chain::internal::UnusedLoopbackUrl());
+  const std::string dead = WsUrl(chain::test::UnusedLoopbackUrl());
   LogsSource src({.url = dead, .give_up_after_s = 0.5});
   std::string line;
   Clock::time_point t;

@@ -1,12 +1,12 @@
-// File: internal/local_ledger.h
+// File: testing/local_ledger.h
 //
-// DO NOT INCLUDE THIS FILE outside tests and benchmarks: starts a private instance of
+// For tests and benchmarks of any package: starts a private instance of
 // fixtures/localnet (the litesvm ledger) on free loopback ports and stops it on scope exit.
 //
 //   LocalLedger ledger({"--slot-ms", "50", "--drop", "0.1"}, /*ports=*/2);
 //   RpcClient rpc({.endpoints = ledger.urls()});
-#ifndef PMBENCH_CHAIN_INTERNAL_LOCAL_LEDGER_H_
-#define PMBENCH_CHAIN_INTERNAL_LOCAL_LEDGER_H_
+#ifndef PMBENCH_CHAIN_TESTING_LOCAL_LEDGER_H_
+#define PMBENCH_CHAIN_TESTING_LOCAL_LEDGER_H_
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -30,7 +30,7 @@
 
 extern char** environ;
 
-namespace pmbench::chain::internal {
+namespace pmbench::chain::test {
 
 // fixtures/localnet, from PMBENCH_LOCALNET_DIR or the source tree this was built from.
 inline std::string LocalnetDir() {
@@ -166,6 +166,6 @@ class TrustOnly {
   std::string saved_;
 };
 
-}  // namespace pmbench::chain::internal
+}  // namespace pmbench::chain::test
 
-#endif  // PMBENCH_CHAIN_INTERNAL_LOCAL_LEDGER_H_
+#endif  // PMBENCH_CHAIN_TESTING_LOCAL_LEDGER_H_
