@@ -2,7 +2,7 @@
 //
 // An asynchronous PostgreSQL connection for load generation: libpq's non-blocking API
 // (PQconnectPoll, PQsendQueryParams, PQconsumeInput) driven by an Asio event loop, so one
-// thread serves thousands of connections. libpqxx has no asynchronous API. Statements are
+// thread serves thousands of connections (why libpq: README.md, "Dependencies"). Statements are
 // unnamed and unprepared: they run through a transaction-pooling pgbouncer.
 //
 //   AsyncPgSession s(io, pooled_url);

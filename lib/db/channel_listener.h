@@ -1,7 +1,7 @@
 // File: channel_listener.h
 //
 // A session LISTENing on one channel, polled with a timeout so its owner can also notice
-// a stop. libpqxx 6.4 waits for notifications only by blocking, hence libpq here.
+// a stop (why libpq: README.md, "Dependencies").
 //
 //   db::ChannelListener l(direct_url, "pmbench_market_changes");
 //   l.ProveHeard();   // throws through a transaction pooler

@@ -1,8 +1,7 @@
 // File: pg_session.h
 //
-// A bare libpq connection for the bulk path. COPY is fed in large chunks straight to
-// PQputCopyData: libpqxx 6.4's stream_to sends one line per call and builds a string per
-// field, which would cost more than the server's work at the rates we measure.
+// A bare libpq connection for the bulk path: COPY fed in large chunks, parameters sent
+// unprepared (why libpq and not libpqxx: README.md, "Dependencies").
 //
 //   PgSession s(url);
 //   s.Exec("BEGIN");
