@@ -240,15 +240,14 @@ bool Comparison::broken() const {
   return false;
 }
 
-Comparison Compare(const std::string& base_json, const std::string& contender_json, const CompareOptions& options) {
-  const auto [base, base_ctx] = Load(base_json, "baseline");
-  const auto [contender, new_ctx] = Load(contender_json, "contender");
-  const auto rules = ParsePolicy(options.policy_json);
-  Comparison c;
+namespace {
 
+// Warnings for what makes two runs incomparable: another machine, profile or build.
+std::vector<std::string> ContextWarnings(const json& base_ctx, const json& new_ctx) {
+  std::vector<std::string> warnings;
   auto warn_if_differs = [&](const std::string& key, const std::string& what) {
     const json a = base_ctx.value(key, json()), b = new_ctx.value(key, json());
-    if (a != b) c.warnings.push_back(what + " differs: " + a.dump() + " vs " + b.dump());
+    if (a != b) warnings.push_back(what + " differs: " + a.dump() + " vs " + b.dump());
   };
   warn_if_differs("host_name", "host");
   warn_if_differs("num_cpus", "CPU count");
@@ -260,39 +259,119 @@ Comparison Compare(const std::string& base_json, const std::string& contender_js
     const json s = ctx.value("staging", json::object());
     return s.is_object() ? s.value("kind", "") : "";
   };
-  if (staging_kind(base_ctx) != staging_kind(new_ctx)) c.warnings.push_back("staging kind differs");
+  if (staging_kind(base_ctx) != staging_kind(new_ctx)) warnings.push_back("staging kind differs");
   for (const json* ctx : {&base_ctx, &new_ctx}) {
     const std::string type = ctx->value("pmbench_build_type", "");
-    if (type == "Debug" || type == "debug") c.warnings.push_back("DEBUG BUILD: its times say nothing about release performance");
+    if (type == "Debug" || type == "debug") warnings.push_back("DEBUG BUILD: its times say nothing about release performance");
   }
+  return warnings;
+}
+
+// The row of a benchmark that cannot be compared metric by metric (removed, errored), or
+// nullopt when it can.
+std::optional<MetricComparison> WholeBenchmarkRow(const std::string& run, const Samples& b, const Samples* n) {
+  MetricComparison whole;
+  whole.benchmark = run;
+  if (!n) {
+    whole.verdict = Verdict::kRemoved;
+    whole.note = "in BASE, not in NEW";
+  } else if (n->errored > 0) {
+    whole.verdict = Verdict::kErrored;
+    whole.contender_n = static_cast<size_t>(n->errored);
+    whole.note = "errored in " + std::to_string(n->errored) + " of " + std::to_string(std::max(n->runs, n->errored)) +
+                 " NEW repetitions: " + n->error;
+  } else if (b.errored > 0 && b.values.empty() && b.aggregates.empty()) {
+    whole.verdict = Verdict::kErrored;
+    whole.note = "errored in BASE (" + b.error + "); nothing to compare with";
+  } else {
+    return std::nullopt;
+  }
+  return whole;
+}
+
+// Measures one metric on both sides: medians and Mann-Whitney U over repetitions, or
+// means and Welch's t over aggregates. False when NEW lacks it. Sets p_worse/p_better.
+bool Measure(MetricComparison& m, const Samples& b, const Samples& n, double& p_worse, double& p_better) {
+  const auto bv = b.values.find(m.metric);
+  const auto nv = n.values.find(m.metric);
+  const auto ba = b.aggregates.find(m.metric);
+  const auto na = n.aggregates.find(m.metric);
+  // Which way is worse for this metric: new larger (lower is better) or smaller.
+  const Alternative worse = m.direction == Direction::kHigher ? Alternative::kLess : Alternative::kGreater;
+  const Alternative better = worse == Alternative::kLess ? Alternative::kGreater : Alternative::kLess;
+  if (bv != b.values.end() && nv != n.values.end()) {
+    m.method = "u";
+    p_worse = stats::MannWhitneyU(bv->second, nv->second, worse).p_value;
+    p_better = stats::MannWhitneyU(bv->second, nv->second, better).p_value;
+    m.base = Median(bv->second);
+    m.contender = Median(nv->second);
+    m.noise = RelativeNoise(bv->second, nv->second);
+    m.base_n = bv->second.size();
+    m.contender_n = nv->second.size();
+    return true;
+  }
+  if (ba != b.aggregates.end() && na != n.aggregates.end()) {
+    m.method = "welch";
+    p_worse = stats::WelchT(ba->second, na->second, worse).p_value;
+    p_better = stats::WelchT(ba->second, na->second, better).p_value;
+    m.base = ba->second.mean;
+    m.contender = na->second.mean;
+    m.noise = m.base != 0 ? std::sqrt((ba->second.stddev * ba->second.stddev + na->second.stddev * na->second.stddev) / 2) /
+                                std::fabs(m.base)
+                          : 0;
+    m.base_n = static_cast<size_t>(ba->second.n);
+    m.contender_n = static_cast<size_t>(na->second.n);
+    return true;
+  }
+  return false;
+}
+
+// The verdict: regressed or improved only when the change is past the tolerance in the
+// metric's direction and significant one-sided.
+void Judge(MetricComparison& m, double p_worse, double p_better, const CompareOptions& options) {
+  if (m.direction == Direction::kInfo) {
+    m.verdict = Verdict::kInfo;
+    return;
+  }
+  if (m.direction == Direction::kUnknown) {
+    m.verdict = Verdict::kNotJudged;
+    m.note = "no direction for this name (benchmarks/README.md; or give one in results/policy.json)";
+    return;
+  }
+  const double signed_change = (m.direction == Direction::kHigher ? 1 : -1) * m.change;  // > 0: better
+  const bool got_worse = signed_change < -m.tolerance, got_better = signed_change > m.tolerance;
+  m.p_value = signed_change < 0 ? p_worse : p_better;
+  if (got_worse && p_worse <= options.alpha) {
+    m.verdict = Verdict::kRegressed;
+  } else if (got_better && p_better <= options.alpha) {
+    m.verdict = Verdict::kImproved;
+  } else if (got_worse || got_better) {
+    m.verdict = Verdict::kInconclusive;
+    const double effect = m.noise > 0 ? std::fabs(m.change) / m.noise : 0;
+    m.repetitions_needed = RepetitionsNeeded(effect, options.alpha, std::min(m.base_n, m.contender_n));
+  } else {
+    m.verdict = Verdict::kUnchanged;
+  }
+}
+
+}  // namespace
+
+Comparison Compare(const std::string& base_json, const std::string& contender_json, const CompareOptions& options) {
+  const auto [base, base_ctx] = Load(base_json, "baseline");
+  const auto [contender, new_ctx] = Load(contender_json, "contender");
+  const auto rules = ParsePolicy(options.policy_json);
+  Comparison c;
+  c.warnings = ContextWarnings(base_ctx, new_ctx);
 
   double log_sum = 0;
   size_t timed = 0;
   for (const auto& [run, b] : base) {
-    MetricComparison whole;
-    whole.benchmark = run;
     const auto it = contender.find(run);
-    if (it == contender.end()) {
-      whole.verdict = Verdict::kRemoved;
-      whole.note = "in BASE, not in NEW";
-      c.rows.push_back(whole);
+    if (auto whole = WholeBenchmarkRow(run, b, it == contender.end() ? nullptr : &it->second)) {
+      c.rows.push_back(*whole);
       continue;
     }
     const Samples& n = it->second;
-    if (n.errored > 0) {
-      whole.verdict = Verdict::kErrored;
-      whole.contender_n = static_cast<size_t>(n.errored);
-      whole.note = "errored in " + std::to_string(n.errored) + " of " + std::to_string(std::max(n.runs, n.errored)) +
-                   " NEW repetitions: " + n.error;
-      c.rows.push_back(whole);
-      continue;
-    }
-    if (b.errored > 0 && b.values.empty() && b.aggregates.empty()) {
-      whole.verdict = Verdict::kErrored;
-      whole.note = "errored in BASE (" + b.error + "); nothing to compare with";
-      c.rows.push_back(whole);
-      continue;
-    }
     ++c.matched;
     std::set<std::string> metrics;
     for (const auto& [k, v] : b.values) metrics.insert(k);
@@ -313,35 +392,8 @@ Comparison Compare(const std::string& base_json, const std::string& contender_js
         }
       }
       if (ignore) continue;
-      const auto bv = b.values.find(metric);
-      const auto nv = n.values.find(metric);
-      const auto ba = b.aggregates.find(metric);
-      const auto na = n.aggregates.find(metric);
-      // Which way is worse for this metric: new larger (lower is better) or smaller.
-      const Alternative worse = m.direction == Direction::kHigher ? Alternative::kLess : Alternative::kGreater;
-      const Alternative better = worse == Alternative::kLess ? Alternative::kGreater : Alternative::kLess;
       double p_worse = 1, p_better = 1;
-      if (bv != b.values.end() && nv != n.values.end()) {
-        m.method = "u";
-        p_worse = stats::MannWhitneyU(bv->second, nv->second, worse).p_value;
-        p_better = stats::MannWhitneyU(bv->second, nv->second, better).p_value;
-        m.base = Median(bv->second);
-        m.contender = Median(nv->second);
-        m.noise = RelativeNoise(bv->second, nv->second);
-        m.base_n = bv->second.size();
-        m.contender_n = nv->second.size();
-      } else if (ba != b.aggregates.end() && na != n.aggregates.end()) {
-        m.method = "welch";
-        p_worse = stats::WelchT(ba->second, na->second, worse).p_value;
-        p_better = stats::WelchT(ba->second, na->second, better).p_value;
-        m.base = ba->second.mean;
-        m.contender = na->second.mean;
-        m.noise = m.base != 0 ? std::sqrt((ba->second.stddev * ba->second.stddev + na->second.stddev * na->second.stddev) / 2) /
-                                    std::fabs(m.base)
-                              : 0;
-        m.base_n = static_cast<size_t>(ba->second.n);
-        m.contender_n = static_cast<size_t>(na->second.n);
-      } else {
+      if (!Measure(m, b, n, p_worse, p_better)) {
         m.verdict = Verdict::kMissing;
         m.note = "NEW's run has no " + metric;
         c.rows.push_back(m);
@@ -353,27 +405,7 @@ Comparison Compare(const std::string& base_json, const std::string& contender_js
         log_sum += std::log(m.contender / m.base);
         ++timed;
       }
-      if (m.direction == Direction::kInfo) {
-        m.verdict = Verdict::kInfo;
-      } else if (m.direction == Direction::kUnknown) {
-        m.verdict = Verdict::kNotJudged;
-        m.note = "no direction for this name (benchmarks/README.md; or give one in results/policy.json)";
-      } else {
-        const double signed_change = (m.direction == Direction::kHigher ? 1 : -1) * m.change;  // > 0: better
-        const bool got_worse = signed_change < -m.tolerance, got_better = signed_change > m.tolerance;
-        m.p_value = signed_change < 0 ? p_worse : p_better;
-        if (got_worse && p_worse <= options.alpha) {
-          m.verdict = Verdict::kRegressed;
-        } else if (got_better && p_better <= options.alpha) {
-          m.verdict = Verdict::kImproved;
-        } else if (got_worse || got_better) {
-          m.verdict = Verdict::kInconclusive;
-          const double effect = m.noise > 0 ? std::fabs(m.change) / m.noise : 0;
-          m.repetitions_needed = RepetitionsNeeded(effect, options.alpha, std::min(m.base_n, m.contender_n));
-        } else {
-          m.verdict = Verdict::kUnchanged;
-        }
-      }
+      Judge(m, p_worse, p_better, options);
       c.rows.push_back(m);
     }
   }

@@ -156,20 +156,9 @@ std::string Scoreboard(const ResultsFile& r, bool ok) {
   return h;
 }
 
-}  // namespace
-
-std::string HtmlReport(const std::string& latest_json, const ReportInputs& inputs) {
-  const ResultsFile r = ResultsFile::Parse(latest_json, "the latest results");
+// Which commit, profile, machine and load the run had.
+std::string RunLine(const ResultsFile& r) {
   const auto& ctx = r.context();
-  bool ok = true;
-  for (const BarVerdict& b : r.bars()) ok &= !b.threshold || b.pass;
-  for (const BenchmarkRuns& b : r.benchmarks()) ok &= b.errored == 0;
-
-  std::string h = R"(<!doctype html><html lang="en"><head><meta charset="utf-8"><title>pmbench report</title>
-<style>body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}h1{margin-bottom:0}
-table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px;vertical-align:top}
-th{background:#f3f3f3}.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}.muted{color:#777}
-section{margin-top:28px}</style></head><body><h1>pmbench report</h1>)";
   std::string load;
   if (ctx.contains("pmbench_load_avg_before") && ctx["pmbench_load_avg_before"].is_array() &&
       !ctx["pmbench_load_avg_before"].empty()) {
@@ -178,59 +167,68 @@ section{margin-top:28px}</style></head><body><h1>pmbench report</h1>)";
       load += ", " + Fmt(ctx["pmbench_load_avg_after"][0].get<double>()) + " after";
     }
   }
-  h += "<p class='muted'>commit " + Esc(r.commit()) + " &middot; profile " + Esc(r.profile()) + " &middot; " +
+  return "<p class='muted'>commit " + Esc(r.commit()) + " &middot; profile " + Esc(r.profile()) + " &middot; " +
        Esc(ctx.value("date", "")) + " &middot; " + Esc(ctx.value("host_name", "?")) + ", " +
        std::to_string(ctx.value("num_cpus", 0)) + " CPUs" + load + "</p>";
 
-  // 1. The verdict.
-  h += Scoreboard(r, ok);
+}
 
-  // 2. Charts.
-  if (!inputs.baseline.empty()) {
-    const Comparison c = Compare(inputs.baseline, latest_json, {});
-    std::vector<std::pair<std::string, double>> ratios;
-    std::vector<std::string> colors;
-    for (const auto& m : c.rows) {
-      if (m.metric != "real_time" || !m.has_values() || m.base <= 0) continue;
-      ratios.push_back({m.benchmark, m.contender / m.base});
-      colors.push_back(m.verdict == Verdict::kRegressed ? "#cf222e" : m.verdict == Verdict::kImproved ? "#1a7f37" : "#999");
+// Baseline vs latest: the gate's summary, what broke, and the time ratios.
+std::string BaselineSection(const std::string& latest_json, const std::string& baseline) {
+  std::string h;
+  const Comparison c = Compare(baseline, latest_json, {});
+  std::vector<std::pair<std::string, double>> ratios;
+  std::vector<std::string> colors;
+  for (const auto& m : c.rows) {
+    if (m.metric != "real_time" || !m.has_values() || m.base <= 0) continue;
+    ratios.push_back({m.benchmark, m.contender / m.base});
+    colors.push_back(m.verdict == Verdict::kRegressed ? "#cf222e" : m.verdict == Verdict::kImproved ? "#1a7f37" : "#999");
+  }
+  std::string broken;
+  for (const auto& m : c.rows) {
+    if (m.verdict == Verdict::kRegressed || m.verdict == Verdict::kErrored || m.verdict == Verdict::kRemoved ||
+        m.verdict == Verdict::kMissing) {
+      broken += "<li class='fail'>" + Esc(ShortName(m.benchmark) + (m.metric.empty() ? "" : " " + m.metric) + ": " +
+                                          VerdictName(m.verdict) + (m.note.empty() ? "" : " (" + m.note + ")")) +
+                "</li>";
     }
-    std::string broken;
-    for (const auto& m : c.rows) {
-      if (m.verdict == Verdict::kRegressed || m.verdict == Verdict::kErrored || m.verdict == Verdict::kRemoved ||
-          m.verdict == Verdict::kMissing) {
-        broken += "<li class='fail'>" + Esc(ShortName(m.benchmark) + (m.metric.empty() ? "" : " " + m.metric) + ": " +
-                                            VerdictName(m.verdict) + (m.note.empty() ? "" : " (" + m.note + ")")) +
-                  "</li>";
+  }
+  h += "<section><h2>Baseline vs latest</h2><p>" + Esc(SummaryLine(c)) + ".</p>";
+  for (const auto& w : c.warnings) h += "<p class='fail'>warning: " + Esc(w) + "</p>";
+  if (!broken.empty()) h += "<ul>" + broken + "</ul>";
+  h += "<p class='muted'>Time ratio latest / baseline per benchmark (red regressed, green improved).</p>" +
+       Bars(ratios, "x", colors) + "</section>";
+
+  return h;
+}
+
+// The key figures over the commits of the history file.
+std::string TrendsSection(const std::string& history) {
+  std::string h;
+  const auto points = ReadHistory(history);
+  std::vector<std::string> commits;
+  for (const auto& p : points) commits.push_back(p.commit);
+  std::string charts;
+  for (const KeyFigure& f : KeyFigures()) {
+    std::map<std::string, std::vector<std::pair<double, double>>> series;
+    for (size_t i = 0; i < points.size(); ++i) {
+      for (const auto& [run, metrics] : points[i].metrics) {
+        if (!HasPrefix(run, f.benchmark)) continue;
+        const auto it = metrics.find(f.metric);
+        if (it != metrics.end()) series[ShortName(run) + " " + f.metric].push_back({static_cast<double>(i), it->second});
+        break;
       }
     }
-    h += "<section><h2>Baseline vs latest</h2><p>" + Esc(SummaryLine(c)) + ".</p>";
-    for (const auto& w : c.warnings) h += "<p class='fail'>warning: " + Esc(w) + "</p>";
-    if (!broken.empty()) h += "<ul>" + broken + "</ul>";
-    h += "<p class='muted'>Time ratio latest / baseline per benchmark (red regressed, green improved).</p>" +
-         Bars(ratios, "x", colors) + "</section>";
+    if (!series.empty()) charts += "<h3>" + Esc(f.benchmark + " " + f.metric) + "</h3>" + Lines(series, "commit", f.metric, false, commits);
   }
+  h += "<section><h2>Trends (" + std::to_string(points.size()) + " commits)</h2>" + charts + "</section>";
 
-  if (!inputs.history.empty()) {
-    const auto points = ReadHistory(inputs.history);
-    std::vector<std::string> commits;
-    for (const auto& p : points) commits.push_back(p.commit);
-    std::string charts;
-    for (const KeyFigure& f : KeyFigures()) {
-      std::map<std::string, std::vector<std::pair<double, double>>> series;
-      for (size_t i = 0; i < points.size(); ++i) {
-        for (const auto& [run, metrics] : points[i].metrics) {
-          if (!HasPrefix(run, f.benchmark)) continue;
-          const auto it = metrics.find(f.metric);
-          if (it != metrics.end()) series[ShortName(run) + " " + f.metric].push_back({static_cast<double>(i), it->second});
-          break;
-        }
-      }
-      if (!series.empty()) charts += "<h3>" + Esc(f.benchmark + " " + f.metric) + "</h3>" + Lines(series, "commit", f.metric, false, commits);
-    }
-    h += "<section><h2>Trends (" + std::to_string(points.size()) + " commits)</h2>" + charts + "</section>";
-  }
+  return h;
+}
 
+// Latency percentiles per area, the listener's throughput by batch size, the tallies.
+std::string FigureSections(const ResultsFile& r) {
+  std::string h;
   std::map<std::string, std::vector<std::pair<std::string, double>>> latency;
   for (const BenchmarkRuns& b : r.benchmarks()) {
     for (const char* prefix : {"", "submit_", "tally_", "confirm_", "fanout_"}) {
@@ -268,7 +266,12 @@ section{margin-top:28px}</style></head><body><h1>pmbench report</h1>)";
   }
   if (!tallies.empty()) h += "<section><h2>Vote tallies</h2>" + Bars(tallies, "ms") + "</section>";
 
-  // 3. The long tables.
+  return h;
+}
+
+// Every threshold and goal, then every benchmark's medians.
+std::string Tables(const ResultsFile& r) {
+  std::string h;
   h += "<section><h2>Every threshold and goal</h2><table><tr><th>benchmark</th><th>kind</th><th>bar</th><th>verdict</th></tr>";
   for (const BarVerdict& b : r.bars()) {
     const char* verdict = b.threshold ? (b.pass ? "PASS" : "FAIL") : !b.was_measured ? "not measured" : b.pass ? "met" : "missed";
@@ -295,7 +298,31 @@ section{margin-top:28px}</style></head><body><h1>pmbench report</h1>)";
                                        : (t ? Esc(stats::FormatDuration(*t)) : "");
     h += "<tr><td>" + Esc(ShortName(b.run_name)) + "</td><td>" + time + "</td><td>" + Esc(counters) + "</td></tr>";
   }
-  return h + "</table></section></body></html>\n";
+  return h + "</table></section>";
+}
+
+}  // namespace
+
+std::string HtmlReport(const std::string& latest_json, const ReportInputs& inputs) {
+  const ResultsFile r = ResultsFile::Parse(latest_json, "the latest results");
+  bool ok = true;
+  for (const BarVerdict& b : r.bars()) ok &= !b.threshold || b.pass;
+  for (const BenchmarkRuns& b : r.benchmarks()) ok &= b.errored == 0;
+
+  std::string h = R"(<!doctype html><html lang="en"><head><meta charset="utf-8"><title>pmbench report</title>
+<style>body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}h1{margin-bottom:0}
+table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px;vertical-align:top}
+th{background:#f3f3f3}.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}.muted{color:#777}
+section{margin-top:28px}</style></head><body><h1>pmbench report</h1>)";
+  h += RunLine(r);
+  // 1. The verdict.
+  h += Scoreboard(r, ok);
+  // 2. Charts.
+  if (!inputs.baseline.empty()) h += BaselineSection(latest_json, inputs.baseline);
+  if (!inputs.history.empty()) h += TrendsSection(inputs.history);
+  h += FigureSections(r);
+  // 3. The long tables.
+  return h + Tables(r) + "</body></html>\n";
 }
 
 }  // namespace pmbench::results
