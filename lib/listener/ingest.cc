@@ -46,7 +46,7 @@ std::string IngestSummary::ToJson() const {
 IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>& next_line,
                      const IngestOptions& options) {
   const auto start = Clock::now();
-  const EventSink sink(options.sink, options.schema, options.source);
+  EventSink sink(options.sink, options.schema, options.source);
   IngestSummary sum;
   std::unique_ptr<db::PgSession> session;
 

@@ -9,6 +9,7 @@
 #include "lib/db/testing/test_schema.h"
 #include "lib/db/migrate.h"
 #include "lib/db/pg_session.h"
+#include "lib/db/staging.h"
 #include "lib/events/carrier.h"
 #include "lib/events/gen.h"
 #include "lib/events/notification.h"
@@ -90,6 +91,42 @@ TEST(IngestTest, ThreeSinksLeaveIdenticalVerifiedState) {
   }
   EXPECT_EQ(states[0], states[1]);
   EXPECT_EQ(states[1], states[2]);
+}
+
+// Supabase users pass the pooler's URL first: every sink must work through transaction
+// pooling (no session state across transactions; the COPY sink's temp tables are made in
+// each batch's transaction) and leave the same state as a direct connection.
+TEST(IngestTest, EverySinkWorksThroughTheTransactionPooler) {
+  const auto lines = Messy(5, 600);
+  TestSchema direct("pool_direct");
+  db::Migrate(direct.url(), direct.name());
+  Ingest(FromLines(lines), {.url = direct.url(), .schema = direct.name(), .source = "test", .batch_size = 23,
+                            .program = DefaultProgram()});
+  for (SinkKind kind : {SinkKind::kInsert, SinkKind::kMultirow, SinkKind::kCopy}) {
+    TestSchema schema(std::string("pool_") + std::string(SinkName(kind)));
+    db::Migrate(schema.url(), schema.name());
+    Ingest(FromLines(lines), {.url = db::ResolveStaging().pooled_url, .schema = schema.name(), .source = "test",
+                              .sink = kind, .batch_size = 23, .program = DefaultProgram()});
+    const VerifyReport r = Verify(lines, DefaultProgram(), schema.url(), schema.name());
+    EXPECT_TRUE(r.ok()) << SinkName(kind) << ": " << r.ToJson();
+    EXPECT_EQ(State(schema), State(direct)) << SinkName(kind);
+  }
+}
+
+// One multirow statement holds at most 65,535 parameters: a larger batch is cut, not lost.
+TEST(IngestTest, AMultirowBatchPastTheParameterLimitIsCutAndComplete) {
+  const auto lines = GenerateNotifications({.count = 9000, .markets = 20, .seed = 6});
+  TestSchema schema("multirow_big");
+  db::Migrate(schema.url(), schema.name());
+  const IngestSummary sum = Ingest(FromLines(lines), {.url = schema.url(), .schema = schema.name(), .source = "big",
+                                                      .sink = SinkKind::kMultirow, .batch_size = 100'000,
+                                                      .linger_ms = 60'000, .program = DefaultProgram()});
+  EXPECT_EQ(sum.batches, 1u);
+  db::PgSession s(schema.url());
+  // Bets have 10 columns: more than 6,553 of them needed a second statement.
+  EXPECT_GT(std::stoull(s.QueryValue("SELECT count(*) FROM \"" + schema.name() + "\".bets")), 6553u);
+  const VerifyReport r = Verify(lines, DefaultProgram(), schema.url(), schema.name());
+  EXPECT_TRUE(r.ok()) << r.ToJson();
 }
 
 TEST(IngestTest, ReingestingChangesNothingAndVerifyCatchesTampering) {

@@ -308,9 +308,13 @@ std::string EventSink::LastSignature(db::PgSession& session) const {
   return session.QueryValue(tables_->last_signature_sql, {source_});
 }
 
-uint64_t EventSink::Apply(db::PgSession& session, const Batch& batch) const {
+uint64_t EventSink::Apply(db::PgSession& session, const Batch& batch) {
   Rows rows;
   for (const Delivered& d : batch.events) std::visit(RowWriter{d, rows}, d.event);
+  std::set<uint64_t> unknown;
+  for (uint64_t id : rows.markets_referenced) {
+    if (!known_markets_.count(id)) unknown.insert(id);
+  }
   for (const Reject& r : batch.rejects) {
     rows.of[kRejects].push_back({source_, std::to_string(r.line_no), r.reason, StorableText(r.raw)});
   }
@@ -321,14 +325,13 @@ uint64_t EventSink::Apply(db::PgSession& session, const Batch& batch) const {
   try {
     session.Exec("BEGIN");
     for (int dest = 0; dest < kDestCount; ++dest) {
-      if (dest == kBets && !rows.markets_referenced.empty()) {
-        session.Query(tables_->ensure_markets_sql, {ArrayLiteral(rows.markets_referenced)});
-      }
+      if (dest == kBets && !unknown.empty()) session.Query(tables_->ensure_markets_sql, {ArrayLiteral(unknown)});
       if (!rows.of[dest].empty()) applied += apply(session, tables_->table[dest], rows.of[dest]);
     }
     session.Query(tables_->checkpoint_sql, {source_, std::to_string(batch.lines_done), std::to_string(batch.last_slot),
                                             batch.last_signature, std::to_string(applied)});
     session.Exec("COMMIT");
+    known_markets_.insert(rows.markets_referenced.begin(), rows.markets_referenced.end());
   } catch (...) {
     try {
       session.Exec("ROLLBACK");

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "lib/db/pg_session.h"
@@ -61,7 +62,7 @@ class EventSink {
   // Applies the batch and the checkpoint in one transaction; returns the events newly
   // applied (re-deliveries count 0). Throws std::runtime_error; the transaction is then
   // rolled back and the batch can be applied again.
-  uint64_t Apply(db::PgSession& session, const Batch& batch) const;
+  uint64_t Apply(db::PgSession& session, const Batch& batch);
 
   // The checkpoint of `source`: lines handled, or 0 when there is none.
   uint64_t LinesDone(db::PgSession& session) const;
@@ -74,6 +75,9 @@ class EventSink {
   std::string schema_;  // quoted
   std::string source_;
   std::shared_ptr<const SinkTables> tables_;  // built once per sink
+  // Markets known to have a row (committed by this sink): a batch that references only
+  // these skips the placeholder statement, a round trip per batch.
+  std::unordered_set<uint64_t> known_markets_;
 };
 
 }  // namespace pmbench::listener
