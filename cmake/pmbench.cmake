@@ -11,10 +11,13 @@ function(pmbench_add_staging_fixture)
   set_tests_properties(staging_down PROPERTIES FIXTURES_CLEANUP staging LABELS staging)
 endfunction()
 
-# Integration tests each work in a schema of their own, so they run in parallel; e2e
-# benchmarks take the staging lock, because a neighbour's load would be in their numbers.
+# Labels, the staging state file, and the staging fixture where needed. Integration tests
+# each work in a schema of their own, so they run in parallel; e2e benchmarks take the
+# staging lock, because a neighbour's load would be in their numbers.
 # A test that changes what others share (the staging itself) takes the lock explicitly.
-function(_pmbench_needs_staging name labels)
+function(_pmbench_register name labels)
+  set_tests_properties(${name} PROPERTIES LABELS "${labels}"
+                       ENVIRONMENT "PMBENCH_STAGING_STATE=${PMBENCH_STAGING_STATE}")
   if("e2e" IN_LIST labels)
     set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED staging RESOURCE_LOCK staging)
   elseif("integration" IN_LIST labels)
@@ -31,9 +34,7 @@ function(pmbench_add_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main pmbench_warnings)
   add_test(NAME ${name} COMMAND ${name} --gtest_color=no)
-  set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}"
-                       ENVIRONMENT "PMBENCH_STAGING_STATE=${PMBENCH_STAGING_STATE}")
-  _pmbench_needs_staging(${name} "${ARG_LABELS}")
+  _pmbench_register(${name} "${ARG_LABELS}")
 endfunction()
 
 # pmbench_add_script_test(name SCRIPT file.sh LABELS test integration ... [SHARES_STAGING])
@@ -45,9 +46,7 @@ function(pmbench_add_script_test name)
     return()
   endif()
   add_test(NAME ${name} COMMAND "${ARG_SCRIPT}" $<TARGET_FILE:pmbench>)
-  set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}"
-                       ENVIRONMENT "PMBENCH_STAGING_STATE=${PMBENCH_STAGING_STATE}")
-  _pmbench_needs_staging(${name} "${ARG_LABELS}")
+  _pmbench_register(${name} "${ARG_LABELS}")
   if(ARG_SHARES_STAGING)
     set_tests_properties(${name} PROPERTIES RESOURCE_LOCK staging)
   endif()
@@ -68,7 +67,5 @@ function(pmbench_add_bench name)
   add_test(NAME ${name}
            COMMAND ${name} --benchmark_out=${out}.json --benchmark_out_format=json
                    --pmbench_bars_out=${out}.bars.json)
-  set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}"
-                       ENVIRONMENT "PMBENCH_STAGING_STATE=${PMBENCH_STAGING_STATE}")
-  _pmbench_needs_staging(${name} "${ARG_LABELS}")
+  _pmbench_register(${name} "${ARG_LABELS}")
 endfunction()
