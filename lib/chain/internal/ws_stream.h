@@ -3,7 +3,7 @@
 // DO NOT INCLUDE THIS FILE in headers: Beast's WebSocket and Asio's SSL are slow to compile.
 //
 // A client WebSocket over TCP (ws://) or TLS (wss://), chosen at run time, for the
-// subscription users (SignatureWatcher, events::LogsSource). Public RPC providers offer
+// subscription users (SignatureWatcher, LogsSource). Public RPC providers offer
 // subscriptions only over wss://. TLS checks the peer's certificate and host name against the
 // system's trust store (SSL_CERT_FILE overrides it) and sends SNI, as RpcClient does.
 //
