@@ -41,6 +41,7 @@ void Merge(KindResult& into, const KindResult& from) {
   into.latency.Merge(from.latency);
   into.service.Merge(from.service);
   into.unanswered.Merge(from.unanswered);
+  into.series.Merge(from.series);
   into.ok += from.ok;
   into.failed += from.failed;
   into.dropped += from.dropped;
@@ -58,6 +59,7 @@ class Shard {
     kinds_.resize(spec.mix.size());
     for (size_t i = 0; i < spec.mix.size(); ++i) {
       kinds_[i].name = spec.mix[i].name;
+      kinds_[i].series = stats::IntervalSeries(spec.interval_s);
       total_weight_ += spec.mix[i].weight;
     }
     max_in_flight_ = (spec.max_in_flight + count - 1) / count;
@@ -98,7 +100,12 @@ class Shard {
         ScheduleNext();
       } else {
         for (size_t v = 0; v < clients_.size(); ++v) parked_.push_back(static_cast<int>(v));
-        Ramp();
+        // Users start at t0, not when this is posted (before it): a request started
+        // earlier would count as the warm-up's and go unrecorded.
+        ramp_.expires_at(t0_);
+        ramp_.async_wait([this](const boost::system::error_code& ec) {
+          if (!ec) Ramp();
+        });
       }
     });
   }
@@ -198,8 +205,7 @@ class Shard {
       // shedding its slowest requests.
       if (intended >= warm_end_) {
         ++kinds_[kind].dropped;
-        kinds_[kind].latency.Record(Ns(deadline_ - intended));
-        kinds_[kind].unanswered.Record(Ns(deadline_ - intended));
+        RecordUnanswered(kind, intended);
       }
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return;
@@ -232,6 +238,7 @@ class Shard {
     // Failed requests are timed too, as k6 does: their latency is what the user waited.
     k.latency.Record(Ns(now - intended));
     k.service.Record(Ns(now - sent));
+    k.series.Record(SinceStart(now), Ns(now - intended), o.ok);
     if (o.ok) {
       ++k.ok;
       completed_.fetch_add(1, std::memory_order_relaxed);
@@ -331,9 +338,17 @@ class Shard {
   void RecordUnfinished(int kind, Clock::time_point intended) {
     if (intended < warm_end_) return;
     ++kinds_[kind].unfinished;
-    kinds_[kind].latency.Record(Ns(deadline_ - intended));
-    kinds_[kind].unanswered.Record(Ns(deadline_ - intended));
+    RecordUnanswered(kind, intended);
   }
+
+  void RecordUnanswered(int kind, Clock::time_point intended) {
+    KindResult& k = kinds_[kind];
+    k.latency.Record(Ns(deadline_ - intended));
+    k.unanswered.Record(Ns(deadline_ - intended));
+    k.series.Record(SinceStart(intended), Ns(deadline_ - intended), false);
+  }
+
+  double SinceStart(Clock::time_point t) const { return std::chrono::duration<double>(t - t0_).count(); }
 
   void Finish() {
     if (finished_) return;
@@ -399,6 +414,7 @@ void Validate(const LoadSpec& s) {
                                   " users, " + std::to_string(s.clients) + " clients");
     }
   }
+  if (!(s.interval_s > 0)) throw std::invalid_argument("the series interval must be > 0 s");
   if (s.think_s < 0 || s.drain_s < 0 || s.warmup_s < 0) throw std::invalid_argument("think, warm-up and drain times must be >= 0");
 }
 
@@ -492,8 +508,12 @@ LoadResult RunLoad(const LoadSpec& spec_in, const ClientFactory& make_client) {
 
   result.kinds.resize(spec.mix.size());
   Clock::time_point end = t0;
-  for (size_t i = 0; i < spec.mix.size(); ++i) result.kinds[i].name = spec.mix[i].name;
+  for (size_t i = 0; i < spec.mix.size(); ++i) {
+    result.kinds[i].name = spec.mix[i].name;
+    result.kinds[i].series = stats::IntervalSeries(spec.interval_s);
+  }
   result.total.name = "total";
+  result.total.series = stats::IntervalSeries(spec.interval_s);
   for (const auto& s : shards) {
     for (size_t i = 0; i < spec.mix.size(); ++i) Merge(result.kinds[i], s->kinds()[i]);
     result.lag.Merge(s->lag());

@@ -32,6 +32,7 @@
 
 #include "lib/load/arrival_schedule.h"
 #include "lib/stats/histogram.h"
+#include "lib/stats/interval_series.h"
 
 namespace boost::asio {
 class io_context;  // kept out of this header: Asio is slow to compile
@@ -86,6 +87,7 @@ struct LoadSpec {
   double warmup_s = 0;         // the schedule's first seconds run but are not recorded
                                // (pooler and backends starting, plans and caches warming)
   double drain_s = 10;         // after the schedule, how long requests in flight may finish
+  double interval_s = 1;       // each kind's latency is also kept per interval of this length
   int connect_concurrency = 64;  // connections opened at once, per thread
   // generator_bound when the schedule's p99 lag or a thread's CPU share exceed these.
   double lag_limit_ms = 20;
@@ -102,6 +104,10 @@ struct KindResult {
   stats::LatencyHistogram latency;
   stats::LatencyHistogram service;  // actual send -> answer, for the requests answered
   stats::LatencyHistogram unanswered;  // the dropped and unfinished ones' part of `latency`
+  // `latency` per interval from the run's start: answered requests at their answer, failed
+  // ones as errors; dropped and unfinished ones as errors at their intended start (with the
+  // latency they have in `latency`, so all intervals merged are exactly `latency`).
+  stats::IntervalSeries series;
   int64_t ok = 0, failed = 0, dropped = 0, unfinished = 0;
   std::map<std::string, int64_t> errors;  // reason -> count
   int64_t requests() const { return ok + failed + dropped + unfinished; }

@@ -142,6 +142,39 @@ TEST(EngineTest, AStallingServerCannotPassP99ByLosingItsSlowest) {
   EXPECT_LT(r.total.service.Percentile(99), 100e6);  // what the answered ones alone would say
 }
 
+// A stall mid-run shows in the interval where it happened, the intervals merged are exactly
+// the run's histogram (dropped and unfinished requests included), and losses are errors.
+TEST(EngineTest, TheSeriesShowsAStallWhenItHappened) {
+  struct StallsAWhile : Client {
+    StallsAWhile(asio::io_context& io, std::chrono::steady_clock::time_point t0) : io_(io), t0_(t0) {}
+    void Open(std::function<void(std::string)> done) override { done(""); }
+    void Start(int, uint64_t seq, Completion done) override {
+      const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+      if (seq == 7) return held_.push_back(std::move(done));  // never answered
+      const auto service = std::chrono::milliseconds(t > 0.5 && t < 0.7 ? 200 : 1);
+      auto timer = std::make_shared<asio::steady_timer>(io_, service);
+      timer->async_wait([timer, done = std::move(done)](const boost::system::error_code&) { done({}); });
+    }
+    asio::io_context& io_;
+    std::chrono::steady_clock::time_point t0_;
+    std::vector<Completion> held_;
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  const LoadResult r = RunLoad({.start = 200, .stages = {{1.5, 200}}, .clients = 100, .threads = 2, .drain_s = 0.3,
+                                .interval_s = 0.25},
+                               [&](asio::io_context& io, int) { return std::make_unique<StallsAWhile>(io, t0); });
+  const stats::IntervalSeries& s = r.total.series;
+  EXPECT_EQ(s.interval_s(), 0.25);
+  EXPECT_EQ(s.Histogram(0, s.size()), r.total.latency);
+  uint64_t errors = 0;
+  for (size_t i = 0; i < s.size(); ++i) errors += s.errors(i);
+  EXPECT_EQ(errors, 1u);  // the request never answered
+  // Interval 0.5-0.75 s answers the stalled requests (t0 here is a little before the run's).
+  EXPECT_LT(s.Histogram(1).Percentile(95), 50e6);
+  EXPECT_GE(s.Histogram(2, 4).Percentile(95), 150e6);
+  EXPECT_LT(s.Histogram(5).Percentile(50), 50e6);
+}
+
 TEST(EngineTest, FailedRequestsAreTimedToo) {
   Harness run;
   // Kind one fails after 30 ms: its latency is recorded like any answer's (as k6 does).
@@ -174,6 +207,16 @@ TEST(EngineTest, ClosedModelRampsVirtualUsers) {
   EXPECT_LT(r.total.ok, 400);
   EXPECT_EQ(r.total.dropped, 0);
   EXPECT_EQ(std::set<uint64_t>(run.seqs.begin(), run.seqs.end()).size(), run.seqs.size());
+}
+
+// Each user's first request is sent at the run's start and counts like any other.
+TEST(EngineTest, ClosedModelRecordsEveryUsersFirstRequest) {
+  Harness h;
+  const LoadResult r = h({.model = Model::kClosed, .start = 10, .stages = {{0.3, 10}}, .clients = 10, .think_s = 30,
+                          .drain_s = 1},
+                         1);
+  EXPECT_EQ(h.seqs.size(), 10u);
+  EXPECT_EQ(r.total.ok + r.total.failed, 10);
 }
 
 TEST(EngineTest, ClosedModelThinkTimePacesUsers) {

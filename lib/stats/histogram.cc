@@ -64,35 +64,40 @@ std::string LatencyHistogram::ToJson() const {
   return j.dump();
 }
 
-LatencyHistogram LatencyHistogram::FromJson(const std::string& text) {
+LatencyHistogram LatencyHistogram::FromBuckets(const std::vector<std::pair<int, uint64_t>>& buckets, int64_t min_ns,
+                                               int64_t max_ns, Uint128 sum_ns) {
   LatencyHistogram h;
+  for (const auto& [index, n] : buckets) {
+    if (index < 0 || index >= kBucketCount) throw std::invalid_argument("histogram: bucket index out of range");
+    h.counts_[index] += n;
+    h.count_ += n;
+  }
+  h.sum_ = sum_ns;
+  if (h.count_) {
+    if (min_ns < 0 || min_ns > max_ns) throw std::invalid_argument("histogram: bad min/max");
+    h.min_ = min_ns;
+    h.max_ = max_ns;
+  }
+  return h;
+}
+
+LatencyHistogram LatencyHistogram::FromJson(const std::string& text) {
   try {
     const auto j = nlohmann::json::parse(text);
     if (j.at("format") != "pmbench-histogram-v1") {
       throw std::invalid_argument("histogram: unknown format");
     }
-    uint64_t total = 0;
-    for (const auto& b : j.at("buckets")) {
-      const int index = b.at(0).get<int>();
-      if (index < 0 || index >= kBucketCount) {
-        throw std::invalid_argument("histogram: bucket index out of range");
-      }
-      const auto n = b.at(1).get<uint64_t>();
-      h.counts_[index] += n;
-      total += n;
-    }
-    h.count_ = j.at("count").get<uint64_t>();
-    if (total != h.count_) throw std::invalid_argument("histogram: bucket counts != count");
-    h.sum_ = ParseUint128(j.at("sum_ns").get<std::string>());
-    if (h.count_) {
-      h.min_ = j.at("min_ns").get<int64_t>();
-      h.max_ = j.at("max_ns").get<int64_t>();
-      if (h.min_ < 0 || h.min_ > h.max_) throw std::invalid_argument("histogram: bad min/max");
-    }
+    std::vector<std::pair<int, uint64_t>> buckets;
+    for (const auto& b : j.at("buckets")) buckets.emplace_back(b.at(0).get<int>(), b.at(1).get<uint64_t>());
+    const auto count = j.at("count").get<uint64_t>();
+    const bool any = count > 0;
+    LatencyHistogram h = FromBuckets(buckets, any ? j.at("min_ns").get<int64_t>() : 0, any ? j.at("max_ns").get<int64_t>() : 0,
+                                     ParseUint128(j.at("sum_ns").get<std::string>()));
+    if (h.count_ != count) throw std::invalid_argument("histogram: bucket counts != count");
+    return h;
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("histogram: malformed JSON: ") + e.what());
   }
-  return h;
 }
 
 }  // namespace pmbench::stats

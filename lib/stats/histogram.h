@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "lib/stats/uint128.h"
 
@@ -66,6 +68,11 @@ class LatencyHistogram {
   // "buckets":[[index,count],...]}. FromJson throws std::invalid_argument on bad input.
   std::string ToJson() const;
   static LatencyHistogram FromJson(const std::string& json);
+  // The histogram whose samples fill `buckets` ((index, count) pairs, as ToJson lists them)
+  // with the given exact extremes and sum; throws std::invalid_argument on an index out of
+  // range or min > max. What an interval log (interval_series.h) rebuilds an interval from.
+  static LatencyHistogram FromBuckets(const std::vector<std::pair<int, uint64_t>>& buckets, int64_t min_ns,
+                                      int64_t max_ns, Uint128 sum_ns);
 
   friend bool operator==(const LatencyHistogram&, const LatencyHistogram&) = default;
 
