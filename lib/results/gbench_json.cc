@@ -47,6 +47,11 @@ json BarJson(const std::string& run_name, const stats::BarResult& r) {
 
 std::string WriteRunJson(const json& context, const std::vector<RunEntry>& entries,
                          const std::vector<stats::BarResult>& bars) {
+  return WriteRunJson(context, entries, bars, json::array());
+}
+
+std::string WriteRunJson(const json& context, const std::vector<RunEntry>& entries,
+                         const std::vector<stats::BarResult>& bars, const json& series) {
   json out;
   out["context"] = context;
   if (!out["context"].contains("date")) {
@@ -66,6 +71,7 @@ std::string WriteRunJson(const json& context, const std::vector<RunEntry>& entri
   out["pmbench_bars"] = json::array();
   const std::string run = entries.empty() ? "" : entries.front().name;
   for (const auto& r : bars) out["pmbench_bars"].push_back(BarJson(run, r));
+  if (!series.empty()) out["pmbench_series"] = series;
   return db::RedactSecrets(out.dump(2)) + "\n";
 }
 

@@ -39,9 +39,13 @@ struct RunEntry {
 };
 
 // A command's whole result: {"context": context + date, "benchmarks": entries,
-// "pmbench_bars": bars (run_name = the first entry's name)}. Secrets are redacted.
+// "pmbench_bars": bars (run_name = the first entry's name), "pmbench_series": series (when
+// not empty: [{"run_name", "metric", "log": an interval log, see stats/interval_series.h}])}.
+// Secrets are redacted.
 std::string WriteRunJson(const nlohmann::json& context, const std::vector<RunEntry>& entries,
                          const std::vector<stats::BarResult>& bars);
+std::string WriteRunJson(const nlohmann::json& context, const std::vector<RunEntry>& entries,
+                         const std::vector<stats::BarResult>& bars, const nlohmann::json& series);
 
 // A bar's result as results files hold it (run_name, kind, metric, expression, pass,
 // measured, message).

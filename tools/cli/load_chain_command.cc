@@ -23,7 +23,7 @@
 namespace pmbench::cli {
 namespace {
 
-constexpr const char* kUsage = R"(Usage: pmbench load chain [options]
+const std::string kUsage = R"(Usage: pmbench load chain [options]
 
 Sends the platform's transactions — bets, market creations, votes — to a Solana RPC at an
 arrival rate, follows each to a commitment level, and reports per kind: sent, confirmed,
@@ -39,7 +39,7 @@ Options:
   --rate R                arrivals: 100/min, 5/s or a bare number per second  [100/min]
   --duration D            30, 30s, 2m                                           [60s]
   --ramp-up D             reach the rate linearly over D first                  [0]
-  --mix LIST              kind:weight,... of bets, markets, votes  [bets:8,markets:1,votes:1]
+)" + std::string(kShapeUsage) + R"(  --mix LIST              kind:weight,... of bets, markets, votes  [bets:8,markets:1,votes:1]
   --commitment LEVEL      processed | confirmed | finalized: when a transaction is done
                                                                                 [confirmed]
   --keypair FILE          pay from this wallet (Solana CLI JSON); default: fresh wallets
@@ -134,7 +134,8 @@ chain::Endpoint ParseTarget(const Flags& flags, const std::string& flag, chain::
 // A load chain run as the flags ask for it, checked before anything is sent.
 struct ChainRun {
   std::vector<std::string> endpoints;
-  double rate = 0, duration = 0, ramp = 0;  // transactions/s, s, s
+  double rate = 0;  // transactions/s
+  load::Shape shape;
   std::vector<std::pair<std::string, double>> mix;
   std::string commitment, confirm, subscribe_url, keypair;
   double limit_all = 100, limit_send = 40;  // RPC calls and sends per 10 s; 0: none
@@ -181,9 +182,11 @@ ChainRun ParseChainRun(const Flags& flags) {
     ParseTarget(flags, "rpc", chain::ParseEndpoint, e);
   }
   c.rate = ParseRate(flags.Get("rate", "100/min"));
-  c.duration = ParseDuration("duration", flags.Get("duration", "60s"));
-  c.ramp = ParseDuration("ramp-up", flags.Get("ramp-up", "0"));
-  if (!(c.duration > 0)) throw UsageError("--duration must be > 0");
+  if (!flags.Has("duration") && !flags.Has("stage")) {
+    c.shape = load::ConstantShape(c.rate, 60, ParseDuration("ramp-up", flags.Get("ramp-up", "0")));
+  } else {
+    c.shape = ParseShape(flags, c.rate);
+  }
   try {
     c.mix = events::ParseChainMix(flags.Get("mix", "bets:8,markets:1,votes:1"));
   } catch (const std::invalid_argument& e) {
@@ -248,9 +251,8 @@ ChainOutcome RunChainLoad(const ChainRun& c) {
 
   load::LoadSpec spec;
   spec.model = load::Model::kOpen;
-  spec.start = c.ramp > 0 ? 0 : c.rate;
-  if (c.ramp > 0) spec.stages.push_back({c.ramp, c.rate});
-  spec.stages.push_back({c.duration, c.rate});
+  spec.start = c.shape.start;
+  spec.stages = c.shape.stages;
   spec.clients = c.max_in_flight;
   spec.max_in_flight = spec.clients;
   spec.threads = 1;  // clients only hand transactions to the sender's threads
@@ -268,7 +270,7 @@ ChainOutcome RunChainLoad(const ChainRun& c) {
       std::fflush(stderr);
     };
   }
-  std::cerr << "sending " << c.rate * 60 << " tx/min for " << c.duration << " s\n";
+  std::cerr << "sending up to " << c.shape.peak() * 60 << " tx/min over " << c.shape.seconds() << " s\n";
   o.r = load::RunLoad(spec, o.workload->Clients());
   if (tty) std::cerr << "\n";
   o.workload->Drain(10);
@@ -360,7 +362,9 @@ int ReportChain(const Flags& flags, const ChainRun& c, const ChainOutcome& o, co
                          {"dropped", static_cast<double>(r.total.dropped)},
                          {"unfinished", static_cast<double>(r.total.unfinished)},
                          {"tx_per_min", r.seconds > 0 ? static_cast<double>(t.confirmed) * 60 / r.seconds : 0},
-                         {"offered_tx_per_min", c.rate * 60},
+                         // The shape's mean: for a constant one, --rate.
+                         {"offered_tx_per_min", static_cast<double>(load::ArrivalSchedule(c.shape.start, c.shape.stages).total()) * 60 /
+                                                    c.shape.seconds()},
                          {"rpc_429s", static_cast<double>(rs.http_429)},
                          {"rpc_retries", static_cast<double>(rs.retries)},
                          {"rpc_failovers", static_cast<double>(rs.failovers)},
@@ -368,6 +372,8 @@ int ReportChain(const Flags& flags, const ChainRun& c, const ChainOutcome& o, co
                          {"resigns", static_cast<double>(o.sender.resigns)},
                          {"notified", static_cast<double>(o.sender.notified)}});
   if (t.success) total.counters.emplace_back("success_ratio", *t.success);
+  // After a spike: until confirmation p95 is back under the story's 5 s for good.
+  if (c.shape.spike_end_s) total.counters.emplace_back("recovery_s", RecoverySeconds(c.shape, r.total, 5e9).value_or(-1));
   for (size_t i = 0; i < reports.size(); ++i) {
     const auto& k = reports[i];
     results::RunEntry e{"load_chain/" + k.name, r.seconds, {}};
@@ -384,7 +390,7 @@ int ReportChain(const Flags& flags, const ChainRun& c, const ChainOutcome& o, co
     entries.push_back(std::move(e));
   }
   entries.insert(entries.begin(), std::move(total));
-  WriteResult(flags, results::WriteRunJson(context, entries, verdicts));
+  WriteResult(flags, results::WriteRunJson(context, entries, verdicts, SeriesJson("load_chain", r)));
   return AllPass(verdicts) ? 0 : 1;
 }
 
@@ -392,9 +398,9 @@ int ReportChain(const Flags& flags, const ChainRun& c, const ChainOutcome& o, co
 
 int LoadChainCommand(const std::vector<std::string>& args) {
   const Flags flags(args,
-                    {"rpc", "rate", "duration", "ramp-up", "mix", "commitment", "keypair", "wallets", "rpc-limit", "poll",
+                    {"rpc", "rate", "duration", "ramp-up", "stage", "mix", "commitment", "keypair", "wallets", "rpc-limit", "poll",
                      "resend", "max-in-flight", "treasury", "threshold", "seed", "out", "confirm", "ws"},
-                    {"allow-remote", "help"});
+                    {"spike", "allow-remote", "help"});
   if (PrintedHelpOrRejectedArguments(flags, kUsage, "pmbench load chain")) return 0;
   const ChainRun run = ParseChainRun(flags);
   const ChainOutcome outcome = RunChainLoad(run);

@@ -5,40 +5,61 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "lib/stats/interval_series.h"
 #include "tools/cli/flags.h"
 
 namespace pmbench::cli {
 
 double ParseDuration(const std::string& name, const std::string& text) {
-  double unit = 1;
-  std::string number = text;
-  if (text.ends_with("ms")) {
-    unit = 1e-3;
-    number = text.substr(0, text.size() - 2);
-  } else if (text.ends_with("s")) {
-    number = text.substr(0, text.size() - 1);
-  } else if (text.ends_with("m")) {
-    unit = 60;
-    number = text.substr(0, text.size() - 1);
-  } else if (text.ends_with("h")) {
-    unit = 3600;
-    number = text.substr(0, text.size() - 1);
+  try {
+    return load::ParseSeconds(text);
+  } catch (const std::invalid_argument&) {
+    throw UsageError("--" + name + " takes a duration like 30, 30s or 2m, not '" + text + "'");
   }
-  const auto v = ParseFinite(number);
-  if (!v || *v < 0) throw UsageError("--" + name + " takes a duration like 30, 30s or 2m, not '" + text + "'");
-  return *v * unit;
 }
 
-std::optional<double> ParseFinite(const std::string& text) {
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
+const char* const kShapeUsage =
+    R"(  --stage LIST            k6 stages instead of --duration: '30s:100,1m:1000,30s:0' (each
+                          stage moves linearly to its target rate or users over its time)
+  --spike                 a spike over --duration: 30% at the level, 20% at x10, the rest
+                          back at the level; the result's recovery_s is the time after the
+                          spike until p95 is back under its SLA for good
+)";
+
+load::Shape ParseShape(const Flags& flags, double level) {
+  const int shapes = flags.Has("stage") + flags.Has("spike") + flags.Has("ramp-up");
+  if (shapes > 1) throw UsageError("--stage, --spike and --ramp-up are different shapes: give one");
+  if (flags.Has("stage")) {
+    if (flags.Has("duration")) throw UsageError("--stage sets the duration: drop --duration");
+    try {
+      return load::ParseStages(flags.Get("stage", ""));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--stage: ") + e.what());
+    }
   }
-  if (used == 0 || used != text.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
+  const double duration = ParseDuration("duration", flags.Get("duration", "30s"));
+  if (!(duration > 0)) throw UsageError("--duration must be > 0");
+  if (flags.Has("spike")) return load::SpikeShape(level, duration);
+  return load::ConstantShape(level, duration, ParseDuration("ramp-up", flags.Get("ramp-up", "0")));
+}
+
+nlohmann::json SeriesJson(const std::string& base, const load::LoadResult& r) {
+  nlohmann::json out = nlohmann::json::array();
+  const auto add = [&](const std::string& name, const load::KindResult& k) {
+    out.push_back({{"run_name", name}, {"metric", "latency"}, {"log", nlohmann::json::parse(k.series.ToJson())}});
+  };
+  add(base, r.total);
+  for (const auto& k : r.kinds) add(base + "/" + k.name, k);
+  return out;
+}
+
+std::optional<double> RecoverySeconds(const load::Shape& shape, const load::KindResult& k, double limit_ns) {
+  if (!shape.spike_end_s) return std::nullopt;
+  const double step = k.series.interval_s();
+  const auto from = static_cast<size_t>(std::ceil(*shape.spike_end_s / step - 1e-9));
+  const auto at = stats::RecoveredAt(k.series, from, 95, limit_ns);
+  if (!at) return std::nullopt;
+  return std::max(0.0, static_cast<double>(*at) * step - *shape.spike_end_s);
 }
 
 std::vector<stats::Bar> ParseThresholds(const Flags& flags, std::string_view default_metric,

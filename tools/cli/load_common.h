@@ -10,7 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "lib/load/engine.h"
+#include "lib/load/shape.h"
 #include "lib/stats/report.h"
 
 namespace pmbench::cli {
@@ -19,8 +22,7 @@ class Flags;
 
 // "30", "30s", "250ms", "2m", "1h" -> seconds; UsageError naming --<name> otherwise.
 double ParseDuration(const std::string& name, const std::string& text);
-// The whole of `text` as a finite number; nullopt otherwise.
-std::optional<double> ParseFinite(const std::string& text);
+using load::ParseFinite;  // the whole of a text as a finite number
 
 // Every --threshold '[METRIC:]EXPR' as a bar that fails the run (METRIC defaults to
 // `default_metric`), checked against the metrics the command measures before any load
@@ -39,6 +41,19 @@ bool AllPass(const std::vector<stats::BarResult>& results);
 // open model, offered_requests_per_s (the schedule's rate: the input, not a measurement).
 std::vector<std::pair<std::string, double>> KindCounters(const load::KindResult& k, double seconds,
                                                          std::optional<double> offered_per_s);
+
+// The run's shape over time: --stage 'D:N,...' (k6 stages), --spike (x10 for the middle
+// fifth of --duration, then back) or, by default, `level` for --duration after --ramp-up.
+// UsageError for a bad or contradictory one.
+load::Shape ParseShape(const Flags& flags, double level);
+extern const char* const kShapeUsage;  // the help lines of those flags
+
+// Each kind's interval log as pmbench_series entries named `<base>/<kind>`.
+nlohmann::json SeriesJson(const std::string& base, const load::LoadResult& r);
+
+// After a spike: seconds from its end until `k`'s p95 is back under `limit_ns` for good;
+// nullopt when the shape has no spike or the run never recovered.
+std::optional<double> RecoverySeconds(const load::Shape& shape, const load::KindResult& k, double limit_ns);
 
 // The current UTC time, ISO 8601, as Google Benchmark's context.date.
 std::string Now();

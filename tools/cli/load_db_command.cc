@@ -23,7 +23,7 @@
 namespace pmbench::cli {
 namespace {
 
-constexpr const char* kUsage = R"(Usage: pmbench load db [options]
+const std::string kUsage = R"(Usage: pmbench load db [options]
 
 Sends the platform's database requests through the pooler on many connections from a few
 threads (libpq's asynchronous API) and reports latency from each request's intended start
@@ -35,16 +35,17 @@ Closed model (--vus N): N users each send, wait for the answer, and think --thin
 
 Options:
   --scenario NAME         markets | detail | bets | dashboard | leaderboard | mix |
-                          point_select (pgbench -S's select; needs pgbench -i)   [markets]
+                          browse | point_select (pgbench -S's select; needs
+                          pgbench -i)                                            [markets]
                           mix is the story's peak: 500 browsing, 300 betting, 150 voting,
-                          50 creating markets
+                          50 creating markets; browse is its reads alone
   --clients N             connections opened before the run                     [100]
   --rate R                open model: requests per second                       [1000]
   --vus N                 closed model: virtual users (at most --clients)
   --think S               closed model: seconds between a user's requests       [0]
   --duration D            how long to hold the rate or users: 30, 30s, 2m       [30s]
   --ramp-up D             reach the rate or users linearly over D first          [0]
-  --warmup D              run at the starting level for D first, unrecorded      [0]
+)" + std::string(kShapeUsage) + R"(  --warmup D              run at the starting level for D first, unrecorded      [0]
   --max-in-flight N       open model: started + waiting requests before dropping [2 x clients]
   --threads N             engine threads                                        [cores]
   --cache                 lists, market pages and leaderboard via the in-process cache
@@ -69,8 +70,9 @@ time from the actual send.
 The result is Google Benchmark JSON (one entry for the run, one per request kind; the
 thresholds in pmbench_bars), so pmbench results merge|summary and tools/compare take it.
 Counters: achieved_requests_per_s (answers that passed their check, per second) and, in
-the open model, offered_requests_per_s (the schedule's rate). A progress line is shown on
-a terminal.
+the open model, offered_requests_per_s (the schedule's rate); recovery_s after a --spike
+(-1: never back under 100 ms). Each kind's latency per second is in pmbench_series (an
+interval log: exact histograms per interval). A progress line is shown on a terminal.
 )";
 
 // Every metric a db threshold can read, for the request kinds of `mix`.
@@ -98,7 +100,8 @@ struct DbRun {
   std::string scenario_name;
   queries::DbScenario scenario;
   bool closed;   // closed model: `level` users; open: `level` requests/s
-  double level, duration, ramp;
+  double level;
+  load::Shape shape;
   queries::LeaderboardSource leaderboard;
   std::vector<stats::Bar> thresholds;
   std::string url, schema;
@@ -119,13 +122,11 @@ DbRun ParseDbRun(const Flags& flags) {
   if (!run.closed && flags.Has("think")) throw UsageError("--think goes with --vus");
   run.level = run.closed ? flags.GetDouble("vus", 0) : flags.GetDouble("rate", 1000);
   if (!(run.level > 0)) throw UsageError(run.closed ? "--vus must be > 0" : "--rate must be > 0");
-  const double clients = flags.GetDouble("clients", run.closed ? std::max(100.0, run.level) : 100);
+  run.shape = ParseShape(flags, run.level);
+  const double clients = flags.GetDouble("clients", run.closed ? std::max(100.0, run.shape.peak()) : 100);
   if (!(clients >= 1 && clients <= 100'000) || clients != std::floor(clients)) {
     throw UsageError("--clients must be a whole number in 1..100000");
   }
-  run.duration = ParseDuration("duration", flags.Get("duration", "30s"));
-  run.ramp = ParseDuration("ramp-up", flags.Get("ramp-up", "0"));
-  if (!(run.duration > 0)) throw UsageError("--duration must be > 0");
   const std::string lb = flags.Get("leaderboard", "materialized");
   if (lb != "materialized" && lb != "live") throw UsageError("--leaderboard is materialized or live");
   run.leaderboard = lb == "live" ? queries::LeaderboardSource::kLive : queries::LeaderboardSource::kMaterialized;
@@ -141,15 +142,14 @@ DbRun ParseDbRun(const Flags& flags) {
   load::LoadSpec& spec = run.spec;
   spec.model = run.closed ? load::Model::kClosed : load::Model::kOpen;
   spec.clients = static_cast<int>(clients);
-  spec.start = run.ramp > 0 ? 0 : run.level;
+  spec.start = run.shape.start;
   const double warmup = ParseDuration("warmup", flags.Get("warmup", "0"));
   if (warmup > 0) {  // at the starting level: zero users or requests warm nothing up
-    if (run.ramp > 0) throw UsageError("--warmup goes without --ramp-up (a ramp is its own warm-up)");
-    spec.stages.push_back({warmup, run.level});
+    if (run.shape.start == 0) throw UsageError("--warmup goes with a shape that starts at its level (a ramp is its own warm-up)");
+    spec.stages.push_back({warmup, run.shape.start});
     spec.warmup_s = warmup;
   }
-  if (run.ramp > 0) spec.stages.push_back({run.ramp, run.level});
-  spec.stages.push_back({run.duration, run.level});
+  spec.stages.insert(spec.stages.end(), run.shape.stages.begin(), run.shape.stages.end());
   spec.think_s = flags.GetDouble("think", 0);
   spec.max_in_flight = static_cast<int>(flags.GetUint("max-in-flight", 0));
   spec.threads = static_cast<int>(flags.GetUint("threads", 0));
@@ -180,8 +180,8 @@ load::LoadResult RunDb(DbRun& run, bool cache) {
     };
   }
   std::cerr << "opening " << spec.clients << " connections; " << (run.closed ? "closed model, " : "open model, ")
-            << run.level << (run.closed ? " users" : " requests/s") << " for " << run.duration << " s"
-            << (run.ramp > 0 ? " after a " + std::to_string(run.ramp).substr(0, 5) + " s ramp" : "") << "\n";
+            << "up to " << run.shape.peak() << (run.closed ? " users" : " requests/s") << " over " << run.shape.seconds() << " s"
+            << (run.shape.spike_end_s ? " (a x10 spike)" : "") << "\n";
   const load::LoadResult r = load::RunLoad(spec, workload->Clients(run.url, run.scenario));
   if (tty) std::cerr << "\n";
   if (workload->counters().bets_placed > 0) workload->VerifyBets(run.url);
@@ -232,7 +232,9 @@ int ReportDb(const Flags& flags, const DbRun& run, const load::LoadResult& r) {
       total += m.weight;
       if (m.name == k.name) weight = m.weight;
     }
-    return &k == &r.total ? run.level : run.level * weight / total;
+    // The mean rate the shape offered (for a constant shape, its rate).
+    const double mean = static_cast<double>(load::ArrivalSchedule(run.shape.start, run.shape.stages).total()) / run.shape.seconds();
+    return &k == &r.total ? mean : mean * weight / total;
   };
   std::vector<results::RunEntry> entries;
   results::RunEntry whole{base, r.seconds, KindCounters(r.total, r.seconds, offered(r.total))};
@@ -243,9 +245,11 @@ int ReportDb(const Flags& flags, const DbRun& run, const load::LoadResult& r) {
                                                {"generator_cpu", r.generator_cpu},
                                                {"generator_bound", r.generator_bound ? 1.0 : 0.0},
                                                {"connect_s", r.connect_s}});
+  // After a spike: until p95 is back under the story's database SLA (100 ms) for good.
+  if (run.shape.spike_end_s) whole.counters.push_back({"recovery_s", RecoverySeconds(run.shape, r.total, 100e6).value_or(-1)});
   entries.push_back(std::move(whole));
   for (const auto& k : r.kinds) entries.push_back({base + "/" + k.name, r.seconds, KindCounters(k, r.seconds, offered(k))});
-  WriteResult(flags, results::WriteRunJson(context, entries, verdicts));
+  WriteResult(flags, results::WriteRunJson(context, entries, verdicts, SeriesJson(base, r)));
   return failed ? 1 : 0;
 }
 
@@ -253,9 +257,9 @@ int ReportDb(const Flags& flags, const DbRun& run, const load::LoadResult& r) {
 
 int LoadDbCommand(const std::vector<std::string>& args) {
   const Flags flags(args,
-                    {"scenario", "clients", "rate", "vus", "think", "duration", "ramp-up", "warmup", "max-in-flight", "threads",
+                    {"scenario", "clients", "rate", "vus", "think", "duration", "ramp-up", "stage", "warmup", "max-in-flight", "threads",
                      "leaderboard", "threshold", "database", "schema", "seed", "out"},
-                    {"cache", "allow-remote-writes", "help"});
+                    {"cache", "spike", "allow-remote-writes", "help"});
   if (PrintedHelpOrRejectedArguments(flags, kUsage, "pmbench load db")) return 0;
   DbRun run = ParseDbRun(flags);
   const load::LoadResult r = RunDb(run, flags.Has("cache"));
