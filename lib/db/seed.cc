@@ -107,6 +107,7 @@ SeedResult Seed(const std::string& url, const std::string& schema, const SeedSpe
 
   PgSession session(url);
   session.Exec("BEGIN");
+  session.Exec("SET LOCAL pmbench.bulk_load = 'on'");  // no live-odds notification per row (migration 006)
   std::string tables;
   for (SeedTable t : kSeedTables) {
     tables += (tables.empty() ? "" : ", ") + Qualified(schema, TableName(t));

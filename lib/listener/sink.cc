@@ -149,9 +149,9 @@ SinkTables::SinkTables(const std::string& S) {
                    {"yes_pool", "bigint"}, {"no_pool", "bigint"}},
                   [S](const std::string& rel) {
                     return "WITH ins AS (INSERT INTO " + S + ".bets (market_id, wallet, side, amount, "
-                           "tx_signature, slot, placed_at, claimed, event_index, event_yes_pool, event_no_pool) "
-                           "SELECT market_id, wallet, side, amount, sig, slot, to_timestamp(placed_unix), false, "
-                           "idx, yes_pool, no_pool FROM " + rel + " ON CONFLICT (tx_signature, event_index) "
+                           "tx_signature, slot, placed_at, claimed, event_index, event_yes_pool, event_no_pool, "
+                           "ingested_at) SELECT market_id, wallet, side, amount, sig, slot, to_timestamp(placed_unix), "
+                           "false, idx, yes_pool, no_pool, clock_timestamp() FROM " + rel + " ON CONFLICT (tx_signature, event_index) "
                            "WHERE event_index IS NOT NULL DO NOTHING RETURNING market_id, side, amount), "
                            "agg AS (SELECT market_id, coalesce(sum(amount) FILTER (WHERE side = 'yes'), 0) AS y, "
                            "coalesce(sum(amount) FILTER (WHERE side = 'no'), 0) AS n, count(*) AS c FROM ins "

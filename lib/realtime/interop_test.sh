@@ -41,7 +41,9 @@ async def main():
                        check=True)
         update = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert update["op"] == "update" and update["seq"] == 1, update
-        assert update["data"] == {"id": 42, "yes_pool": 30, "no_pool": 10, "odds_yes": 0.75, "volume": 40}, update
+        assert update["data"] == {"id": 42, "yes_pool": 30, "no_pool": 10, "odds_yes": 0.75, "volume": 40,
+                                  "status": update["data"].get("status", "absent")}, update
+        assert update["data"]["status"] in ("open", "closed", "resolved", "cancelled"), update
         assert update["ts_ns"] > 0
         await ws.send(json.dumps({"op": "ping"}))
         assert json.loads(await ws.recv()) == {"op": "pong"}

@@ -22,10 +22,15 @@ std::optional<MarketChange> ParseMarketChange(std::string_view payload, std::str
   const int64_t y = yes->get<int64_t>(), n = no->get<int64_t>();
   const double odds = y + n == 0 ? 0.5 : static_cast<double>(y) / static_cast<double>(y + n);
   char buf[200];
-  std::snprintf(buf, sizeof buf, R"({"id":%lld,"yes_pool":%lld,"no_pool":%lld,"odds_yes":%.6f,"volume":%lld})",
+  std::snprintf(buf, sizeof buf, R"({"id":%lld,"yes_pool":%lld,"no_pool":%lld,"odds_yes":%.6f,"volume":%lld)",
                 static_cast<long long>(id->get<int64_t>()), static_cast<long long>(y), static_cast<long long>(n), odds,
                 static_cast<long long>(volume->get<int64_t>()));
-  return MarketChange{id->get<int64_t>(), buf};
+  std::string data = buf;
+  // Since migration 006: new and settled markets notify too, and say their status.
+  if (const auto status = j.find("status"); status != j.end() && status->is_string()) {
+    data += ",\"status\":" + status->dump();
+  }
+  return MarketChange{id->get<int64_t>(), data + "}"};
 }
 
 void MarketFeed::Start() {

@@ -24,6 +24,9 @@ TEST(MarketFeedTest, PayloadsOfOtherSchemasOrShapesAreIgnored) {
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->id, 4);
   EXPECT_EQ(c->data, R"({"id":4,"yes_pool":30,"no_pool":10,"odds_yes":0.750000,"volume":40})");
+  const auto settled = ParseMarketChange(R"({"schema":"s","id":4,"yes_pool":30,"no_pool":10,"volume":40,"status":"resolved"})", "s");
+  ASSERT_TRUE(settled);
+  EXPECT_EQ(settled->data, R"({"id":4,"yes_pool":30,"no_pool":10,"odds_yes":0.750000,"volume":40,"status":"resolved"})");
   EXPECT_FALSE(ParseMarketChange(R"({"schema":"t","id":4,"yes_pool":3,"no_pool":1,"volume":4})", "s"));
   EXPECT_FALSE(ParseMarketChange(R"({"schema":"s","id":"4","yes_pool":3,"no_pool":1,"volume":4})", "s"));
   EXPECT_FALSE(ParseMarketChange("not json", "s"));
@@ -56,13 +59,44 @@ TEST_F(MarketFeedDbTest, ABetReachesTheMarketsSubscribers) {
   const auto got = one->Wait(2);
   ASSERT_EQ(got.size(), 2u);
   EXPECT_NE(got[0].find(R"("seq":1,)"), std::string::npos);
-  EXPECT_NE(got[1].find(R"("data":{"id":42,"yes_pool":300,"no_pool":100,"odds_yes":0.750000,"volume":400})"), std::string::npos)
+  EXPECT_NE(got[1].find(R"("data":{"id":42,"yes_pool":300,"no_pool":100,"odds_yes":0.750000,"volume":400,"status":")"),
+            std::string::npos)
       << got[1];
   EXPECT_EQ(all->Wait(2).size(), 2u);
   // A rolled-back change is never announced.
   s_.Exec("BEGIN; UPDATE \"" + schema_.name() + "\".markets SET yes_pool = 1 WHERE id = 42; ROLLBACK");
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(one->Wait(3).size(), 2u);
+}
+
+// Migration 006: a new market appears on "markets", a settled one on its own channel; a
+// bulk load (the seed) announces nothing.
+TEST_F(MarketFeedDbTest, NewAndSettledMarketsAreAnnounced) {
+  MarketFeed feed(schema_.url(), schema_.name(), hub_);
+  feed.Start();
+  auto all = std::make_shared<Recorder>();
+  auto one = std::make_shared<Recorder>();
+  hub_.Subscribe("markets", std::nullopt, all);
+  hub_.Subscribe("market:42", std::nullopt, one);
+  const std::string m = "\"" + schema_.name() + "\".markets";
+  s_.Exec("BEGIN; SET LOCAL pmbench.bulk_load = 'on'; INSERT INTO " + m +
+          " (id, title, category, status, creator, created_at, closes_at) SELECT 900001, 'bulk', 'x', 'open', 'c', now(), "
+          "now() + interval '1 day'; COMMIT");
+  s_.Exec("INSERT INTO " + m + " (id, title, category, status, creator, created_at, closes_at) VALUES (900002, 'new', 'x', 'open', "
+          "'c', now(), now() + interval '1 day')");
+  // Settled or reopened, whatever the seed made it: a status change.
+  s_.Exec("UPDATE " + m + " SET status = CASE WHEN status = 'cancelled' THEN 'closed' ELSE 'cancelled' END, outcome = NULL "
+          "WHERE id = 42");
+  const auto got = all->Wait(2);
+  ASSERT_EQ(got.size(), 2u);  // the new market, then market 42's change
+  EXPECT_NE(got[0].find(R"("id":900002,)"), std::string::npos) << got[0];
+  EXPECT_NE(got[0].find(R"("status":"open")"), std::string::npos) << got[0];
+  EXPECT_NE(got[1].find(R"("id":42,)"), std::string::npos) << got[1];
+  const auto mine = one->Wait(1);
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_NE(mine[0].find(R"("status":")"), std::string::npos) << mine[0];
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(all->Wait(3).size(), 2u) << "the bulk insert was announced";
 }
 
 TEST_F(MarketFeedDbTest, APooledUrlIsRefusedAtStartNamingTheDirectOne) {
