@@ -8,7 +8,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <chrono>
@@ -148,17 +147,6 @@ class ServerProcess {
   uint16_t port_ = 0;
 };
 
-int64_t FieldInt(std::string_view data, std::string_view key) {
-  std::string k(1, '"');  // built up, not "\"" + key: GCC 12 -Wrestrict false positive
-  k += key;
-  k += "\":";
-  const auto at = data.find(k);
-  if (at == std::string_view::npos) return -1;
-  int64_t v = -1;
-  std::from_chars(data.data() + at + k.size(), data.data() + data.size(), v);
-  return v;
-}
-
 // Bet written -> each subscriber's receipt of the update it caused, matched by the market's
 // pools after the bet (they change with every bet, so they name it).
 class FanoutRecorder {
@@ -173,7 +161,7 @@ class FanoutRecorder {
     e.market = market;
   }
   void Receipt(std::string_view data, int64_t wall_ns) {
-    const std::string key = Key(FieldInt(data, "id"), FieldInt(data, "yes_pool"), FieldInt(data, "no_pool"));
+    const std::string key = Key(realtime::UpdateIntField(data, "id"), realtime::UpdateIntField(data, "yes_pool"), realtime::UpdateIntField(data, "no_pool"));
     std::lock_guard lock(mu_);
     auto& e = entries_[key];
     ++e.receipts;

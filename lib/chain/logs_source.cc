@@ -179,6 +179,7 @@ struct LogsSource::Impl {
           ++stats.reconnects;
         }
         connected_once = true;
+        if (options.on_subscribed) options.on_subscribed();
         return true;
       } catch (const std::invalid_argument&) {
         throw;

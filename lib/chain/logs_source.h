@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,9 @@ struct LogsSourceOptions {
   std::string resume_after;               // a signature: catch up everything after it first
   double reconnect_max_s = 2;             // backoff cap between connection attempts
   double give_up_after_s = 60;            // Next throws when unconnected this long
+  // After each subscription (and its catch-up), on the thread calling Next: from then on
+  // nothing at the address is missed.
+  std::function<void()> on_subscribed;
 };
 
 struct LogsSourceStats {

@@ -21,4 +21,13 @@ std::vector<chain::Instruction> MemoCarrier::CastVote(const chain::PublicKey& vo
   return {chain::SystemTransfer(voter, treasury_, 0), chain::Memo(MemoText(e))};
 }
 
+std::vector<chain::Instruction> MemoCarrier::ResolveMarket(const chain::PublicKey& resolver, const MarketResolved& e) const {
+  return {chain::SystemTransfer(resolver, treasury_, 0), chain::Memo(MemoText(e))};
+}
+
+// The payout would come out of escrow; the stand-in moves nothing for it.
+std::vector<chain::Instruction> MemoCarrier::ClaimWinnings(const chain::PublicKey& bettor, const WinningsClaimed& e) const {
+  return {chain::SystemTransfer(bettor, treasury_, 0), chain::Memo(MemoText(e))};
+}
+
 }  // namespace pmbench::events

@@ -29,6 +29,8 @@ class PlatformProgram {
   virtual std::vector<chain::Instruction> CreateMarket(const chain::PublicKey& creator, const MarketCreated& e) const = 0;
   virtual std::vector<chain::Instruction> PlaceBet(const chain::PublicKey& bettor, const BetPlaced& e) const = 0;
   virtual std::vector<chain::Instruction> CastVote(const chain::PublicKey& voter, const VoteCast& e) const = 0;
+  virtual std::vector<chain::Instruction> ResolveMarket(const chain::PublicKey& resolver, const MarketResolved& e) const = 0;
+  virtual std::vector<chain::Instruction> ClaimWinnings(const chain::PublicKey& bettor, const WinningsClaimed& e) const = 0;
   // Every platform transaction mentions it: the listener's logsSubscribe filter.
   virtual const chain::PublicKey& address() const = 0;
 };
@@ -40,6 +42,8 @@ class MemoCarrier final : public PlatformProgram {
   std::vector<chain::Instruction> CreateMarket(const chain::PublicKey& creator, const MarketCreated& e) const override;
   std::vector<chain::Instruction> PlaceBet(const chain::PublicKey& bettor, const BetPlaced& e) const override;
   std::vector<chain::Instruction> CastVote(const chain::PublicKey& voter, const VoteCast& e) const override;
+  std::vector<chain::Instruction> ResolveMarket(const chain::PublicKey& resolver, const MarketResolved& e) const override;
+  std::vector<chain::Instruction> ClaimWinnings(const chain::PublicKey& bettor, const WinningsClaimed& e) const override;
   const chain::PublicKey& address() const override { return treasury_; }
 
  private:

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <ctime>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -12,12 +14,24 @@
 #include "lib/chain/programs.h"
 #include "lib/events/carrier.h"
 #include "lib/events/notification.h"
+#include "lib/stats/wall_clock.h"
 
 namespace pmbench::events {
 
 namespace {
 
-enum class Action { kBet, kMarket, kVote };
+enum class Action { kBet, kMarket, kVote, kApprove, kResolve, kClaim };
+
+constexpr std::pair<std::string_view, Action> kActions[] = {
+    {"bets", Action::kBet},         {"markets", Action::kMarket},         {"votes", Action::kVote},
+    {"approvals", Action::kApprove}, {"resolutions", Action::kResolve}, {"claims", Action::kClaim}};
+
+std::optional<Action> ActionNamed(std::string_view name) {
+  for (const auto& [n, a] : kActions) {
+    if (n == name) return a;
+  }
+  return std::nullopt;
+}
 
 constexpr uint64_t kLamportsPerSol = 1'000'000'000;
 // The treasury is a System account: it must hold the rent-exempt minimum (890,880
@@ -50,8 +64,8 @@ std::vector<std::pair<std::string, double>> ParseChainMix(const std::string& tex
     const std::string item = text.substr(start, end - start);
     const size_t colon = item.find(':');
     const std::string name = item.substr(0, colon);
-    if (name != "bets" && name != "markets" && name != "votes") {
-      throw std::invalid_argument("mix: unknown kind '" + name + "' (bets, markets, votes)");
+    if (!ActionNamed(name)) {
+      throw std::invalid_argument("mix: unknown kind '" + name + "' (bets, markets, votes, approvals, resolutions, claims)");
     }
     double w = 1;
     if (colon != std::string::npos) {
@@ -91,39 +105,61 @@ struct ChainWorkload::Impl {
     if (options.say) options.say(s);
   }
 
-  // The instructions of mix entry `kind`, request `seq`, signed by wallet `w`.
-  std::vector<chain::Instruction> Instructions(int kind, uint64_t seq, const chain::Keypair& w) {
+  // The instructions of mix entry `kind`, request `seq`, signed by wallet `w`; what they do
+  // goes into `tx`.
+  std::vector<chain::Instruction> Instructions(int kind, uint64_t seq, const chain::Keypair& w, ChainTxRecord& tx) {
     std::mt19937_64 rng(options.seed * 0x9E3779B97F4A7C15ULL + seq);
+    const uint64_t market = options.first_market + rng() % options.markets;
     switch (actions[kind]) {
       case Action::kBet: {
-        const size_t m = rng() % options.markets;
+        const size_t m = market - options.first_market;
         const uint8_t side = static_cast<uint8_t>(rng() % 2);
         const uint64_t amount = 10'000 + rng() % 990'000;
-        BetPlaced e{m + 1, w.public_key(), side, amount, 0, 0};
+        BetPlaced e{market, w.public_key(), side, amount, 0, 0};
         {
           std::lock_guard lock(mu);  // the pools the program would report, as this run sees them
           (side ? yes_pool[m] : no_pool[m]) += amount;
           e.yes_pool = yes_pool[m];
           e.no_pool = no_pool[m];
         }
+        tx.market_id = market, tx.side = side, tx.amount = amount;
         return carrier->PlaceBet(w.public_key(), e);
       }
       case Action::kMarket: {
         const MarketCreated e{market_base + seq, w.public_key(), static_cast<int64_t>(std::time(nullptr)) + 7 * 86400,
                               "Load market " + std::to_string(seq), "load"};
+        tx.market_id = e.market_id;
         return carrier->CreateMarket(w.public_key(), e);
       }
-      case Action::kVote: {
+      case Action::kVote:
+      case Action::kApprove: {
         // The weight differs per request: two equal votes signed against one blockhash would
         // be one transaction.
-        const VoteCast e{1 + rng() % options.proposals, w.public_key(), static_cast<uint8_t>(rng() % 3), 1 + seq};
+        const uint8_t choice = actions[kind] == Action::kApprove ? 1 : static_cast<uint8_t>(rng() % 3);
+        const VoteCast e{1 + rng() % options.proposals, w.public_key(), choice, 1 + seq};
         return carrier->CastVote(w.public_key(), e);
+      }
+      case Action::kResolve: {
+        tx.market_id = options.first_market + seq % options.markets;  // each market in turn
+        return carrier->ResolveMarket(w.public_key(), MarketResolved{tx.market_id, 1});
+      }
+      case Action::kClaim: {
+        tx.market_id = market;
+        return carrier->ClaimWinnings(w.public_key(), WinningsClaimed{market, w.public_key(), 1 + seq});
       }
     }
     return {};
   }
 
-  void Record(int kind, const chain::TxOutcome& o, std::chrono::steady_clock::time_point started) {
+  void Record(int kind, const chain::TxOutcome& o, std::chrono::steady_clock::time_point started, ChainTxRecord& tx) {
+    if (options.on_outcome) {
+      tx.signature = o.signature;
+      tx.ok = o.ok;
+      // The outcome arrives as the sender sees the commitment: now is when it was reached
+      // (confirmed_s counts from the first accepted send, not from the hand-over).
+      tx.confirmed_ns = o.confirmed_s >= 0 ? stats::WallClockNs() : 0;
+      options.on_outcome(tx);
+    }
     std::lock_guard lock(mu);
     ChainKindReport& r = reports[kind];
     r.resends += o.resends;
@@ -190,8 +226,8 @@ struct ChainWorkload::Impl {
 
 class ChainClient final : public load::Client {
  public:
-  ChainClient(ChainWorkload::Impl& w, std::shared_ptr<std::mutex> guard, std::shared_ptr<bool> alive)
-      : w_(w), guard_(std::move(guard)), alive_(std::move(alive)) {}
+  ChainClient(ChainWorkload::Impl& w, int index, std::shared_ptr<std::mutex> guard, std::shared_ptr<bool> alive)
+      : w_(w), index_(index), guard_(std::move(guard)), alive_(std::move(alive)) {}
   ~ChainClient() override {
     std::lock_guard lock(*guard_);
     *alive_ = false;
@@ -199,20 +235,24 @@ class ChainClient final : public load::Client {
   void Open(std::function<void(std::string)> done) override { done(""); }
   void Start(int kind, uint64_t seq, load::Completion done) override {
     ChainWorkload::Impl& w = w_;
-    const chain::Keypair& wallet = w.wallets[seq % w.wallets.size()];
+    const uint64_t who = w.options.wallet_per_client ? static_cast<uint64_t>(index_) : seq;
+    const chain::Keypair& wallet = w.wallets[who % w.wallets.size()];
     {
       std::lock_guard lock(w.mu);
       ++w.reports[kind].submitted;
     }
     ++w.outstanding;
     const auto started = std::chrono::steady_clock::now();
-    auto ixs = std::make_shared<std::vector<chain::Instruction>>(w.Instructions(kind, seq, wallet));
+    auto tx = std::make_shared<ChainTxRecord>();
+    tx->kind = w.reports[kind].name;
+    tx->sent_ns = stats::WallClockNs();
+    auto ixs = std::make_shared<std::vector<chain::Instruction>>(w.Instructions(kind, seq, wallet, *tx));
     w.sender->Submit(
         [&wallet, ixs](const chain::Hash& bh) {
           return chain::Sign(chain::CompileMessage(wallet.public_key(), *ixs, bh), {&wallet.key()});
         },
-        [&w, kind, started, done = std::move(done), guard = guard_, alive = alive_](const chain::TxOutcome& o) {
-          w.Record(kind, o, started);
+        [&w, kind, started, tx, done = std::move(done), guard = guard_, alive = alive_](const chain::TxOutcome& o) {
+          w.Record(kind, o, started, *tx);
           --w.outstanding;
           std::lock_guard lock(*guard);
           if (*alive) done(load::Outcome{o.ok, o.error});  // the engine may have finished
@@ -221,6 +261,7 @@ class ChainClient final : public load::Client {
 
  private:
   ChainWorkload::Impl& w_;
+  const int index_;
   std::shared_ptr<std::mutex> guard_;
   std::shared_ptr<bool> alive_;
 };
@@ -256,10 +297,9 @@ std::vector<load::RequestKind> ChainWorkload::Mix(const std::vector<std::pair<st
   impl_->actions.clear();
   impl_->reports.clear();
   for (const auto& [name, weight] : weights) {
-    if (name == "bets") impl_->actions.push_back(Action::kBet);
-    else if (name == "markets") impl_->actions.push_back(Action::kMarket);
-    else if (name == "votes") impl_->actions.push_back(Action::kVote);
-    else throw std::invalid_argument("unknown chain request kind '" + name + "'");
+    const auto action = ActionNamed(name);
+    if (!action) throw std::invalid_argument("unknown chain request kind '" + name + "'");
+    impl_->actions.push_back(*action);
     mix.push_back({name, weight});
     impl_->reports.push_back({});
     impl_->reports.back().name = name;
@@ -268,8 +308,8 @@ std::vector<load::RequestKind> ChainWorkload::Mix(const std::vector<std::pair<st
 }
 
 load::ClientFactory ChainWorkload::Clients() {
-  return [this](boost::asio::io_context&, int) {
-    return std::make_unique<ChainClient>(*impl_, std::make_shared<std::mutex>(), std::make_shared<bool>(true));
+  return [this](boost::asio::io_context&, int index) {
+    return std::make_unique<ChainClient>(*impl_, index, std::make_shared<std::mutex>(), std::make_shared<bool>(true));
   };
 }
 

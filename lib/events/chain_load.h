@@ -29,6 +29,18 @@
 
 namespace pmbench::events {
 
+// One transaction's outcome, for a caller that follows each (click-to-screen timing).
+struct ChainTxRecord {
+  std::string kind;       // the mix entry's name
+  std::string signature;  // the last one signed (empty when it never was)
+  bool ok = false;
+  int64_t sent_ns = 0;       // CLOCK_REALTIME when the request was handed to the sender
+  int64_t confirmed_ns = 0;  // CLOCK_REALTIME when the sender saw its commitment reached; 0: never
+  uint64_t market_id = 0;    // bets, markets, resolutions, claims
+  uint8_t side = 0;          // bets: 0 no, 1 yes
+  uint64_t amount = 0;       // bets
+};
+
 struct ChainLoadOptions {
   chain::RpcOptions rpc;
   chain::SenderOptions sender;
@@ -36,9 +48,15 @@ struct ChainLoadOptions {
   int wallets = 4;            // fresh wallets, airdropped; transactions spread over them
   double airdrop_sol = 10;    // per fresh wallet
   Pubkey treasury{};          // the memo carrier's escrow stand-in; zero: DefaultProgram()
-  uint64_t markets = 50;      // bets and market ids draw from 1..markets
+  uint64_t markets = 50;      // bets, resolutions and claims draw from first_market + 0..markets-1
+  uint64_t first_market = 1;
   uint64_t proposals = 10;
   uint64_t seed = 1;
+  // Each client signs with wallet (client index % wallets): a closed-model user keeps its
+  // identity for the whole run. Otherwise requests spread over the wallets in turn.
+  bool wallet_per_client = false;
+  // Every transaction's outcome, from the sender's threads.
+  std::function<void(const ChainTxRecord&)> on_outcome;
   std::function<void(const std::string&)> say;  // progress while preparing
 };
 
@@ -73,8 +91,9 @@ class ChainWorkload {
   static std::unique_ptr<ChainWorkload> Prepare(ChainLoadOptions options);
   ~ChainWorkload();
 
-  // Kinds "bets", "markets", "votes" with their weights, in the order given; throws
-  // std::invalid_argument for another name.
+  // Kinds "bets", "markets" (creations), "votes", "approvals" (yes votes on proposals),
+  // "resolutions" (market i + first_market resolved yes) and "claims" with their weights,
+  // in the order given; throws std::invalid_argument for another name.
   std::vector<load::RequestKind> Mix(const std::vector<std::pair<std::string, double>>& weights);
   // One client per in-flight transaction (they hold no connection); the mix from Mix().
   load::ClientFactory Clients();

@@ -30,6 +30,7 @@ constexpr std::pair<DbScenario, std::string_view> kScenarios[] = {
     {DbScenario::kMarkets, "markets"},     {DbScenario::kDetail, "detail"}, {DbScenario::kBets, "bets"},
     {DbScenario::kDashboard, "dashboard"}, {DbScenario::kLeaderboard, "leaderboard"},
     {DbScenario::kMix, "mix"},             {DbScenario::kPointSelect, "point_select"},
+    {DbScenario::kBrowse, "browse"},
 };
 
 uint64_t Mix64(uint64_t x) {  // splitmix64: request arguments are a pure function of its number
@@ -106,6 +107,8 @@ std::vector<load::RequestKind> DbWorkload::Mix(DbScenario s) {
     case DbScenario::kDashboard: return {{"dashboard", 1}};
     case DbScenario::kLeaderboard: return {{"leaderboard", 1}};
     case DbScenario::kPointSelect: return {{"point_select", 1}};
+    case DbScenario::kBrowse:  // the browsing half of kMix, in its proportions
+      return {{"list_markets", 250}, {"market_detail", 200}, {"dashboard", 50}};
     case DbScenario::kMix:
       // Of 1,000 users: 500 browsing (lists, market pages, their dashboard), 300 betting,
       // 150 voting, 50 creating markets.

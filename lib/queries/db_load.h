@@ -28,8 +28,9 @@
 namespace pmbench::queries {
 
 // kMix is the story's Scenario 1 (500 browsing, 300 betting, 150 voting, 50 creating
-// markets); kPointSelect is pgbench -S's statement, for comparing the engine with pgbench.
-enum class DbScenario { kMarkets, kDetail, kBets, kDashboard, kLeaderboard, kMix, kPointSelect };
+// markets) as database requests; kBrowse its reads alone (lists, market pages, dashboards:
+// what a scenario's browsing users send while bets go on chain); kPointSelect is pgbench -S's statement, for comparing the engine with pgbench.
+enum class DbScenario { kMarkets, kDetail, kBets, kDashboard, kLeaderboard, kMix, kPointSelect, kBrowse };
 std::optional<DbScenario> ParseDbScenario(std::string_view name);
 std::string_view DbScenarioName(DbScenario s);
 

@@ -1,6 +1,5 @@
 #include "lib/realtime/ws_load.h"
 
-
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -253,6 +252,7 @@ struct WsLoad::Impl {
       for (int k = 0; k < o.channels_per_connection; ++k) {
         chs.push_back(o.channels[(static_cast<size_t>(i) + static_cast<size_t>(k)) % o.channels.size()]);
       }
+      chs.insert(chs.end(), o.every_connection.begin(), o.every_connection.end());
       conns.push_back(std::make_shared<Conn>(*this, *shards[static_cast<size_t>(i % o.threads)], std::move(chs)));
     }
     for (auto& s : shards) threads.emplace_back([&io = s->io] { io.run(); });
@@ -383,5 +383,16 @@ stats::LatencyHistogram UpdateLatencyWithLosses(const WsLoadStats& s, int64_t de
 }
 
 void WsLoad::Close() { impl_->Stop(); }
+
+int64_t UpdateIntField(std::string_view data, std::string_view key) {
+  std::string k(1, '"');  // built up, not "\"" + key: GCC 12 -Wrestrict false positive
+  k += key;
+  k += "\":";
+  const auto at = data.find(k);
+  if (at == std::string_view::npos) return -1;
+  int64_t v = -1;
+  std::from_chars(data.data() + at + k.size(), data.data() + data.size(), v);
+  return v;
+}
 
 }  // namespace pmbench::realtime

@@ -34,6 +34,7 @@ struct WsLoadOptions {
   int threads = 2;
   std::vector<std::string> channels;  // connection i subscribes to channels[i % size] (and the next ones)
   int channels_per_connection = 1;
+  std::vector<std::string> every_connection;  // channels every connection also subscribes to
   int connect_concurrency = 256;      // handshakes in flight at once
   // Called on every update received, from the client threads: its channel, data and the
   // receipt time (CLOCK_REALTIME ns).
@@ -59,6 +60,10 @@ struct WsLoadStats {
 // counted as received at `deadline_ns` (CLOCK_REALTIME; the end of the run), timed from
 // the update that revealed its loss (published after it, so this is the least it waited).
 stats::LatencyHistogram UpdateLatencyWithLosses(const WsLoadStats& s, int64_t deadline_ns);
+
+// An integer field of an update's data as on_update receives it ("id", "yes_pool", ...);
+// -1 when absent. No JSON parse: it runs on every receipt, from the client threads.
+int64_t UpdateIntField(std::string_view data, std::string_view key);
 
 class WsLoad {
  public:
