@@ -152,6 +152,19 @@ int main(int argc, char** argv) {
       std::cerr << argv[0] << ": cannot write " << bars_out << "\n";
       return 1;
     }
+    nlohmann::json series = nlohmann::json::array();
+    for (const std::string& logged : pmbench::bench::internal::TakeLoggedSeries()) {
+      for (auto& entry : nlohmann::json::parse(logged)) series.push_back(std::move(entry));
+    }
+    if (!series.empty() && bars_out.ends_with(".bars.json")) {
+      const std::string path = bars_out.substr(0, bars_out.size() - std::strlen(".bars.json")) + ".series.json";
+      std::ofstream s(path);
+      s << series.dump() << "\n";
+      if (!s) {
+        std::cerr << argv[0] << ": cannot write " << path << "\n";
+        return 1;
+      }
+    }
   }
   if (reporter.errors() > 0) {
     std::cerr << argv[0] << ": " << reporter.errors() << " benchmark repetition(s) failed:\n";

@@ -18,7 +18,17 @@ std::vector<std::vector<stats::BarResult>>& Log() {
   return log;
 }
 
+std::vector<std::string>& SeriesLog() {
+  static std::vector<std::string> log;
+  return log;
+}
+
 }  // namespace
+
+std::vector<std::string> TakeLoggedSeries() {
+  std::lock_guard lock(LogMutex());
+  return std::exchange(SeriesLog(), {});
+}
 
 void LogBars(const std::vector<stats::BarResult>& results) {
   std::lock_guard lock(LogMutex());
@@ -35,6 +45,11 @@ std::vector<std::vector<stats::BarResult>> TakeLoggedBars() {
 void ReportLatency(benchmark::State& state, const stats::LatencyHistogram& h,
                    const std::string& prefix) {
   for (const auto& [name, value] : stats::LatencyCounters(h, prefix)) state.counters[name] = value;
+}
+
+void ReportSeries(const std::string& series_json_array) {
+  std::lock_guard lock(internal::LogMutex());
+  internal::SeriesLog().push_back(series_json_array);
 }
 
 void ReportRate(benchmark::State& state, const std::string& name, double count, double seconds) {

@@ -39,6 +39,11 @@ bool CheckBars(benchmark::State& state, const std::vector<stats::Bar>& bars,
 // a failure must not hide another).
 bool Check(benchmark::State& state, bool ok, const std::string& what);
 
+// Time series (a JSON array of pmbench_series entries, e.g. ScenarioResult::SeriesJson())
+// written beside the results: --pmbench_bars_out=X.bars.json puts them in X.series.json,
+// and pmbench results merge into the merged file's pmbench_series.
+void ReportSeries(const std::string& series_json_array);
+
 // Fails the run with `why`; a run that already failed keeps its first reason and `why`
 // goes to stderr.
 void Fail(benchmark::State& state, const std::string& why);

@@ -7,34 +7,18 @@
 
 #include "lib/results/compare.h"
 #include "lib/results/history.h"
+#include "lib/results/internal/html.h"
 #include "lib/results/metrics.h"
 #include "lib/results/results_file.h"
 #include "lib/results/scoreboard.h"
+#include "lib/results/time_series_report.h"
 #include "lib/stats/threshold.h"
 
 namespace pmbench::results {
 namespace {
 
-std::string Esc(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string Fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
+using internal::Esc;
+using internal::Fmt;
 
 // Horizontal bars, one per label, with the value printed at the end.
 std::string Bars(const std::vector<std::pair<std::string, double>>& rows, const std::string& unit,
@@ -321,6 +305,7 @@ section{margin-top:28px}</style></head><body><h1>pmbench report</h1>)";
   if (!inputs.baseline.empty()) h += BaselineSection(latest_json, inputs.baseline);
   if (!inputs.history.empty()) h += TrendsSection(inputs.history);
   h += FigureSections(r);
+  h += TimeSeriesSection(latest_json);
   // 3. The long tables.
   return h + Tables(r) + "</body></html>\n";
 }

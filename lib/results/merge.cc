@@ -13,7 +13,8 @@ namespace pmbench::results {
 using nlohmann::json;
 
 std::string MergeResults(const std::vector<BenchOutput>& outputs, const MergeContext& context) {
-  json merged = {{"context", json::object()}, {"benchmarks", json::array()}, {"pmbench_bars", json::array()}};
+  json merged = {{"context", json::object()}, {"benchmarks", json::array()}, {"pmbench_bars", json::array()},
+                 {"pmbench_series", json::array()}};
   json executables = json::array();
   for (const BenchOutput& out : outputs) {
     json in;
@@ -42,6 +43,18 @@ std::string MergeResults(const std::vector<BenchOutput>& outputs, const MergeCon
     for (auto& bar : bars) {
       bar["pmbench_bench"] = out.name;
       merged["pmbench_bars"].push_back(bar);
+    }
+    json series = in.value("pmbench_series", json::array());
+    if (!out.series_json.empty()) {
+      try {
+        series = json::parse(out.series_json);
+      } catch (const json::exception& e) {
+        throw std::invalid_argument("malformed time series of " + out.name + ": " + e.what());
+      }
+    }
+    for (auto& entry : series) {
+      entry["pmbench_bench"] = out.name;
+      merged["pmbench_series"].push_back(entry);
     }
   }
   json& ctx = merged["context"];

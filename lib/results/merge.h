@@ -18,6 +18,7 @@ struct BenchOutput {
   std::string name;       // the bench binary, e.g. "db_bench"
   std::string json;       // its --benchmark_out (or a command's JSON with pmbench_bars inside)
   std::string bars_json;  // its --pmbench_bars_out, "" when absent
+  std::string series_json;  // the X.series.json beside it (time series), "" when absent
 };
 
 struct MergeContext {

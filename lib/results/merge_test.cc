@@ -49,6 +49,24 @@ TEST(MergeTest, MergesBinariesIntoOneGoogleBenchmarkFileWithContext) {
   EXPECT_EQ(j["pmbench_bars"][0]["pmbench_bench"], "b_bench");
 }
 
+// Time series come from the side file of a bench binary or from inside a command's result,
+// and are kept whole with the binary that wrote them.
+TEST(MergeTest, TimeSeriesFromBesideAndInsideAreKept) {
+  const json log = {{"format", "pmbench-interval-log-v1"}, {"interval_s", 1}, {"intervals", json::array()}};
+  const json entry = {{"run_name", "scenario/peak/browse"}, {"metric", "latency"}, {"offset_s", 0.5}, {"log", log}};
+  const std::string command = WriteRunJson({{"executable", "pmbench scenario run"}}, {{"scenario/peak", 2.0, {}}}, {},
+                                           json::array({entry}));
+  const json j = json::parse(MergeResults(
+      {{"a_bench", BenchJson(json::array({BenchRun("BM_A", 1)})), "", json::array({entry, entry}).dump()},
+       {"scenario", command, "", ""}},
+      {}));
+  ASSERT_EQ(j["pmbench_series"].size(), 3u);
+  EXPECT_EQ(j["pmbench_series"][0]["pmbench_bench"], "a_bench");
+  EXPECT_EQ(j["pmbench_series"][2]["pmbench_bench"], "scenario");
+  EXPECT_EQ(j["pmbench_series"][2]["log"], log);
+  EXPECT_THROW(MergeResults({{"a_bench", BenchJson(json::array()), "", "[not json"}}, {}), std::invalid_argument);
+}
+
 TEST(MergeTest, CommandResultsCarryTheirBarsInside) {
   const std::string run = WriteRunJson({{"executable", "pmbench load db"}}, {{"load_db/markets", 2.0, {{"p95_ms", 3}}}},
                                        {{stats::Bar::Kind::kThreshold, "latency", "p(95)<1ms", false, true, 3e6, "latency p(95)=3ms, want <1ms"}});

@@ -16,14 +16,15 @@ constexpr std::string_view kNotMetrics[] = {
 constexpr std::string_view kLowerCounts[] = {
     "errors", "lost", "rejected", "failed", "dropped", "unfinished", "resets", "reconnects",
     "generator_bound", "generator_cpu", "thresholds_failed", "goals_missed", "false_alarms",
-    "false_improvements", "expired", "timeouts", "slow_consumers"};
+    "false_improvements", "expired", "timeouts", "slow_consumers", "click_incomplete", "new_market_incomplete"};
 
 // The run's size, its input, or what a fault run endured: reported, never judged.
 constexpr std::string_view kInfo[] = {
     "samples", "rows", "lines", "bets", "clients", "connections", "trials", "sent", "confirmed", "ok",
     "notified", "updates_received", "threads_used", "resubscriptions", "bets_in_database",
     "backend_kills", "retries", "resends", "resigns", "rpc_429s", "rpc_retries", "rpc_failovers",
-    "first_missed_tx_per_min", "repetitions_needed", "repetitions_a_side", "pgbench_tps", "verify_threads"};
+    "first_missed_tx_per_min", "repetitions_needed", "repetitions_a_side", "pgbench_tps", "verify_threads",
+    "users", "click_complete", "ws_connections", "submitted"};
 
 template <size_t N>
 bool In(const std::string_view (&names)[N], std::string_view m) {
@@ -39,8 +40,14 @@ bool IsMetricKey(std::string_view key) { return !In(kNotMetrics, key); }
 
 Direction DirectionOf(std::string_view m) {
   if (m == "real_time" || m == "cpu_time" || In(kLowerCounts, m)) return Direction::kLower;
-  if (In(kInfo, m) || m.ends_with("_samples") || m.starts_with("offered_")) return Direction::kInfo;
-  if (m.ends_with("_floor_ratio") || m.ends_with("kb_per_connection")) return Direction::kLower;
+  if (In(kInfo, m) || m.ends_with("_samples") || m.starts_with("offered_") || m.ends_with("_confirmed") ||
+      m.ends_with("_stored")) {
+    return Direction::kInfo;
+  }
+  if (m.ends_with("_floor_ratio") || m.ends_with("kb_per_connection") || m.ends_with("_mb") ||
+      m.find("_drift_") != std::string_view::npos) {
+    return Direction::kLower;
+  }
   if (m == "items_per_second" || m == "bytes_per_second" || m == "slowdowns_flagged" || m.ends_with("_per_s") ||
       m.ends_with("_per_min") || m.ends_with("_ratio") || m.ends_with("_accuracy") || m.ends_with("_speedup") ||
       m.find("_vs_") != std::string_view::npos) {

@@ -21,6 +21,7 @@ Commands:
   ingest [verify]         the event listener: decode and batch into PostgreSQL, exactly once
   realtime serve          the WebSocket fan-out of live odds
   load db|ws|chain        load tests: database, WebSocket subscribers, Solana transactions
+  scenario run|list       the story's Scenarios 1-4: the whole platform at once, click to screen
   compare BASE NEW        did a change make benchmarks slower? (statistics, exit 1 on regression)
   report LATEST -o HTML   a self-contained HTML report of a run (and its baseline)
 
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
     if (command == "report") return pmbench::cli::ReportCommand(args);
     if (command == "load") return pmbench::cli::LoadCommand(args);
     if (command == "realtime") return pmbench::cli::RealtimeCommand(args);
+    if (command == "scenario") return pmbench::cli::ScenarioCommand(args);
     if (command == "--help" || command == "-h" || command == "help") {
       std::cout << kUsage;
       return 0;

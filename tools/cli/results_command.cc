@@ -49,13 +49,15 @@ int Merge(const Flags& flags) {
   if (!flags.Has("out")) throw UsageError("merge needs --out FILE (see pmbench results --help)");
   std::vector<results::BenchOutput> outputs;
   for (const std::string& p : flags.positional()) {
-    if (p.ends_with(".bars.json")) continue;
+    if (p.ends_with(".bars.json") || p.ends_with(".series.json")) continue;
     const fs::path path(p);
     results::BenchOutput out{path.stem().string(), ReadFileOrFail(path.string()), ""};
     // Google Benchmark leaves the file empty when --benchmark_filter matched nothing.
     if (out.json.find_first_not_of(" \t\r\n") == std::string::npos) continue;
     const fs::path bars = path.parent_path() / (path.stem().string() + ".bars.json");
     if (fs::exists(bars)) out.bars_json = ReadFileOrFail(bars.string());
+    const fs::path series = path.parent_path() / (path.stem().string() + ".series.json");
+    if (fs::exists(series)) out.series_json = ReadFileOrFail(series.string());
     outputs.push_back(std::move(out));
   }
   if (outputs.empty()) throw UsageError("no benchmark results to merge (did --filter match nothing?)");

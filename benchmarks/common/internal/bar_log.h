@@ -15,6 +15,8 @@ namespace pmbench::bench::internal {
 // settles the iteration count; only the last group of each reported repetition counts.
 void LogBars(const std::vector<stats::BarResult>& results);
 std::vector<std::vector<stats::BarResult>> TakeLoggedBars();
+// ReportSeries' entries, each a JSON array's text, in the order logged.
+std::vector<std::string> TakeLoggedSeries();
 
 }  // namespace pmbench::bench::internal
 

@@ -1,0 +1,503 @@
+#include "lib/scenario/run.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "lib/db/database_url.h"
+#include "lib/db/migrate.h"
+#include "lib/db/pg_session.h"
+#include "lib/db/result_view.h"
+#include "lib/db/seed.h"
+#include "lib/events/chain_load.h"
+#include "lib/events/notification.h"
+#include "lib/queries/db_load.h"
+#include "lib/realtime/ws_load.h"
+#include "lib/results/gbench_json.h"
+#include "lib/scenario/processes.h"
+#include "lib/stats/interval_series.h"
+#include "lib/stats/wall_clock.h"
+
+namespace pmbench::scenario {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// What the chain roles' transactions did, from the sender's threads.
+struct TxLog {
+  std::mutex mu;
+  std::unordered_map<std::string, int64_t> bet_sent_ns, bet_confirmed_ns;
+  std::vector<std::pair<int64_t, int64_t>> created;  // (market id, sent ns), confirmed ones
+  std::set<uint64_t> resolved;                       // market ids of confirmed resolutions
+  std::map<std::string, std::vector<std::string>> confirmed;  // kind -> signatures
+  void Add(const events::ChainTxRecord& tx) {
+    if (!tx.ok) return;
+    std::lock_guard lock(mu);
+    confirmed[tx.kind].push_back(tx.signature);
+    if (tx.kind == "bets") {
+      bet_sent_ns[tx.signature] = tx.sent_ns;
+      bet_confirmed_ns[tx.signature] = tx.confirmed_ns;
+    } else if (tx.kind == "markets") {
+      created.emplace_back(static_cast<int64_t>(tx.market_id), tx.sent_ns);
+    } else if (tx.kind == "resolutions") {
+      resolved.insert(tx.market_id);
+    }
+  }
+};
+
+// The schema's tables holding each kind's confirmed signatures.
+const std::map<std::string, std::string>& StoredBy() {
+  static const std::map<std::string, std::string> m = {
+      {"bets", "SELECT count(DISTINCT tx_signature) FROM bets WHERE tx_signature = ANY($1::text[])"},
+      {"votes", "SELECT count(DISTINCT signature) FROM votes WHERE signature = ANY($1::text[])"},
+      {"approvals", "SELECT count(DISTINCT signature) FROM votes WHERE signature = ANY($1::text[])"},
+      {"markets", "SELECT count(DISTINCT event_signature) FROM markets WHERE event_signature = ANY($1::text[])"},
+      {"claims", "SELECT count(DISTINCT signature) FROM claims WHERE signature = ANY($1::text[])"},
+  };
+  return m;
+}
+
+std::string ArrayLiteral(const std::vector<std::string>& items) {
+  std::string list = "{";  // base58 signatures: nothing to quote
+  for (const auto& s : items) list += (list.size() > 1 ? "," : "") + s;
+  return list + "}";
+}
+
+// The role's load over the run: the scenario's shape (levels in users, all roles) scaled to
+// its share, or its own users or rate for its own window.
+load::Shape RoleShape(const ScenarioSpec& s, const Role& r) {
+  const double own = r.rate_per_s > 0 ? r.rate_per_s : r.users;
+  const double seconds = r.seconds > 0 ? r.seconds : s.seconds - r.start_s;
+  if (s.shape.stages.empty()) return load::ConstantShape(own, seconds);
+  const double users = std::max(1, s.users());
+  return load::Scaled(s.shape, own / users);
+}
+
+class Status {
+ public:
+  void Set(size_t role, const load::Progress& p) {
+    std::lock_guard lock(mu_);
+    if (progress_.size() <= role) progress_.resize(role + 1);
+    progress_[role] = p;
+  }
+  std::string Line(const std::vector<Role>& roles, double t, int64_t received, int64_t lost) {
+    std::lock_guard lock(mu_);
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%6.0fs ", t);
+    std::string line = buf;
+    for (size_t i = 0; i < roles.size() && i < progress_.size(); ++i) {
+      std::snprintf(buf, sizeof buf, " %s %.0f/s (%lld failed)", roles[i].name.c_str(), progress_[i].rate,
+                    static_cast<long long>(progress_[i].failed));
+      line += buf;
+    }
+    std::snprintf(buf, sizeof buf, "  ws %lld received %lld lost", static_cast<long long>(received), static_cast<long long>(lost));
+    return line + buf;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<load::Progress> progress_;
+};
+
+struct Platform {
+  std::unique_ptr<ChildProcess> fanout, listener;
+};
+
+// Holds an exclusive lock on the markets table for `seconds`, `at_s` into the run.
+std::thread InjectStall(const std::string& url, const std::string& schema, const Stall& stall, Clock::time_point t0,
+                        const std::function<void(const std::string&)>& say) {
+  return std::thread([=] {
+    try {
+      db::PgSession s(url);
+      std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(stall.at_s)));
+      s.Exec("BEGIN");
+      s.Exec("LOCK TABLE \"" + schema + "\".markets IN ACCESS EXCLUSIVE MODE");
+      if (say) say("stall: markets locked at " + std::to_string(Since(t0)).substr(0, 5) + " s");
+      std::this_thread::sleep_for(std::chrono::duration<double>(stall.seconds));  // the fault itself: a lock held
+      s.Exec("COMMIT");
+      if (say) say("stall: released at " + std::to_string(Since(t0)).substr(0, 5) + " s");
+    } catch (const std::exception& e) {
+      if (say) say(std::string("stall failed: ") + db::RedactSecrets(e.what()));
+    }
+  });
+}
+
+}  // namespace
+
+std::optional<double> RoleResult::success_ratio() const {
+  if (action == "browse") return load.total.success_ratio();
+  if (submitted == 0) return std::nullopt;
+  return static_cast<double>(confirmed) / static_cast<double>(submitted);
+}
+
+bool ScenarioResult::passed() const {
+  return std::none_of(bars.begin(), bars.end(), [](const auto& b) { return b.kind == stats::Bar::Kind::kThreshold && !b.pass; });
+}
+
+ScenarioResult RunScenario(const ScenarioSpec& spec, const RunOptions& o) {
+  spec.Validate();
+  const auto say = [&](const std::string& s) {
+    if (o.say) o.say(s);
+  };
+  if (o.ledger_url.rfind("http://", 0) != 0) {
+    throw std::runtime_error("a scenario needs the local ledger's http:// RPC (tools/staging up starts one); got '" +
+                             db::RedactSecrets(o.ledger_url) + "'");
+  }
+  ScenarioResult result;
+  result.spec = spec;
+  result.schema = o.schema.empty() ? "scenario_" + spec.name + "_" + std::to_string(getpid()) : o.schema;
+  const std::string& schema = result.schema;
+  db::CheckSchemaName(schema);
+  const int k = spec.hot_markets;
+
+  say("seeding schema " + schema);
+  db::Seed(o.direct_url, schema, {.scale = 1, .seed = o.seed});
+  struct DropSchema {
+    const RunOptions& o;
+    const std::string& schema;
+    ~DropSchema() {
+      try {
+        if (!o.keep_schema && db::IsSuiteSchema(o.direct_url, schema)) db::DropSuiteSchema(o.direct_url, schema);
+      } catch (const std::exception&) {
+      }
+    }
+  } drop{o, schema};
+
+  std::map<int64_t, std::pair<int64_t, int64_t>> pools_before;
+  int64_t max_bet_id = 0;
+  {
+    db::PgSession s(o.direct_url);
+    for (const auto& row : s.QueryRows("SELECT id, yes_pool, no_pool FROM \"" + schema + "\".markets WHERE id <= " +
+                                       std::to_string(k) + " ORDER BY id")) {
+      pools_before[std::stoll(row[0])] = {std::stoll(row[1]), std::stoll(row[2])};
+    }
+    if (static_cast<int>(pools_before.size()) != k) throw std::runtime_error("the seed has no markets 1.." + std::to_string(k));
+    max_bet_id = std::stoll(s.QueryValue("SELECT coalesce(max(id), 0) FROM \"" + schema + "\".bets"));
+    // The hot markets are open when the run starts, so a resolution stored is one this run made.
+    s.Exec("UPDATE \"" + schema + "\".markets SET status = 'open', outcome = NULL WHERE id <= " + std::to_string(k));
+  }
+
+  // The platform's processes, forked before this process starts any thread.
+  const std::string ledger_ws = "ws://" + o.ledger_url.substr(7);
+  Platform platform;
+  say("starting the fan-out server and the listener");
+  platform.fanout = StartFanout(o.direct_url, schema);
+  platform.listener = StartListener({.ledger_ws = ledger_ws, .url = o.direct_url, .schema = schema, .program = events::DefaultProgram()});
+  const uint16_t port = static_cast<uint16_t>(platform.fanout->word());
+
+  // Browsing users' subscriptions: user i watches market 1 + i % k (and "markets").
+  int& watchers = result.watchers;
+  for (const Role& r : spec.roles) watchers += r.browses() ? r.users : 0;
+  std::map<std::string, int> subscribers;
+  std::vector<std::string> channels;
+  for (int m = 1; m <= k; ++m) channels.push_back("market:" + std::to_string(m));
+  for (int i = 0; i < watchers; ++i) ++subscribers[channels[static_cast<size_t>(i % k)]];
+  if (spec.watch_new_markets) subscribers["markets"] = watchers;
+  ScreenRecorder screen(subscribers);
+  std::unique_ptr<realtime::WsLoad> ws;
+  if (watchers > 0) {
+    say("opening " + std::to_string(watchers) + " WebSocket subscriptions");
+    load::RaiseOpenFileLimit();
+    ws = std::make_unique<realtime::WsLoad>(realtime::WsLoadOptions{
+        .port = port, .connections = watchers, .threads = 1, .channels = channels,
+        .every_connection = spec.watch_new_markets ? std::vector<std::string>{"markets"} : std::vector<std::string>{},
+        .on_update = [&](std::string_view ch, std::string_view data, int64_t ns) { screen.Receipt(ch, data, ns); }});
+    ws->Open();
+  }
+
+  // Every role's users, prepared (wallets funded) before any starts.
+  TxLog txlog;
+  struct Prepared {
+    load::LoadSpec spec;
+    load::ClientFactory clients;
+    std::shared_ptr<queries::DbWorkload> db;
+    std::unique_ptr<events::ChainWorkload> chain;
+  };
+  std::vector<Prepared> prepared(spec.roles.size());
+  for (size_t i = 0; i < spec.roles.size(); ++i) {
+    const Role& r = spec.roles[i];
+    Prepared& p = prepared[i];
+    const load::Shape shape = RoleShape(spec, r);
+    p.spec.model = r.rate_per_s > 0 ? load::Model::kOpen : load::Model::kClosed;
+    p.spec.start = shape.start;
+    p.spec.stages = shape.stages;
+    p.spec.think_s = r.think_s;
+    p.spec.interval_s = spec.interval_s;
+    p.spec.seed = o.seed + i;
+    p.spec.threads = 1;
+    const int peak = static_cast<int>(std::ceil(shape.peak()));
+    if (r.browses()) {
+      p.db = queries::DbWorkload::Prepare(o.direct_url, schema, {.run_tag = "scn." + r.name, .hot_markets = k, .seed = o.seed + i});
+      p.spec.clients = std::max(1, peak);
+      p.spec.mix = queries::DbWorkload::Mix(queries::DbScenario::kBrowse);
+      p.clients = p.db->Clients(o.pooled_url, queries::DbScenario::kBrowse);
+    } else {
+      // Open roles: enough clients (each a wallet) for 10 s of arrivals in flight.
+      const int clients = r.rate_per_s > 0 ? std::clamp(peak * 10, 4, 2000) : std::max(1, peak);
+      say("funding " + std::to_string(clients) + " wallets for " + r.name);
+      p.chain = events::ChainWorkload::Prepare(
+          // The local ledger: no public endpoint's request limits (devnet's would hold
+          // every role to 4 transactions a second).
+          {.rpc = {.endpoints = {o.ledger_url}, .requests_per_10s = 0, .sends_per_10s = 0},
+           .sender = {.commitment = "confirmed", .poll_s = 0.4, .resend_s = 2, .subscribe_url = ledger_ws},
+           .wallets = clients, .markets = static_cast<uint64_t>(k), .seed = o.seed * 1000 + i, .wallet_per_client = true,
+           .on_outcome = [&txlog](const events::ChainTxRecord& tx) { txlog.Add(tx); }});
+      p.spec.clients = clients;
+      p.spec.max_in_flight = std::max(clients, 1);
+      p.spec.mix = p.chain->Mix({{r.action, 1}});
+      p.spec.drain_s = 30;
+      p.spec.lag_limit_ms = 1000;  // a transaction is built and signed on the engine's thread
+      p.clients = p.chain->Clients();
+    }
+  }
+
+  // The run: every role on its own engine, at its start time.
+  say("running " + spec.title + ": " + std::to_string(spec.users()) + " users for " + std::to_string(static_cast<int>(spec.seconds)) + " s");
+  Status status;
+  ProcSampler sampler({{"postgresql", ByName("postgres")},
+                       {"pgbouncer", ByName("pgbouncer")},
+                       {"ledger", ByName("node", "server.js")},
+                       {"listener", Pid(platform.listener->pid())},
+                       {"fanout", Pid(platform.fanout->pid())},
+                       {"generator", Self()}},
+                      spec.interval_s);
+  const auto t0 = Clock::now();
+  std::vector<std::thread> threads;
+  std::vector<std::string> errors(spec.roles.size());
+  result.roles.resize(spec.roles.size());
+  for (size_t i = 0; i < spec.roles.size(); ++i) {
+    prepared[i].spec.progress = [&status, i](const load::Progress& p) { status.Set(i, p); };
+    threads.emplace_back([&, i] {
+      const Role& r = spec.roles[i];
+      RoleResult& rr = result.roles[i];
+      rr.name = r.name;
+      rr.action = r.action;
+      std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(r.start_s)));
+      try {
+        rr.load = load::RunLoad(prepared[i].spec, prepared[i].clients);
+        const double schedule = load::ArrivalSchedule(prepared[i].spec.start, prepared[i].spec.stages).seconds();
+        rr.offset_s = std::chrono::duration<double>(rr.load.deadline - t0).count() - schedule - prepared[i].spec.drain_s;
+      } catch (const std::exception& e) {
+        errors[i] = r.name + ": " + db::RedactSecrets(e.what());
+      }
+    });
+  }
+  std::thread stall;
+  if (spec.stall) stall = InjectStall(o.direct_url, schema, *spec.stall, t0, say);
+  if (o.on_start) o.on_start(t0);
+  std::atomic<bool> done{false};
+  std::thread ticker([&] {
+    while (!done) {
+      for (int i = 0; i < 20 && !done; ++i) std::this_thread::sleep_for(std::chrono::duration<double>(spec.interval_s / 20));
+      if (done || !o.status_line) continue;
+      const realtime::WsLoadStats w = ws ? ws->Stats() : realtime::WsLoadStats{};
+      std::fprintf(stderr, "\r%s ", status.Line(spec.roles, Since(t0), w.received, w.lost).c_str());
+      std::fflush(stderr);
+    }
+  });
+  for (auto& t : threads) t.join();
+  if (stall.joinable()) stall.join();
+  done = true;
+  ticker.join();
+  if (o.status_line) std::fprintf(stderr, "\n");
+  for (const auto& e : errors) {
+    if (!e.empty()) throw std::runtime_error(e);
+  }
+
+  // Outcomes: every transaction's, then the listener's writes, then the deliveries.
+  for (size_t i = 0; i < prepared.size(); ++i) {
+    if (!prepared[i].chain) continue;
+    prepared[i].chain->Drain(30);
+    RoleResult& rr = result.roles[i];
+    for (const auto& rep : prepared[i].chain->Reports()) {
+      rr.submitted += rep.submitted;
+      rr.confirmed += rep.confirmed;
+      for (const auto& [why, n] : rep.reasons) rr.reasons[why] += n;
+    }
+    rr.submitted += rr.load.total.dropped;  // arrivals never sent count against success
+  }
+  say("waiting for the listener to store what was confirmed");
+  db::PgSession s(o.direct_url);
+  s.Exec("SET search_path TO \"" + schema + "\"");
+  std::map<std::string, std::vector<std::string>> confirmed;
+  std::vector<std::string> resolved_ids;
+  {
+    std::lock_guard lock(txlog.mu);
+    confirmed = txlog.confirmed;
+    for (const uint64_t id : txlog.resolved) resolved_ids.push_back(std::to_string(id));
+  }
+  const auto stored = [&](const std::string& kind) -> int64_t {
+    const auto& sigs = confirmed[kind];
+    if (sigs.empty()) return 0;
+    if (kind == "resolutions") {  // a resolution leaves no signature: count its markets
+      return std::stoll(s.QueryValue("SELECT count(*) FROM markets WHERE id = ANY($1::bigint[]) AND status = 'resolved'",
+                                     {ArrayLiteral(resolved_ids)}));
+    }
+    return std::stoll(s.QueryValue(StoredBy().at(kind), {ArrayLiteral(sigs)}));
+  };
+  const auto wanted = [&](const std::string& kind) -> int64_t {
+    if (kind != "resolutions") return static_cast<int64_t>(confirmed[kind].size());
+    return static_cast<int64_t>(resolved_ids.size());  // a market resolved twice is resolved once
+  };
+  for (int i = 0; i < 300; ++i) {  // bounded wait (60 s) for the listener's last batches
+    bool all = true;
+    for (const auto& [kind, _] : confirmed) all = all && stored(kind) >= wanted(kind);
+    if (all) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  for (const auto& [kind, _] : confirmed) result.sync.push_back({kind, wanted(kind), stored(kind)});
+  if (ws) {  // late is not lost: wait until deliveries stop, then count what never came
+    for (int64_t before = -1, waited = 0; waited < 30'000 && ws->Stats().received != before; waited += 500) {
+      before = ws->Stats().received;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  }
+  const int64_t deadline_ns = stats::WallClockNs();
+  result.seconds = Since(t0);
+  sampler.Stop();
+  result.processes = sampler.Result();
+
+  // Click to screen, and confirmed -> written, for every bet this run confirmed.
+  std::vector<CommittedBet> committed;
+  std::unordered_map<std::string, bool> seen;
+  const db::PgResult rows = s.Query("SELECT tx_signature, market_id, side = 'yes', amount, "
+                                    "(extract(epoch FROM ingested_at) * 1e9)::bigint FROM bets WHERE id > $1 ORDER BY id",
+                                    {std::to_string(max_bet_id)});
+  const db::ResultView v = rows.get();
+  for (int i = 0; i < v.rows(); ++i) {
+    committed.push_back({v.Get(i, 0), std::stoll(v.Get(i, 1)), std::string_view(v.Get(i, 2)) == "t", std::stoll(v.Get(i, 3))});
+    seen[committed.back().signature] = true;
+    std::lock_guard lock(txlog.mu);
+    const auto c = txlog.bet_confirmed_ns.find(committed.back().signature);
+    if (c != txlog.bet_confirmed_ns.end() && c->second > 0 && !v.IsNull(i, 4)) {
+      result.confirm_to_commit.Record(std::stoll(v.Get(i, 4)) - c->second);
+    }
+  }
+  {
+    std::lock_guard lock(txlog.mu);
+    result.click = screen.Bets(committed, pools_before, txlog.bet_sent_ns, deadline_ns);
+    for (const auto& [sig, sent] : txlog.bet_sent_ns) {  // confirmed, never written: never on screen
+      if (!seen.count(sig)) {
+        ++result.click.incomplete;
+        result.click.latency.Record(deadline_ns - sent);
+      }
+    }
+    if (spec.watch_new_markets) result.new_markets = screen.NewMarkets(txlog.created, deadline_ns);
+  }
+  if (ws) {
+    const realtime::WsLoadStats w = ws->Stats();
+    result.update = realtime::UpdateLatencyWithLosses(w, deadline_ns);
+    result.ws_connections = w.connected;
+    result.ws_received = w.received;
+    result.ws_lost = w.lost + w.resets;
+    result.ws_errors = w.errors;
+    ws->Close();
+  }
+  platform.listener->Stop();
+  platform.fanout->Stop();
+
+  // After a spike or a stall: until the reads' p95 is back under their SLA for good.
+  std::optional<double> end;
+  if (spec.stall) end = spec.stall->at_s + spec.stall->seconds;
+  if (spec.shape.spike_end_s) end = *spec.shape.spike_end_s;
+  result.disturbance_end_s = end;
+  for (const RoleResult& rr : result.roles) {
+    if (rr.action != "browse") continue;
+    const auto& series = rr.load.total.series;
+    if (end) {
+      const double from_s = *end - rr.offset_s;
+      const auto from = static_cast<size_t>(std::max(0.0, std::ceil(from_s / series.interval_s() - 1e-9)));
+      if (const auto at = stats::RecoveredAt(series, from, 95, spec.db_p95_ms * 1e6)) {
+        result.recovery_s = std::max(0.0, static_cast<double>(*at) * series.interval_s() - from_s);
+      }
+    }
+    std::vector<double> t, p95;
+    for (size_t i = 0; i < series.size(); ++i) {
+      if (series.count(i) == 0) continue;
+      t.push_back(static_cast<double>(i) * series.interval_s() / 3600);
+      p95.push_back(series.Histogram(i).Percentile(95) / 1e6);
+    }
+    result.p95_drift_ms_per_h = stats::Slope(t, p95);
+  }
+  for (const ProcessGroupUse& g : result.processes) {
+    std::vector<double> hours;
+    for (const double ts : g.t_s) hours.push_back(ts / 3600);
+    result.rss_drift_mb_per_h[g.name] = stats::Slope(hours, g.rss_mb);
+  }
+  for (const RoleResult& rr : result.roles) {
+    if (rr.load.generator_bound) {
+      result.generator_bound = true;
+      result.generator_reason = rr.name + ": " + rr.load.generator_reason;
+    }
+  }
+
+  const auto [bars, observed] = result.Judged();
+  result.bars = stats::EvaluateBars(bars, observed);
+  return result;
+}
+
+std::pair<std::vector<stats::Bar>, std::map<std::string, stats::Observed>> ScenarioResult::Judged() const {
+  // The story's SLAs fail the run; our goals are reported.
+  using stats::Bar;
+  std::vector<Bar> judged;
+  std::map<std::string, stats::Observed> seen_values;
+  char ms[64];
+  const auto fmt = [&](double x) {
+    std::snprintf(ms, sizeof ms, "%g", x);
+    return std::string(ms);
+  };
+  const std::optional<double> end = disturbance_end_s;
+  for (const RoleResult& rr : roles) {
+    judged.push_back(Bar::Sla(rr.name + "_success", "rate>" + fmt(spec.success_min)));
+    seen_values[rr.name + "_success"] = {.rate = rr.success_ratio()};
+    if (rr.action != "browse") continue;
+    for (const auto& kind : rr.load.kinds) {
+      judged.push_back(Bar::Sla(kind.name, "p(95)<" + fmt(spec.db_p95_ms) + "ms"));
+      seen_values[kind.name] = {.latency = &kind.latency};
+    }
+  }
+  if (watchers > 0) {
+    judged.push_back(Bar::Sla("update", "p(95)<" + fmt(spec.update_p95_ms) + "ms"));
+    seen_values["update"] = {.latency = &update};
+    judged.push_back(Bar::Sla("delivery_lost", "count<1"));
+    seen_values["delivery_lost"] = {.count = static_cast<double>(ws_lost + click.incomplete + new_markets.incomplete)};
+  }
+  for (const SyncCount& c : sync) {
+    judged.push_back(Bar::Sla(c.kind + "_sync", "rate>=1"));
+    seen_values[c.kind + "_sync"] = {.rate = c.confirmed > 0 ? std::optional<double>(static_cast<double>(c.stored) / static_cast<double>(c.confirmed))
+                                                             : std::nullopt};
+  }
+  if (click.latency.count() > 0) {
+    judged.push_back(Bar::Goal("click_to_screen", "p(99)<=" + fmt(spec.click_p99_goal_ms) + "ms"));
+    seen_values["click_to_screen"] = {.latency = &click.latency};
+  }
+  if (end) {
+    judged.push_back(Bar::Sla("recovered", "count>=1"));  // back under the SLA before the run ended
+    seen_values["recovered"] = {.count = recovery_s ? 1.0 : 0.0};
+  }
+  if (spec.soak) {
+    judged.push_back(Bar::Sla("p95_drift", "rate<=" + fmt(spec.drift_p95_ms_per_h)));
+    seen_values["p95_drift"] = {.rate = p95_drift_ms_per_h};
+    for (const auto& [name, slope] : rss_drift_mb_per_h) {
+      judged.push_back(Bar::Sla(name + "_rss_drift", "rate<=" + fmt(spec.drift_rss_mb_per_h)));
+      seen_values[name + "_rss_drift"] = {.rate = slope};
+    }
+  }
+  return {judged, seen_values};
+}
+
+}  // namespace pmbench::scenario

@@ -1,0 +1,93 @@
+// A whole-platform run, small: staging's database and pgbouncer, a private ledger, the
+// listener and the fan-out server in child processes, browsing and betting users — and a
+// stall injected mid-run that the time series must show where it happened.
+#include "lib/scenario/run.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <gtest/gtest.h>
+
+#include "lib/chain/testing/local_ledger.h"
+#include "lib/db/migrate.h"
+#include "lib/db/staging.h"
+
+namespace pmbench::scenario {
+namespace {
+
+ScenarioSpec Small() {
+  ScenarioSpec s;
+  s.name = "test";
+  s.title = "a small whole-platform run";
+  s.seconds = 9;
+  s.hot_markets = 4;
+  s.interval_s = 0.5;
+  s.roles = {{.name = "browse", .action = "browse", .users = 20, .think_s = 0.1},
+             {.name = "bet", .action = "bets", .users = 8, .think_s = 0.5}};
+  return s;
+}
+
+// The lock on markets from 3 s to 5 s: reads wait for it (their p95 in the intervals it
+// covers is near the stall), not before it; the run reports how long after its end the
+// reads' p95 was back under the SLA, and every bet still reaches the database and the screen.
+TEST(ScenarioRunTest, AStallShowsWhenItHappenedAndTheRecoveryIsMeasured) {
+  chain::test::LocalLedger ledger({"--slot-ms", "100"});
+  const db::Staging st = db::ResolveStaging();
+  ScenarioSpec spec = Small();
+  spec.stall = Stall{.at_s = 3, .seconds = 2};
+  const ScenarioResult r = RunScenario(spec, {.direct_url = st.direct_url, .pooled_url = st.pooled_url, .ledger_url = ledger.url(),
+                                              .schema = "scn_test_" + std::to_string(getpid()),
+                                              .say = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }});
+
+  const RoleResult& browse = r.roles.at(0);
+  const stats::IntervalSeries& series = browse.load.total.series;
+  ASSERT_GE(series.size(), 16u);
+  const auto p95_ms = [&](double from_s, double to_s) {
+    const auto at = [&](double t) { return static_cast<size_t>(std::max(0.0, (t - browse.offset_s) / series.interval_s())); };
+    return series.Histogram(at(from_s), at(to_s)).Percentile(95) / 1e6;
+  };
+  EXPECT_LT(p95_ms(0.5, 2.5), 500) << "before the stall";
+  EXPECT_GE(p95_ms(3.0, 5.5), 1000) << "during the stall";
+  EXPECT_LT(p95_ms(7.0, 9.0), 500) << "after it";
+  ASSERT_TRUE(r.disturbance_end_s.has_value());
+  EXPECT_DOUBLE_EQ(*r.disturbance_end_s, 5);
+  ASSERT_TRUE(r.recovery_s.has_value());
+  EXPECT_LE(*r.recovery_s, 2.0);
+  const auto recovered = std::find_if(r.bars.begin(), r.bars.end(), [](const auto& b) { return b.metric == "recovered"; });
+  ASSERT_NE(recovered, r.bars.end());
+  EXPECT_TRUE(recovered->pass);
+
+  // Every confirmed bet reached the database and every subscriber of its market.
+  ASSERT_EQ(r.sync.size(), 1u);
+  EXPECT_EQ(r.sync[0].kind, "bets");
+  EXPECT_GT(r.sync[0].confirmed, 20);
+  EXPECT_EQ(r.sync[0].stored, r.sync[0].confirmed);
+  EXPECT_EQ(r.click.complete, r.sync[0].confirmed);
+  EXPECT_EQ(r.click.incomplete, 0);
+  EXPECT_EQ(r.ws_lost, 0);
+  EXPECT_EQ(r.ws_connections, 20);
+  EXPECT_GT(r.confirm_to_commit.count(), 0u);
+  // The bets' click to screen includes the stall for those caught by it.
+  EXPECT_GE(r.click.latency.max(), 1e9);
+
+  // Where the time went: every process group sampled, the listener and fan-out among them.
+  for (const char* name : {"postgresql", "pgbouncer", "listener", "fanout", "generator"}) {
+    const auto g = std::find_if(r.processes.begin(), r.processes.end(), [&](const auto& p) { return p.name == name; });
+    ASSERT_NE(g, r.processes.end()) << name;
+    EXPECT_GT(g->rss_mb_max(), 0) << name;
+  }
+  EXPECT_FALSE(db::IsSuiteSchema(st.direct_url, "scn_test_" + std::to_string(getpid()))) << "the run's schema is dropped";
+}
+
+TEST(ScenarioRunTest, NoLedgerIsOneLineNamingIt) {
+  const db::Staging st = db::ResolveStaging();
+  try {
+    RunScenario(Small(), {.direct_url = st.direct_url, .pooled_url = st.pooled_url, .ledger_url = ""});
+    FAIL() << "ran without a ledger";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("ledger"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace pmbench::scenario

@@ -1,0 +1,174 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "lib/db/database_url.h"
+#include "lib/db/staging.h"
+#include "lib/scenario/run.h"
+#include "lib/scenario/scenario.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/flags.h"
+#include "tools/cli/load_common.h"
+
+namespace pmbench::cli {
+namespace {
+
+const std::string kUsage = R"(Usage: pmbench scenario run NAME|FILE [options]
+       pmbench scenario list
+
+Runs one of the story's scenarios against the whole platform at once: a fresh schema on
+staging (migrated and seeded, dropped after), the event listener live from the local
+ledger and the WebSocket fan-out server as child processes, browsing users' WebSocket
+subscriptions, then every role's users together. Browsing users read lists, market pages
+and dashboards through pgbouncer; the others send bets, votes, market creations,
+approvals, resolutions or claims as transactions to the ledger, each user signing with
+its own wallet, which the listener writes to PostgreSQL and the fan-out sends to the
+browsers.
+
+NAME: peak (Scenario 1: 500 browsing, 300 betting, 150 voting, 50 creating), flood
+(Scenario 2: 10,000 votes in 10 minutes, resolutions, 5,000 claims), creation (Scenario 3:
+50 approvals at once, 50 markets in 5 minutes, new markets on "markets"), sustained
+(Scenario 4: 100 users, 50 bets/min, 20 votes/min, 5 markets/hour). FILE: a JSON scenario
+(README "Scenarios").
+
+Measured: click to screen (bet sent -> every subscriber of its market holds odds that
+include it), bet confirmed -> row written, each read kind, WebSocket delivery (lost),
+confirmed vs stored per kind (sync), latency per interval (pmbench_series), CPU and memory
+of every process (pmbench_processes). The story's SLAs are thresholds (exit 1 when one
+fails): reads p95 < 100 ms, updates p95 < 200 ms, success > 99%, sync 100%, nothing lost;
+click-to-screen p99 <= 1 s is our goal (reported).
+
+Options:
+  --profile P             smoke (seconds, a tenth of the users) | default (minutes) |
+                          soak (the story's durations; fails on drift)      [default]
+)" + std::string(kShapeUsage) +
+                           R"(  --duration D            override the scenario's length (with --spike: its span)
+  --stall AT:FOR          hold an exclusive lock on markets for FOR, AT into the run
+                          (e.g. 30s:2s); recovery_s is measured from its end
+  --interval D            the time series' interval                          [1s]
+  --seed S                                                                    [1]
+  --keep-schema           keep the run's schema (to inspect it)
+  --out FILE              the result JSON there instead of stdout
+  --allow-remote-writes   permit a staging that is not on loopback
+
+Progress goes to stderr (a status line each second on a terminal). The result is Google
+Benchmark JSON (results merge|summary, compare and report read it).
+)";
+
+void PrintList() {
+  for (const std::string& name : scenario::BuiltinNames()) {
+    const scenario::ScenarioSpec s = scenario::Builtin(name, "default");
+    std::cout << name << ": " << s.title << " (" << s.seconds << " s by default)\n";
+    for (const scenario::Role& r : s.roles) {
+      std::cout << "  " << r.name << ": " << r.action << ", ";
+      if (r.rate_per_s > 0) std::cout << r.rate_per_s * 60 << "/min";
+      else std::cout << r.users << " users thinking " << r.think_s << " s";
+      if (r.start_s > 0 || r.seconds > 0) std::cout << " from " << r.start_s << " s" << (r.seconds > 0 ? " for " + std::to_string(static_cast<int>(r.seconds)) + " s" : "");
+      std::cout << "\n";
+    }
+  }
+}
+
+scenario::ScenarioSpec ParseSpec(const std::string& what, const Flags& flags) {
+  const std::string profile = flags.Get("profile", "default");
+  scenario::ScenarioSpec s;
+  try {
+    if (what.ends_with(".json")) {
+      s = scenario::ParseScenario(ReadFileOrFail(what));
+    } else {
+      s = scenario::Builtin(what, profile);
+    }
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  if (flags.Has("duration") && !flags.Has("spike")) s.seconds = ParseDuration("duration", flags.Get("duration", ""));
+  if (flags.Has("stage") || flags.Has("spike")) {
+    if (std::any_of(s.roles.begin(), s.roles.end(), [](const auto& r) { return r.start_s > 0 || r.seconds > 0; })) {
+      throw UsageError("scenario " + s.name + " has timed phases: --stage and --spike go with scenarios whose roles run throughout");
+    }
+    s.shape = ParseShape(flags, s.users());
+    s.seconds = s.shape.seconds();
+  }
+  if (flags.Has("stall")) {
+    const std::string v = flags.Get("stall", "");
+    const auto colon = v.find(':');
+    if (colon == std::string::npos) throw UsageError("--stall takes AT:FOR, e.g. 30s:2s");
+    s.stall = scenario::Stall{ParseDuration("stall", v.substr(0, colon)), ParseDuration("stall", v.substr(colon + 1))};
+  }
+  s.interval_s = ParseDuration("interval", flags.Get("interval", "1s"));
+  try {
+    s.Validate();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  return s;
+}
+
+void PrintSummary(const scenario::ScenarioResult& r) {
+  std::fprintf(stderr, "%s: %s\n", r.spec.title.c_str(), r.passed() ? "PASSED the story's SLAs" : "FAILED");
+  const auto& c = r.click;
+  std::fprintf(stderr, "  click to screen  p50 %.0f ms  p95 %.0f ms  p99 %.0f ms  (%lld bets on screen, %lld never)\n",
+               c.latency.Percentile(50) / 1e6, c.latency.Percentile(95) / 1e6, c.latency.Percentile(99) / 1e6,
+               static_cast<long long>(c.complete), static_cast<long long>(c.incomplete));
+  std::fprintf(stderr, "  bet confirmed -> row written  p50 %.0f ms  p99 %.0f ms;  update p95 %.1f ms;  lost %lld\n",
+               r.confirm_to_commit.Percentile(50) / 1e6, r.confirm_to_commit.Percentile(99) / 1e6, r.update.Percentile(95) / 1e6,
+               static_cast<long long>(r.ws_lost + c.incomplete + r.new_markets.incomplete));
+  for (const auto& role : r.roles) {
+    std::fprintf(stderr, "  %-8s %7lld ok %5lld failed  p95 %8.1f ms  p99 %8.1f ms\n", role.name.c_str(),
+                 static_cast<long long>(role.load.total.ok), static_cast<long long>(role.load.total.failed + role.load.total.dropped),
+                 role.load.total.latency.Percentile(95) / 1e6, role.load.total.latency.Percentile(99) / 1e6);
+  }
+  for (const auto& s : r.sync) {
+    std::fprintf(stderr, "  %-12s %lld confirmed, %lld in the database\n", s.kind.c_str(), static_cast<long long>(s.confirmed),
+                 static_cast<long long>(s.stored));
+  }
+  if (r.disturbance_end_s) {
+    if (r.recovery_s) std::fprintf(stderr, "  recovered %.1f s after the disturbance ended\n", *r.recovery_s);
+    else std::fprintf(stderr, "  NOT recovered: read p95 never stayed under its SLA\n");
+  }
+  std::fprintf(stderr, "  CPU:");
+  for (const auto& g : r.processes) std::fprintf(stderr, " %s %.1f s;", g.name.c_str(), g.cpu_s);
+  std::fprintf(stderr, "\n");
+  for (const auto& b : r.bars) {
+    std::fprintf(stderr, "  %s %s %s: %s\n", b.pass ? "ok  " : (b.kind == stats::Bar::Kind::kThreshold ? "FAIL" : "miss"),
+                 b.kind == stats::Bar::Kind::kThreshold ? "threshold" : "goal", b.metric.c_str(), b.message.c_str());
+  }
+  if (r.generator_bound) std::fprintf(stderr, "  GENERATOR BOUND: %s\n", r.generator_reason.c_str());
+}
+
+}  // namespace
+
+int ScenarioCommand(const std::vector<std::string>& args) {
+  if (const auto status = HelpOrMissingAction(args, kUsage.c_str())) return *status;
+  if (args[0] == "list") {
+    PrintList();
+    return 0;
+  }
+  if (args[0] != "run") throw UsageError("unknown scenario command '" + args[0] + "' (see pmbench scenario --help)");
+  const Flags flags({args.begin() + 1, args.end()}, {"profile", "stage", "duration", "stall", "interval", "seed", "out"},
+                    {"spike", "keep-schema", "allow-remote-writes", "help"});
+  if (flags.Has("help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (flags.positional().size() != 1) throw UsageError("scenario run takes one NAME or FILE (see pmbench scenario --help)");
+  const scenario::ScenarioSpec spec = ParseSpec(flags.positional()[0], flags);
+  const db::Staging st = db::ResolveStaging();
+  db::CheckWritable(db::ParseDatabaseUrl(st.direct_url), flags.Has("allow-remote-writes"));
+  db::CheckWritable(db::ParseDatabaseUrl(st.pooled_url), flags.Has("allow-remote-writes"));
+  if (st.ledger_url.empty()) {
+    throw std::runtime_error("no local ledger in staging: " + (st.ledger_error.empty() ? std::string("tools/staging up starts one") : st.ledger_error));
+  }
+  const std::string ledger = st.ledger_url.substr(0, st.ledger_url.find(','));
+  const scenario::ScenarioResult r = scenario::RunScenario(
+      spec, {.direct_url = st.direct_url, .pooled_url = st.pooled_url, .ledger_url = ledger,
+             .keep_schema = flags.Has("keep-schema"), .seed = flags.GetUint("seed", 1),
+             .say = [](const std::string& line) { std::cerr << line << "\n"; }, .status_line = isatty(STDERR_FILENO) != 0});
+  PrintSummary(r);
+  const char* commit = std::getenv("PMBENCH_GIT_COMMIT");
+  WriteResult(flags, r.ToJson(commit ? commit : ""));
+  return r.passed() ? 0 : 1;
+}
+
+}  // namespace pmbench::cli
