@@ -287,16 +287,23 @@ class Shard {
     Send(v, Pick(), now, seq);
   }
 
+  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+
   void Think(int v) {
     if (spec_.think_s <= 0) {
       asio::post(io_, [this, v] { Loop(v); });
       return;
     }
+    const double j = spec_.think_jitter;
+    Pause(v, spec_.think_s * (1 - j + 2 * j * Uniform()));
+  }
+
+  void Pause(int v, double seconds) {
     if (think_timers_.empty()) {
       for (size_t i = 0; i < clients_.size(); ++i) think_timers_.push_back(std::make_unique<asio::steady_timer>(io_));
     }
     auto& t = *think_timers_[v];
-    t.expires_after(Seconds(spec_.think_s));
+    t.expires_after(Seconds(seconds));
     t.async_wait([this, v](const boost::system::error_code& ec) {
       if (!ec) Loop(v);
     });
@@ -311,7 +318,15 @@ class Shard {
       wake.push_back(v);
       return true;
     });
-    for (const int v : wake) Loop(v);
+    for (const int v : wake) {
+      // With jitter, a user arriving waits a random part of a pause first: users that start
+      // together would otherwise act in lockstep, a burst every think time.
+      if (spec_.think_jitter > 0 && spec_.think_s > 0) {
+        Pause(v, spec_.think_s * Uniform());
+      } else {
+        Loop(v);
+      }
+    }
     if (now >= end_) {
       schedule_done_ = true;
       MaybeFinish();
@@ -415,6 +430,7 @@ void Validate(const LoadSpec& s) {
     }
   }
   if (!(s.interval_s > 0)) throw std::invalid_argument("the series interval must be > 0 s");
+  if (!(s.think_jitter >= 0 && s.think_jitter <= 1)) throw std::invalid_argument("think jitter must be in [0, 1]");
   if (s.think_s < 0 || s.drain_s < 0 || s.warmup_s < 0) throw std::invalid_argument("think, warm-up and drain times must be >= 0");
 }
 

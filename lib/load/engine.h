@@ -81,6 +81,10 @@ struct LoadSpec {
   int clients = 100;           // connections opened before the run; closed: the most users
   int max_in_flight = 0;       // open: started + waiting for a client; 0 = 2 x clients
   double think_s = 0;          // closed: pause between a user's requests
+  // Closed: each pause is drawn uniformly from think_s x [1 - j, 1 + j], and a user's first
+  // request waits a pause drawn from [0, think_s]. With 0, users that start together act
+  // in lockstep: every think_s a burst of all of them.
+  double think_jitter = 0;
   std::vector<RequestKind> mix = {{"request", 1}};
   int threads = 0;             // 0: one per core
   uint64_t seed = 1;

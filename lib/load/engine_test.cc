@@ -219,6 +219,22 @@ TEST(EngineTest, ClosedModelRecordsEveryUsersFirstRequest) {
   EXPECT_EQ(r.total.ok + r.total.failed, 10);
 }
 
+// Users started together with a constant think time burst together for the whole run;
+// with jitter their requests spread over the think time.
+TEST(EngineTest, ThinkJitterKeepsUsersOutOfLockstep) {
+  const auto busiest_share = [](double jitter) {
+    Harness h;
+    const LoadResult r = h({.model = Model::kClosed, .start = 100, .stages = {{2, 100}}, .clients = 100, .think_s = 0.5,
+                            .think_jitter = jitter, .threads = 1, .drain_s = 1, .interval_s = 0.1},
+                           1);
+    uint64_t most = 0, all = 0;
+    for (size_t i = 0; i < r.total.series.size(); ++i) most = std::max(most, r.total.series.count(i)), all += r.total.series.count(i);
+    return static_cast<double>(most) / static_cast<double>(all);
+  };
+  EXPECT_GT(busiest_share(0), 0.2);   // 4 bursts of 100: a quarter each
+  EXPECT_LT(busiest_share(0.5), 0.15);  // spread over ~20 intervals
+}
+
 TEST(EngineTest, ClosedModelThinkTimePacesUsers) {
   Harness run;
   const LoadResult r = run({.model = Model::kClosed, .start = 2, .stages = {{1, 2}}, .clients = 2, .think_s = 0.1,

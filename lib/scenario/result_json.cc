@@ -54,6 +54,8 @@ std::string ScenarioResult::ToJson(const std::string& git_commit) const {
   }
   if (disturbance_end_s) c.push_back({"recovery_s", recovery_s.value_or(-1)});
   c.push_back({"p95_drift_ms_per_h", p95_drift_ms_per_h});
+  for (const auto& [name, slope] : rss_drift_mb_per_h) c.push_back({name + "_rss_drift_mb_per_h", slope});
+  for (const auto& [name, slope] : processes_drift_per_h) c.push_back({name + "_processes_drift_per_h", slope});
   for (const ProcessGroupUse& g : processes) {
     Add(c, {{g.name + "_cpu_s", g.cpu_s}, {g.name + "_rss_max_mb", g.rss_mb_max()}});
   }
@@ -95,7 +97,8 @@ std::string ScenarioResult::SeriesJson() const {
   json procs = json::array();
   for (const ProcessGroupUse& g : processes) {
     procs.push_back({{"name", g.name}, {"cpu_s", g.cpu_s}, {"t_s", g.t_s}, {"cpu_share", g.cpu_share}, {"rss_mb", g.rss_mb},
-                     {"processes", g.processes}, {"rss_drift_mb_per_h", rss_drift_mb_per_h.count(g.name) ? rss_drift_mb_per_h.at(g.name) : 0.0}});
+                     {"processes", g.processes}, {"rss_drift_mb_per_h", rss_drift_mb_per_h.count(g.name) ? rss_drift_mb_per_h.at(g.name) : 0.0},
+                     {"processes_drift_per_h", processes_drift_per_h.count(g.name) ? processes_drift_per_h.at(g.name) : 0.0}});
   }
   json stages = json::array();
   for (const auto& st : spec.shape.stages) stages.push_back({{"seconds", st.seconds}, {"target", st.target}});
@@ -106,7 +109,7 @@ std::string ScenarioResult::SeriesJson() const {
   json roles_json = json::array();
   for (const Role& r : spec.roles) {
     roles_json.push_back({{"name", r.name}, {"action", r.action}, {"users", r.users}, {"rate_per_s", r.rate_per_s},
-                          {"think_s", r.think_s}, {"start_s", r.start_s}, {"seconds", r.seconds}});
+                          {"think_s", r.think_s}, {"think_jitter", r.think_jitter}, {"start_s", r.start_s}, {"seconds", r.seconds}});
   }
   scenario["roles"] = roles_json;
   // What the report shades and plots beside the latency: the run's shape and disturbances,

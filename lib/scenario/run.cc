@@ -1,12 +1,15 @@
 #include "lib/scenario/run.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -136,6 +139,21 @@ std::thread InjectStall(const std::string& url, const std::string& schema, const
   });
 }
 
+// The schemas of runs on this machine that were interrupted (Ctrl-C kills the children with
+// their parent, but the schema stays): scenario_<name>_<pid> whose process is gone.
+void DropSchemasOfInterruptedRuns(const std::string& url, const std::function<void(const std::string&)>& say) {
+  if (!db::ParseDatabaseUrl(url).IsLoopback()) return;  // another machine's run may be live
+  db::PgSession s(url);
+  for (const auto& row : s.QueryRows("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'scenario\\_%'")) {
+    const std::string& name = row[0];
+    const auto pid = std::atoll(name.substr(name.rfind('_') + 1).c_str());
+    if (pid <= 0 || pid == getpid() || kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    if (!db::IsSuiteSchema(url, name)) continue;
+    if (say) say("dropping schema " + name + ", left by an interrupted run");
+    db::DropSuiteSchema(url, name);
+  }
+}
+
 }  // namespace
 
 std::optional<double> RoleResult::success_ratio() const {
@@ -164,6 +182,7 @@ ScenarioResult RunScenario(const ScenarioSpec& spec, const RunOptions& o) {
   db::CheckSchemaName(schema);
   const int k = spec.hot_markets;
 
+  DropSchemasOfInterruptedRuns(o.direct_url, say);
   say("seeding schema " + schema);
   db::Seed(o.direct_url, schema, {.scale = 1, .seed = o.seed});
   struct DropSchema {
@@ -236,6 +255,7 @@ ScenarioResult RunScenario(const ScenarioSpec& spec, const RunOptions& o) {
     p.spec.start = shape.start;
     p.spec.stages = shape.stages;
     p.spec.think_s = r.think_s;
+    p.spec.think_jitter = r.think_jitter;
     p.spec.interval_s = spec.interval_s;
     p.spec.seed = o.seed + i;
     p.spec.threads = 1;
@@ -437,6 +457,7 @@ ScenarioResult RunScenario(const ScenarioSpec& spec, const RunOptions& o) {
     std::vector<double> hours;
     for (const double ts : g.t_s) hours.push_back(ts / 3600);
     result.rss_drift_mb_per_h[g.name] = stats::Slope(hours, g.rss_mb);
+    result.processes_drift_per_h[g.name] = stats::Slope(hours, g.processes);
   }
   for (const RoleResult& rr : result.roles) {
     if (rr.load.generator_bound) {
@@ -495,6 +516,11 @@ std::pair<std::vector<stats::Bar>, std::map<std::string, stats::Observed>> Scena
     for (const auto& [name, slope] : rss_drift_mb_per_h) {
       judged.push_back(Bar::Sla(name + "_rss_drift", "rate<=" + fmt(spec.drift_rss_mb_per_h)));
       seen_values[name + "_rss_drift"] = {.rate = slope};
+    }
+    // PostgreSQL's backends are its connections: behind the pooler their number holds still.
+    for (const auto& [name, slope] : processes_drift_per_h) {
+      judged.push_back(Bar::Sla(name + "_processes_drift", "rate<=" + fmt(spec.drift_processes_per_h)));
+      seen_values[name + "_processes_drift"] = {.rate = slope};
     }
   }
   return {judged, seen_values};

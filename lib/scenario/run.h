@@ -73,7 +73,7 @@ struct ScenarioResult {
   std::optional<double> recovery_s;  // after the spike or the stall: until read p95 is back under its SLA
   std::optional<double> disturbance_end_s;
   double p95_drift_ms_per_h = 0;
-  std::map<std::string, double> rss_drift_mb_per_h;
+  std::map<std::string, double> rss_drift_mb_per_h, processes_drift_per_h;  // per process group
   bool generator_bound = false;
   std::string generator_reason;
   std::vector<stats::BarResult> bars;

@@ -50,6 +50,7 @@ void ScenarioSpec::Validate() const {
     if ((r.users > 0) == (r.rate_per_s > 0)) throw std::invalid_argument(what + "give users or a rate, one of them");
     if (r.browses() && r.users <= 0) throw std::invalid_argument(what + "browsing is done by users, not a rate");
     if (r.think_s < 0 || r.start_s < 0 || r.seconds < 0) throw std::invalid_argument(what + "times must be >= 0");
+    if (!(r.think_jitter >= 0 && r.think_jitter <= 1)) throw std::invalid_argument(what + "think_jitter must be in [0, 1]");
     if (r.start_s >= seconds) throw std::invalid_argument(what + "starts after the run ends");
   }
   if (stall && (stall->at_s < 0 || !(stall->seconds > 0) || stall->at_s + stall->seconds > seconds)) {
@@ -92,7 +93,7 @@ ScenarioSpec Builtin(const std::string& name, const std::string& profile) {
     s.watch_new_markets = true;
     s.roles = {Browse(Users(500, p)),
                // Each approver acts once, at the start: 50 approvals at the same moment.
-               {.name = "approve", .action = "approvals", .users = Users(50, p), .think_s = 1e6},
+               {.name = "approve", .action = "approvals", .users = Users(50, p), .think_s = 1e6, .think_jitter = 0},
                {.name = "create", .action = "markets", .rate_per_s = 50.0 * p.users / s.seconds}};
   } else if (name == "sustained") {
     // Scenario 4: a typical day, 100 users for an hour; 50 bets/min, 20 votes/min, 5 new
@@ -143,6 +144,7 @@ ScenarioSpec ParseScenario(const std::string& text) {
       role.users = r.value("users", 0);
       role.rate_per_s = r.value("rate_per_min", 0.0) / 60;
       role.think_s = r.value("think_s", 0.0);
+      role.think_jitter = r.value("think_jitter", 0.5);
       role.start_s = r.value("start_s", 0.0);
       role.seconds = r.value("seconds", 0.0);
       s.roles.push_back(role);

@@ -26,7 +26,10 @@ struct Role {
   // resolutions, claims (events/chain_load.h).
   std::string action = "browse";
   int users = 0;          // closed model: users at the shape's full level, each a loop
-  double think_s = 0;     // a user's pause between its actions
+  double think_s = 0;     // a user's pause between its actions...
+  // ... drawn from think_s x [1 - j, 1 + j]; users also begin spread over one pause. 0: they
+  // act together, every think_s (what a role of simultaneous actions wants).
+  double think_jitter = 0.5;
   double rate_per_s = 0;  // instead of users: actions arriving at this rate (open model)
   double start_s = 0;     // the role begins this long into the run...
   double seconds = 0;     // ... and lasts this long (0: until the run's end)
@@ -52,8 +55,9 @@ struct ScenarioSpec {
   double interval_s = 1;
   // The story's SLAs (thresholds) and our goal.
   double db_p95_ms = 100, update_p95_ms = 200, success_min = 0.99, click_p99_goal_ms = 1000;
-  // A soak run fails when p95 grows faster than this per hour, or a process's RSS does.
-  double drift_p95_ms_per_h = 50, drift_rss_mb_per_h = 200;
+  // A soak run fails when p95 grows faster than this per hour, or a process's RSS, or the
+  // number of processes of a group (PostgreSQL's: its connections).
+  double drift_p95_ms_per_h = 50, drift_rss_mb_per_h = 200, drift_processes_per_h = 10;
   bool soak = false;  // drift is checked (a run of at least 10 minutes)
 
   int users() const;  // closed-model users at full level, all roles

@@ -108,9 +108,17 @@ scenario::ScenarioSpec ParseSpec(const std::string& what, const Flags& flags) {
 void PrintSummary(const scenario::ScenarioResult& r) {
   std::fprintf(stderr, "%s: %s\n", r.spec.title.c_str(), r.passed() ? "PASSED the story's SLAs" : "FAILED");
   const auto& c = r.click;
-  std::fprintf(stderr, "  click to screen  p50 %.0f ms  p95 %.0f ms  p99 %.0f ms  (%lld bets on screen, %lld never)\n",
-               c.latency.Percentile(50) / 1e6, c.latency.Percentile(95) / 1e6, c.latency.Percentile(99) / 1e6,
-               static_cast<long long>(c.complete), static_cast<long long>(c.incomplete));
+  if (c.latency.count() > 0) {
+    std::fprintf(stderr, "  click to screen  p50 %.0f ms  p95 %.0f ms  p99 %.0f ms  (%lld bets on screen, %lld never)\n",
+                 c.latency.Percentile(50) / 1e6, c.latency.Percentile(95) / 1e6, c.latency.Percentile(99) / 1e6,
+                 static_cast<long long>(c.complete), static_cast<long long>(c.incomplete));
+  }
+  const auto& n = r.new_markets;
+  if (n.latency.count() > 0) {
+    std::fprintf(stderr, "  new market to screen  p50 %.0f ms  p95 %.0f ms  p99 %.0f ms  (%lld on every screen, %lld not)\n",
+                 n.latency.Percentile(50) / 1e6, n.latency.Percentile(95) / 1e6, n.latency.Percentile(99) / 1e6,
+                 static_cast<long long>(n.complete), static_cast<long long>(n.incomplete));
+  }
   std::fprintf(stderr, "  bet confirmed -> row written  p50 %.0f ms  p99 %.0f ms;  update p95 %.1f ms;  lost %lld\n",
                r.confirm_to_commit.Percentile(50) / 1e6, r.confirm_to_commit.Percentile(99) / 1e6, r.update.Percentile(95) / 1e6,
                static_cast<long long>(r.ws_lost + c.incomplete + r.new_markets.incomplete));
