@@ -499,6 +499,8 @@ LoadResult RunLoad(const LoadSpec& spec_in, const ClientFactory& make_client) {
   // A common start a little ahead, so no shard begins late.
   const auto t0 = Clock::now() + std::chrono::milliseconds(20);
   result.deadline = t0 + Seconds(schedule.seconds() + spec.drain_s);
+  result.t0 = t0;
+  if (spec.on_start) spec.on_start(t0);
   for (auto& s : shards) s->Begin(t0);
   Progress last;
   auto tick = t0;

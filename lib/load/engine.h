@@ -97,6 +97,9 @@ struct LoadSpec {
   double lag_limit_ms = 20;
   double cpu_limit = 0.95;
   std::function<void(const Progress&)> progress;  // about once a second, from the caller's thread
+  // Once every client is open, just before the schedule starts (its t0), from the caller's
+  // thread: a run of several engines can time its own events from when the load began.
+  std::function<void(std::chrono::steady_clock::time_point)> on_start;
 };
 
 struct KindResult {
@@ -134,6 +137,7 @@ struct LoadResult {
   // When the run stopped waiting: the schedule's end + drain_s. Unanswered requests are
   // timed until then.
   std::chrono::steady_clock::time_point deadline;
+  std::chrono::steady_clock::time_point t0;  // when the schedule started (series' time 0)
   double throughput() const { return seconds > 0 ? static_cast<double>(total.ok) / seconds : 0; }
 };
 

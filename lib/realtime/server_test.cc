@@ -1,5 +1,7 @@
 #include "lib/realtime/server.h"
+#include "lib/realtime/ws_load.h"
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -147,6 +149,34 @@ TEST_F(ServerTest, BinaryOversizeAndFloodsAreClosedWithTheirCodes) {
   Client after(server_.port());  // and it still serves
   after.Send(R"({"op":"ping"})");
   EXPECT_EQ(after.Next(), R"({"op":"pong"})");
+}
+
+// A load shape over subscribers: growing opens and subscribes more, shrinking closes the
+// last for good, growing again reopens them; an update reaches exactly the open ones.
+TEST_F(ServerTest, TheLoadClientFollowsAShapeOfSubscribers) {
+  std::atomic<int> got{0};
+  WsLoad load({.port = server_.port(), .connections = 20, .threads = 2, .channels = {"market:1"},
+               .on_update = [&](std::string_view, std::string_view, int64_t) { ++got; }});
+  const auto server_sees = [&](int64_t n) {
+    for (int i = 0; i < 200 && server_.counters().connections != n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return server_.counters().connections;
+  };
+  load.Resize(5);
+  EXPECT_EQ(server_sees(5), 5);
+  load.Resize(20);
+  EXPECT_EQ(server_sees(20), 20);
+  load.Resize(3);
+  EXPECT_EQ(server_sees(3), 3);
+  hub_.Publish("market:1", R"({"id":1})", 1);
+  for (int i = 0; i < 200 && got < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(got.load(), 3);
+  load.Resize(8);
+  EXPECT_EQ(server_sees(8), 8);
+  const WsLoadStats st = load.Stats();
+  EXPECT_EQ(st.lost, 0);
+  EXPECT_EQ(st.connected, 8);
+  load.Close();
 }
 
 TEST(ServerStopTest, OpenSessionsGetTheirQueuedFramesThenGoingAway) {

@@ -68,6 +68,7 @@ struct WsLoad::Impl {
         : load_(load), shard_(shard), channels_(std::move(channels)), timer_(shard.io) {}
 
     void Start() {
+      stopping_ = false;  // a connection stopped by a shrinking load may be started again
       started_ = Clock::now();
       ws_ = std::make_unique<websocket::stream<beast::tcp_stream>>(shard_.io);
       beast::get_lowest_layer(*ws_).expires_after(std::chrono::seconds(10));
@@ -86,7 +87,8 @@ struct WsLoad::Impl {
     void Stop() {
       stopping_ = true;
       timer_.cancel();
-      if (ws_) beast::get_lowest_layer(*ws_).cancel();
+      // Closed, not just cancelled: a load that shrinks must let the server see it go.
+      if (ws_) beast::get_lowest_layer(*ws_).close();
     }
 
    private:
@@ -277,9 +279,13 @@ struct WsLoad::Impl {
     threads.clear();
   }
 
+  // Starts connection `next` if it is below `limit` (the number the load is growing to).
   void StartNext() {
-    const size_t i = next.fetch_add(1);
-    if (i < conns.size()) net::post(shards[i % shards.size()]->io, [c = conns[i]] { c->Start(); });
+    size_t i = next.load();
+    do {
+      if (i >= limit.load()) return;
+    } while (!next.compare_exchange_weak(i, i + 1));
+    net::post(shards[i % shards.size()]->io, [c = conns[i]] { c->Start(); });
   }
   void OneDone() {
     if (opening) StartNext();  // keeps connect_concurrency handshakes in flight while opening
@@ -298,7 +304,8 @@ struct WsLoad::Impl {
   std::vector<std::unique_ptr<Shard>> shards;
   std::vector<std::shared_ptr<Conn>> conns;
   std::vector<std::thread> threads;
-  std::atomic<size_t> next{0};
+  std::atomic<size_t> next{0}, limit{0};
+  size_t open_target = 0;  // connections the caller wants open (Resize)
   std::atomic<int64_t> caught_up{0};
   std::atomic<bool> opening{true};
   std::mutex error_mu, rng_mu;
@@ -309,22 +316,36 @@ struct WsLoad::Impl {
 WsLoad::WsLoad(WsLoadOptions o) : impl_(std::make_unique<Impl>(std::move(o))) {}
 WsLoad::~WsLoad() = default;
 
-void WsLoad::Open(double timeout_s) {
-  const int first = std::min(impl_->o.connect_concurrency, impl_->o.connections);
-  for (int i = 0; i < first; ++i) impl_->StartNext();
+void WsLoad::Open(double timeout_s) { Resize(impl_->o.connections, timeout_s); }
+
+void WsLoad::Resize(int n, double timeout_s) {
+  Impl& l = *impl_;
+  const auto target = static_cast<size_t>(std::clamp(n, 0, l.o.connections));
+  if (target < l.open_target) {  // the last ones close for good (no reconnect)
+    for (size_t i = target; i < l.open_target; ++i) net::post(l.shards[i % l.shards.size()]->io, [c = l.conns[i]] { c->Stop(); });
+    l.limit = target;
+    l.next = target;
+    l.open_target = target;
+    return;
+  }
+  l.limit = target;
+  l.opening = true;
+  const size_t first = std::min(static_cast<size_t>(l.o.connect_concurrency), target - l.open_target);
+  l.open_target = target;
+  for (size_t i = 0; i < first; ++i) l.StartNext();
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
-  while (impl_->caught_up.load() < impl_->o.connections) {
+  while (l.caught_up.load() < static_cast<int64_t>(target)) {
     {
-      std::lock_guard lock(impl_->error_mu);
-      if (!impl_->error.empty()) throw std::runtime_error(impl_->error);
+      std::lock_guard lock(l.error_mu);
+      if (!l.error.empty()) throw std::runtime_error(l.error);
     }
     if (Clock::now() > deadline) {
-      throw std::runtime_error("only " + std::to_string(impl_->caught_up.load()) + " of " +
-                               std::to_string(impl_->o.connections) + " WebSocket connections subscribed in time");
+      throw std::runtime_error("only " + std::to_string(l.caught_up.load()) + " of " + std::to_string(target) +
+                               " WebSocket connections subscribed in time");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  impl_->opening = false;
+  l.opening = false;
 }
 
 double WsLoad::WaitAllCaughtUp(double timeout_s) {

@@ -75,6 +75,10 @@ class WsLoad {
   // Opens and subscribes every connection. Throws std::runtime_error when one cannot
   // connect within `timeout_s` (the rest are closed).
   void Open(double timeout_s = 60);
+  // Opens or closes connections until `n` (at most `connections`) are open and subscribed:
+  // a load shape over subscribers. Growing waits, as Open does; closing is at once, for good
+  // (a closed connection is not reconnected, and may be opened again by a later growth).
+  void Resize(int n, double timeout_s = 60);
   // Waits until every connection is open and caught up again (after the server dropped
   // them); returns the seconds it took, or throws std::runtime_error after `timeout_s`.
   double WaitAllCaughtUp(double timeout_s);

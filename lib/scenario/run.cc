@@ -7,10 +7,12 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -295,27 +297,49 @@ ScenarioResult RunScenario(const ScenarioSpec& spec, const RunOptions& o) {
                        {"fanout", Pid(platform.fanout->pid())},
                        {"generator", Self()}},
                       spec.interval_s);
-  const auto t0 = Clock::now();
+  // The run's time 0 is when every role that starts with the run has opened its clients
+  // and begun: opening 500 pooled connections takes a while, and a later role's start or a
+  // stall counts from the load, not from before it.
+  std::mutex start_mu;
+  std::condition_variable started;
+  int to_start = 0;
+  for (const Role& r : spec.roles) to_start += r.start_s == 0;
+  std::optional<Clock::time_point> run_t0;
+  if (to_start == 0) run_t0 = Clock::now();
+  const auto arrived = [&] {
+    std::lock_guard lock(start_mu);
+    if (--to_start == 0) {
+      run_t0 = Clock::now();
+      started.notify_all();
+    }
+  };
+  const auto wait_for_t0 = [&] {
+    std::unique_lock lock(start_mu);
+    started.wait(lock, [&] { return run_t0.has_value(); });
+    return *run_t0;
+  };
   std::vector<std::thread> threads;
   std::vector<std::string> errors(spec.roles.size());
   result.roles.resize(spec.roles.size());
   for (size_t i = 0; i < spec.roles.size(); ++i) {
     prepared[i].spec.progress = [&status, i](const load::Progress& p) { status.Set(i, p); };
-    threads.emplace_back([&, i] {
+    const bool with_the_run = spec.roles[i].start_s == 0;
+    if (with_the_run) prepared[i].spec.on_start = [&](Clock::time_point) { arrived(); };
+    threads.emplace_back([&, i, with_the_run] {
       const Role& r = spec.roles[i];
       RoleResult& rr = result.roles[i];
       rr.name = r.name;
       rr.action = r.action;
-      std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(r.start_s)));
+      if (!with_the_run) std::this_thread::sleep_until(wait_for_t0() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(r.start_s)));
       try {
         rr.load = load::RunLoad(prepared[i].spec, prepared[i].clients);
-        const double schedule = load::ArrivalSchedule(prepared[i].spec.start, prepared[i].spec.stages).seconds();
-        rr.offset_s = std::chrono::duration<double>(rr.load.deadline - t0).count() - schedule - prepared[i].spec.drain_s;
       } catch (const std::exception& e) {
         errors[i] = r.name + ": " + db::RedactSecrets(e.what());
+        if (with_the_run && rr.load.t0 == Clock::time_point{}) arrived();  // failed before it began
       }
     });
   }
+  const Clock::time_point t0 = wait_for_t0();
   std::thread stall;
   if (spec.stall) stall = InjectStall(o.direct_url, schema, *spec.stall, t0, say);
   if (o.on_start) o.on_start(t0);
@@ -331,6 +355,7 @@ ScenarioResult RunScenario(const ScenarioSpec& spec, const RunOptions& o) {
   });
   for (auto& t : threads) t.join();
   if (stall.joinable()) stall.join();
+  for (RoleResult& rr : result.roles) rr.offset_s = std::chrono::duration<double>(rr.load.t0 - t0).count();
   done = true;
   ticker.join();
   if (o.status_line) std::fprintf(stderr, "\n");

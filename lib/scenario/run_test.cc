@@ -4,6 +4,7 @@
 #include "lib/scenario/run.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include <gtest/gtest.h>
@@ -40,6 +41,8 @@ TEST(ScenarioRunTest, AStallShowsWhenItHappenedAndTheRecoveryIsMeasured) {
                                               .say = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }});
 
   const RoleResult& browse = r.roles.at(0);
+  // Time 0 is when every role had opened its clients and begun: the stall is timed from the load.
+  for (const RoleResult& role : r.roles) EXPECT_LE(std::abs(role.offset_s), 0.5) << role.name;
   const stats::IntervalSeries& series = browse.load.total.series;
   ASSERT_GE(series.size(), 16u);
   const auto p95_ms = [&](double from_s, double to_s) {

@@ -25,7 +25,7 @@
 namespace pmbench::cli {
 namespace {
 
-constexpr const char* kWsUsage = R"(Usage: pmbench load ws [options]
+const std::string kWsUsage = R"(Usage: pmbench load ws [options]
 
 Opens N WebSocket connections to a pmbench realtime server from a few threads, subscribes
 each to channels, holds them while updates flow (from bets placed by anyone), and reports
@@ -38,6 +38,10 @@ Options:
   --channels LIST         comma-separated channels, spread over the connections  [markets]
   --per-connection N      channels each connection subscribes to                 [1]
   --duration D            how long to hold them: 30, 30s, 2m                     [30s]
+  --ramp-up D             open them linearly over D first                        [0]
+  --stage LIST            subscribers over time instead: '30s:100,1m:1000,30s:0' (up:
+                          more connections open and subscribe; down: the last close)
+  --spike                 30% of --duration at --connections, 20% at x10, then back
   --threads N             client threads                                         [2]
   --threshold EXPR        [METRIC:]EXPR with METRIC latency (default), connect, lost,
                           resets, success, e.g. 'p(95)<200ms', 'lost:count<1'; an unknown
@@ -115,28 +119,36 @@ int ReportWs(const Flags& flags, const WsTarget& t, double duration, const std::
 }  // namespace
 
 int LoadWsCommand(const std::vector<std::string>& args) {
-  const Flags flags(args, {"url", "connections", "channels", "per-connection", "duration", "threads", "threshold", "out"},
-                    {"help"});
+  const Flags flags(args, {"url", "connections", "channels", "per-connection", "duration", "ramp-up", "stage", "threads", "threshold",
+                           "out"},
+                    {"spike", "help"});
   if (PrintedHelpOrRejectedArguments(flags, kWsUsage, "pmbench load ws")) return 0;
   const WsTarget t = ParseWsTarget(flags);
-  const double duration = ParseDuration("duration", flags.Get("duration", "30s"));
+  // The shape's level is the number of subscribers.
+  const load::Shape shape = ParseShape(flags, t.connections);
+  const double duration = shape.seconds();
+  const load::ArrivalSchedule levels(shape.start, shape.stages);
+  const auto subscribers_at = [&](double s) { return static_cast<int>(std::lround(levels.LevelAt(s))); };
   const auto thresholds = ParseThresholds(flags, "latency", {"latency", "connect", "lost", "resets", "success"});
   load::RaiseOpenFileLimit();
 
   realtime::WsLoad ws({.host = "127.0.0.1",
                        .port = t.port,
-                       .connections = static_cast<int>(t.connections),
+                       .connections = static_cast<int>(std::ceil(shape.peak())),
                        .threads = static_cast<int>(flags.GetUint("threads", 2)),
                        .channels = t.channels,
                        .channels_per_connection = static_cast<int>(flags.GetUint("per-connection", 1))});
-  std::cerr << "opening " << static_cast<int>(t.connections) << " connections to " << t.url << "\n";
-  ws.Open();
+  std::cerr << "opening " << subscribers_at(0) << " connections to " << t.url
+            << (shape.peak() > shape.start ? " (up to " + std::to_string(static_cast<int>(shape.peak())) + " as the stages go)" : "")
+            << "\n";
+  ws.Resize(subscribers_at(0));
   const bool tty = isatty(STDERR_FILENO);
   const auto t0 = std::chrono::steady_clock::now();
   for (;;) {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (elapsed >= duration) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(std::min(1.0, duration - elapsed) * 1000)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(std::min(0.1, duration - elapsed) * 1000)));
+    ws.Resize(subscribers_at(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
     if (tty) {
       const auto st = ws.Stats();
       std::fprintf(stderr, "\r  %6.1fs  connected %-6lld received %-9lld lost %-5lld resets %-5lld p99 %.2f ms ",
