@@ -168,118 +168,149 @@ bool ScenarioResult::passed() const {
   return std::none_of(bars.begin(), bars.end(), [](const auto& b) { return b.kind == stats::Bar::Kind::kThreshold && !b.pass; });
 }
 
-ScenarioResult RunScenario(const ScenarioSpec& spec, const RunOptions& o) {
-  spec.Validate();
-  const auto say = [&](const std::string& s) {
-    if (o.say) o.say(s);
-  };
-  if (o.ledger_url.rfind("http://", 0) != 0) {
-    throw std::runtime_error("a scenario needs the local ledger's http:// RPC (tools/staging up starts one); got '" +
-                             db::RedactSecrets(o.ledger_url) + "'");
-  }
-  ScenarioResult result;
-  result.spec = spec;
-  result.schema = o.schema.empty() ? "scenario_" + spec.name + "_" + std::to_string(getpid()) : o.schema;
-  const std::string& schema = result.schema;
-  db::CheckSchemaName(schema);
-  const int k = spec.hot_markets;
+namespace {
 
-  DropSchemasOfInterruptedRuns(o.direct_url, say);
-  say("seeding schema " + schema);
-  db::Seed(o.direct_url, schema, {.scale = 1, .seed = o.seed});
-  struct DropSchema {
-    const RunOptions& o;
-    const std::string& schema;
-    ~DropSchema() {
-      try {
-        if (!o.keep_schema && db::IsSuiteSchema(o.direct_url, schema)) db::DropSuiteSchema(o.direct_url, schema);
-      } catch (const std::exception&) {
-      }
+// One run, step by step. Members are declared in the order they must outlive each other:
+// the schema is dropped last, after the processes stopped; the subscribers close before
+// the recorder they report to, the chain workloads before the log they write.
+class ScenarioRun {
+ public:
+  ScenarioRun(const ScenarioSpec& spec, const RunOptions& o)
+      : spec_(spec), o_(o), k_(spec.hot_markets),
+        schema_(o.schema.empty() ? "scenario_" + spec.name + "_" + std::to_string(getpid()) : o.schema) {
+    db::CheckSchemaName(schema_);
+    result_.spec = spec;
+    result_.schema = schema_;
+  }
+  ~ScenarioRun() {
+    // Everything that uses the schema stops before it goes (after a failure, still running).
+    sampler_.reset();
+    ws_.reset();
+    prepared_.clear();
+    platform_.listener.reset();
+    platform_.fanout.reset();
+    try {
+      if (seeded_ && !o_.keep_schema && db::IsSuiteSchema(o_.direct_url, schema())) db::DropSuiteSchema(o_.direct_url, schema());
+    } catch (const std::exception&) {  // the server is gone: nothing left to clean
     }
-  } drop{o, schema};
-
-  std::map<int64_t, std::pair<int64_t, int64_t>> pools_before;
-  int64_t max_bet_id = 0;
-  {
-    db::PgSession s(o.direct_url);
-    for (const auto& row : s.QueryRows("SELECT id, yes_pool, no_pool FROM \"" + schema + "\".markets WHERE id <= " +
-                                       std::to_string(k) + " ORDER BY id")) {
-      pools_before[std::stoll(row[0])] = {std::stoll(row[1]), std::stoll(row[2])};
-    }
-    if (static_cast<int>(pools_before.size()) != k) throw std::runtime_error("the seed has no markets 1.." + std::to_string(k));
-    max_bet_id = std::stoll(s.QueryValue("SELECT coalesce(max(id), 0) FROM \"" + schema + "\".bets"));
-    // The hot markets are open when the run starts, so a resolution stored is one this run made.
-    s.Exec("UPDATE \"" + schema + "\".markets SET status = 'open', outcome = NULL WHERE id <= " + std::to_string(k));
   }
 
-  // The platform's processes, forked before this process starts any thread.
-  const std::string ledger_ws = "ws://" + o.ledger_url.substr(7);
-  Platform platform;
-  say("starting the fan-out server and the listener");
-  platform.fanout = StartFanout(o.direct_url, schema);
-  platform.listener = StartListener({.ledger_ws = ledger_ws, .url = o.direct_url, .schema = schema, .program = events::DefaultProgram()});
-  const uint16_t port = static_cast<uint16_t>(platform.fanout->word());
-
-  // Browsing users' subscriptions: user i watches market 1 + i % k (and "markets").
-  int& watchers = result.watchers;
-  for (const Role& r : spec.roles) watchers += r.browses() ? r.users : 0;
-  std::map<std::string, int> subscribers;
-  std::vector<std::string> channels;
-  for (int m = 1; m <= k; ++m) channels.push_back("market:" + std::to_string(m));
-  for (int i = 0; i < watchers; ++i) ++subscribers[channels[static_cast<size_t>(i % k)]];
-  if (spec.watch_new_markets) subscribers["markets"] = watchers;
-  ScreenRecorder screen(subscribers);
-  std::unique_ptr<realtime::WsLoad> ws;
-  if (watchers > 0) {
-    say("opening " + std::to_string(watchers) + " WebSocket subscriptions");
-    load::RaiseOpenFileLimit();
-    ws = std::make_unique<realtime::WsLoad>(realtime::WsLoadOptions{
-        .port = port, .connections = watchers, .threads = 1, .channels = channels,
-        .every_connection = spec.watch_new_markets ? std::vector<std::string>{"markets"} : std::vector<std::string>{},
-        .on_update = [&](std::string_view ch, std::string_view data, int64_t ns) { screen.Receipt(ch, data, ns); }});
-    ws->Open();
+  ScenarioResult Run() {
+    PrepareSchema();
+    StartPlatform();
+    OpenSubscriptions();
+    PrepareRoles();
+    const Clock::time_point t0 = RunRoles();
+    CollectOutcomes();
+    WaitForDeliveries();
+    const int64_t deadline_ns = stats::WallClockNs();
+    result_.seconds = Since(t0);
+    sampler_->Stop();
+    result_.processes = sampler_->Result();
+    MeasureScreens(deadline_ns);
+    platform_.listener->Stop();
+    platform_.fanout->Stop();
+    MeasureOverTime();
+    const auto [bars, observed] = result_.Judged();
+    result_.bars = stats::EvaluateBars(bars, observed);
+    return std::move(result_);
   }
 
-  // Every role's users, prepared (wallets funded) before any starts.
-  TxLog txlog;
+ private:
   struct Prepared {
     load::LoadSpec spec;
     load::ClientFactory clients;
     std::shared_ptr<queries::DbWorkload> db;
     std::unique_ptr<events::ChainWorkload> chain;
   };
-  std::vector<Prepared> prepared(spec.roles.size());
-  for (size_t i = 0; i < spec.roles.size(); ++i) {
-    const Role& r = spec.roles[i];
-    Prepared& p = prepared[i];
-    const load::Shape shape = RoleShape(spec, r);
-    p.spec.model = r.rate_per_s > 0 ? load::Model::kOpen : load::Model::kClosed;
-    p.spec.start = shape.start;
-    p.spec.stages = shape.stages;
-    p.spec.think_s = r.think_s;
-    p.spec.think_jitter = r.think_jitter;
-    p.spec.interval_s = spec.interval_s;
-    p.spec.seed = o.seed + i;
-    p.spec.threads = 1;
-    const int peak = static_cast<int>(std::ceil(shape.peak()));
-    if (r.browses()) {
-      p.db = queries::DbWorkload::Prepare(o.direct_url, schema, {.run_tag = "scn." + r.name, .hot_markets = k, .seed = o.seed + i});
-      p.spec.clients = std::max(1, peak);
-      p.spec.mix = queries::DbWorkload::Mix(queries::DbScenario::kBrowse);
-      p.clients = p.db->Clients(o.pooled_url, queries::DbScenario::kBrowse);
-    } else {
+
+  const std::string& schema() const { return schema_; }  // not result_'s: that is moved out
+  void Say(const std::string& line) const {
+    if (o_.say) o_.say(line);
+  }
+
+  // A seeded schema whose hot markets are open (so a resolution stored is one this run
+  // made), and what they held before the run.
+  void PrepareSchema() {
+    DropSchemasOfInterruptedRuns(o_.direct_url, o_.say);
+    Say("seeding schema " + schema());
+    seeded_ = true;
+    db::Seed(o_.direct_url, schema(), {.scale = 1, .seed = o_.seed});
+    db::PgSession s(o_.direct_url);
+    const std::string markets = "\"" + schema() + "\".markets";
+    for (const auto& row : s.QueryRows("SELECT id, yes_pool, no_pool FROM " + markets + " WHERE id <= " + std::to_string(k_) +
+                                       " ORDER BY id")) {
+      pools_before_[std::stoll(row[0])] = {std::stoll(row[1]), std::stoll(row[2])};
+    }
+    if (static_cast<int>(pools_before_.size()) != k_) throw std::runtime_error("the seed has no markets 1.." + std::to_string(k_));
+    max_bet_id_ = std::stoll(s.QueryValue("SELECT coalesce(max(id), 0) FROM \"" + schema() + "\".bets"));
+    s.Exec("UPDATE " + markets + " SET status = 'open', outcome = NULL WHERE id <= " + std::to_string(k_));
+  }
+
+  // Forked before this process starts any thread.
+  void StartPlatform() {
+    Say("starting the fan-out server and the listener");
+    platform_.fanout = StartFanout(o_.direct_url, schema());
+    platform_.listener =
+        StartListener({.ledger_ws = LedgerWs(), .url = o_.direct_url, .schema = schema(), .program = events::DefaultProgram()});
+  }
+  std::string LedgerWs() const { return "ws://" + o_.ledger_url.substr(7); }
+
+  // Browsing user i watches market 1 + i % hot_markets (and "markets").
+  void OpenSubscriptions() {
+    int& watchers = result_.watchers;
+    for (const Role& r : spec_.roles) watchers += r.browses() ? r.users : 0;
+    std::map<std::string, int> subscribers;
+    std::vector<std::string> channels;
+    for (int m = 1; m <= k_; ++m) channels.push_back("market:" + std::to_string(m));
+    for (int i = 0; i < watchers; ++i) ++subscribers[channels[static_cast<size_t>(i % k_)]];
+    if (spec_.watch_new_markets) subscribers["markets"] = watchers;
+    screen_ = std::make_unique<ScreenRecorder>(subscribers);
+    if (watchers == 0) return;
+    Say("opening " + std::to_string(watchers) + " WebSocket subscriptions");
+    load::RaiseOpenFileLimit();
+    ws_ = std::make_unique<realtime::WsLoad>(realtime::WsLoadOptions{
+        .port = static_cast<uint16_t>(platform_.fanout->word()), .connections = watchers, .threads = 1, .channels = channels,
+        .every_connection = spec_.watch_new_markets ? std::vector<std::string>{"markets"} : std::vector<std::string>{},
+        .on_update = [this](std::string_view ch, std::string_view data, int64_t ns) { screen_->Receipt(ch, data, ns); }});
+    ws_->Open();
+  }
+
+  // Every role's users, wallets funded, before any starts.
+  void PrepareRoles() {
+    prepared_.resize(spec_.roles.size());
+    for (size_t i = 0; i < spec_.roles.size(); ++i) {
+      const Role& r = spec_.roles[i];
+      Prepared& p = prepared_[i];
+      const load::Shape shape = RoleShape(spec_, r);
+      p.spec.model = r.rate_per_s > 0 ? load::Model::kOpen : load::Model::kClosed;
+      p.spec.start = shape.start;
+      p.spec.stages = shape.stages;
+      p.spec.think_s = r.think_s;
+      p.spec.think_jitter = r.think_jitter;
+      p.spec.interval_s = spec_.interval_s;
+      p.spec.seed = o_.seed + i;
+      p.spec.threads = 1;
+      const int peak = static_cast<int>(std::ceil(shape.peak()));
+      if (r.browses()) {
+        p.db = queries::DbWorkload::Prepare(o_.direct_url, schema(), {.run_tag = "scn." + r.name, .hot_markets = k_, .seed = o_.seed + i});
+        p.spec.clients = std::max(1, peak);
+        p.spec.mix = queries::DbWorkload::Mix(queries::DbScenario::kBrowse);
+        p.clients = p.db->Clients(o_.pooled_url, queries::DbScenario::kBrowse);
+        continue;
+      }
       // Open roles: enough clients (each a wallet) for 10 s of arrivals in flight.
       const int clients = r.rate_per_s > 0 ? std::clamp(peak * 10, 4, 2000) : std::max(1, peak);
-      say("funding " + std::to_string(clients) + " wallets for " + r.name);
+      Say("funding " + std::to_string(clients) + " wallets for " + r.name);
       p.chain = events::ChainWorkload::Prepare(
           // The local ledger: no public endpoint's request limits (devnet's would hold
           // every role to 4 transactions a second).
-          {.rpc = {.endpoints = {o.ledger_url}, .requests_per_10s = 0, .sends_per_10s = 0},
-           .sender = {.commitment = "confirmed", .poll_s = 0.4, .resend_s = 2, .subscribe_url = ledger_ws},
-           .wallets = clients, .markets = static_cast<uint64_t>(k), .seed = o.seed * 1000 + i, .wallet_per_client = true,
-           .on_outcome = [&txlog](const events::ChainTxRecord& tx) { txlog.Add(tx); }});
+          {.rpc = {.endpoints = {o_.ledger_url}, .requests_per_10s = 0, .sends_per_10s = 0},
+           .sender = {.commitment = "confirmed", .poll_s = 0.4, .resend_s = 2, .subscribe_url = LedgerWs()},
+           .wallets = clients, .markets = static_cast<uint64_t>(k_), .seed = o_.seed * 1000 + i, .wallet_per_client = true,
+           .on_outcome = [this](const events::ChainTxRecord& tx) { txlog_.Add(tx); }});
       p.spec.clients = clients;
-      p.spec.max_in_flight = std::max(clients, 1);
+      p.spec.max_in_flight = clients;
       p.spec.mix = p.chain->Mix({{r.action, 1}});
       p.spec.drain_s = 30;
       p.spec.lag_limit_ms = 1000;  // a transaction is built and signed on the engine's thread
@@ -287,213 +318,240 @@ ScenarioResult RunScenario(const ScenarioSpec& spec, const RunOptions& o) {
     }
   }
 
-  // The run: every role on its own engine, at its start time.
-  say("running " + spec.title + ": " + std::to_string(spec.users()) + " users for " + std::to_string(static_cast<int>(spec.seconds)) + " s");
-  Status status;
-  ProcSampler sampler({{"postgresql", ByName("postgres")},
-                       {"pgbouncer", ByName("pgbouncer")},
-                       {"ledger", ByName("node", "server.js")},
-                       {"listener", Pid(platform.listener->pid())},
-                       {"fanout", Pid(platform.fanout->pid())},
-                       {"generator", Self()}},
-                      spec.interval_s);
-  // The run's time 0 is when every role that starts with the run has opened its clients
-  // and begun: opening 500 pooled connections takes a while, and a later role's start or a
-  // stall counts from the load, not from before it.
-  std::mutex start_mu;
-  std::condition_variable started;
-  int to_start = 0;
-  for (const Role& r : spec.roles) to_start += r.start_s == 0;
-  std::optional<Clock::time_point> run_t0;
-  if (to_start == 0) run_t0 = Clock::now();
-  const auto arrived = [&] {
-    std::lock_guard lock(start_mu);
-    if (--to_start == 0) {
-      run_t0 = Clock::now();
-      started.notify_all();
+  // Every role on its own engine; the run's time 0 is when every role that starts with the
+  // run has opened its clients and begun (opening 500 pooled connections takes a while; a
+  // later role's start and a stall count from the load, not from before it).
+  Clock::time_point RunRoles() {
+    Say("running " + spec_.title + ": " + std::to_string(spec_.users()) + " users for " +
+        std::to_string(static_cast<int>(spec_.seconds)) + " s");
+    sampler_ = std::make_unique<ProcSampler>(std::vector<std::pair<std::string, PidFinder>>{
+                                                 {"postgresql", ByName("postgres")},
+                                                 {"pgbouncer", ByName("pgbouncer")},
+                                                 {"ledger", ByName("node", "server.js")},
+                                                 {"listener", Pid(platform_.listener->pid())},
+                                                 {"fanout", Pid(platform_.fanout->pid())},
+                                                 {"generator", Self()}},
+                                             spec_.interval_s);
+    std::mutex start_mu;
+    std::condition_variable started;
+    int to_start = 0;
+    for (const Role& r : spec_.roles) to_start += r.start_s == 0;
+    std::optional<Clock::time_point> run_t0;
+    if (to_start == 0) run_t0 = Clock::now();
+    const auto arrived = [&] {
+      std::lock_guard lock(start_mu);
+      if (--to_start == 0) {
+        run_t0 = Clock::now();
+        started.notify_all();
+      }
+    };
+    const auto wait_for_t0 = [&] {
+      std::unique_lock lock(start_mu);
+      started.wait(lock, [&] { return run_t0.has_value(); });
+      return *run_t0;
+    };
+    Status status;
+    std::vector<std::thread> threads;
+    std::vector<std::string> errors(spec_.roles.size());
+    result_.roles.resize(spec_.roles.size());
+    for (size_t i = 0; i < spec_.roles.size(); ++i) {
+      prepared_[i].spec.progress = [&status, i](const load::Progress& p) { status.Set(i, p); };
+      const bool with_the_run = spec_.roles[i].start_s == 0;
+      if (with_the_run) prepared_[i].spec.on_start = [&](Clock::time_point) { arrived(); };
+      threads.emplace_back([&, i, with_the_run] {
+        const Role& r = spec_.roles[i];
+        RoleResult& rr = result_.roles[i];
+        rr.name = r.name;
+        rr.action = r.action;
+        if (!with_the_run) {
+          std::this_thread::sleep_until(wait_for_t0() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(r.start_s)));
+        }
+        try {
+          rr.load = load::RunLoad(prepared_[i].spec, prepared_[i].clients);
+        } catch (const std::exception& e) {
+          errors[i] = r.name + ": " + db::RedactSecrets(e.what());
+          if (with_the_run && rr.load.t0 == Clock::time_point{}) arrived();  // failed before it began
+        }
+      });
     }
-  };
-  const auto wait_for_t0 = [&] {
-    std::unique_lock lock(start_mu);
-    started.wait(lock, [&] { return run_t0.has_value(); });
-    return *run_t0;
-  };
-  std::vector<std::thread> threads;
-  std::vector<std::string> errors(spec.roles.size());
-  result.roles.resize(spec.roles.size());
-  for (size_t i = 0; i < spec.roles.size(); ++i) {
-    prepared[i].spec.progress = [&status, i](const load::Progress& p) { status.Set(i, p); };
-    const bool with_the_run = spec.roles[i].start_s == 0;
-    if (with_the_run) prepared[i].spec.on_start = [&](Clock::time_point) { arrived(); };
-    threads.emplace_back([&, i, with_the_run] {
-      const Role& r = spec.roles[i];
-      RoleResult& rr = result.roles[i];
-      rr.name = r.name;
-      rr.action = r.action;
-      if (!with_the_run) std::this_thread::sleep_until(wait_for_t0() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(r.start_s)));
-      try {
-        rr.load = load::RunLoad(prepared[i].spec, prepared[i].clients);
-      } catch (const std::exception& e) {
-        errors[i] = r.name + ": " + db::RedactSecrets(e.what());
-        if (with_the_run && rr.load.t0 == Clock::time_point{}) arrived();  // failed before it began
+    const Clock::time_point t0 = wait_for_t0();
+    std::thread stall;
+    if (spec_.stall) stall = InjectStall(o_.direct_url, schema(), *spec_.stall, t0, o_.say);
+    if (o_.on_start) o_.on_start(t0);
+    std::atomic<bool> done{false};
+    std::thread ticker([&] {
+      while (!done) {
+        for (int i = 0; i < 20 && !done; ++i) std::this_thread::sleep_for(std::chrono::duration<double>(spec_.interval_s / 20));
+        if (done || !o_.status_line) continue;
+        const realtime::WsLoadStats w = ws_ ? ws_->Stats() : realtime::WsLoadStats{};
+        std::fprintf(stderr, "\r%s ", status.Line(spec_.roles, Since(t0), w.received, w.lost).c_str());
+        std::fflush(stderr);
       }
     });
-  }
-  const Clock::time_point t0 = wait_for_t0();
-  std::thread stall;
-  if (spec.stall) stall = InjectStall(o.direct_url, schema, *spec.stall, t0, say);
-  if (o.on_start) o.on_start(t0);
-  std::atomic<bool> done{false};
-  std::thread ticker([&] {
-    while (!done) {
-      for (int i = 0; i < 20 && !done; ++i) std::this_thread::sleep_for(std::chrono::duration<double>(spec.interval_s / 20));
-      if (done || !o.status_line) continue;
-      const realtime::WsLoadStats w = ws ? ws->Stats() : realtime::WsLoadStats{};
-      std::fprintf(stderr, "\r%s ", status.Line(spec.roles, Since(t0), w.received, w.lost).c_str());
-      std::fflush(stderr);
+    for (auto& t : threads) t.join();
+    if (stall.joinable()) stall.join();
+    done = true;
+    ticker.join();
+    if (o_.status_line) std::fprintf(stderr, "\n");
+    for (const auto& e : errors) {
+      if (!e.empty()) throw std::runtime_error(e);
     }
-  });
-  for (auto& t : threads) t.join();
-  if (stall.joinable()) stall.join();
-  for (RoleResult& rr : result.roles) rr.offset_s = std::chrono::duration<double>(rr.load.t0 - t0).count();
-  done = true;
-  ticker.join();
-  if (o.status_line) std::fprintf(stderr, "\n");
-  for (const auto& e : errors) {
-    if (!e.empty()) throw std::runtime_error(e);
+    for (RoleResult& rr : result_.roles) rr.offset_s = std::chrono::duration<double>(rr.load.t0 - t0).count();
+    return t0;
   }
 
-  // Outcomes: every transaction's, then the listener's writes, then the deliveries.
-  for (size_t i = 0; i < prepared.size(); ++i) {
-    if (!prepared[i].chain) continue;
-    prepared[i].chain->Drain(30);
-    RoleResult& rr = result.roles[i];
-    for (const auto& rep : prepared[i].chain->Reports()) {
-      rr.submitted += rep.submitted;
-      rr.confirmed += rep.confirmed;
-      for (const auto& [why, n] : rep.reasons) rr.reasons[why] += n;
+  // Every transaction's outcome, then what the listener stored of the confirmed ones.
+  void CollectOutcomes() {
+    for (size_t i = 0; i < prepared_.size(); ++i) {
+      if (!prepared_[i].chain) continue;
+      prepared_[i].chain->Drain(30);
+      RoleResult& rr = result_.roles[i];
+      for (const auto& rep : prepared_[i].chain->Reports()) {
+        rr.submitted += rep.submitted;
+        rr.confirmed += rep.confirmed;
+        for (const auto& [why, n] : rep.reasons) rr.reasons[why] += n;
+      }
+      rr.submitted += rr.load.total.dropped;  // arrivals never sent count against success
     }
-    rr.submitted += rr.load.total.dropped;  // arrivals never sent count against success
-  }
-  say("waiting for the listener to store what was confirmed");
-  db::PgSession s(o.direct_url);
-  s.Exec("SET search_path TO \"" + schema + "\"");
-  std::map<std::string, std::vector<std::string>> confirmed;
-  std::vector<std::string> resolved_ids;
-  {
-    std::lock_guard lock(txlog.mu);
-    confirmed = txlog.confirmed;
-    for (const uint64_t id : txlog.resolved) resolved_ids.push_back(std::to_string(id));
-  }
-  const auto stored = [&](const std::string& kind) -> int64_t {
-    const auto& sigs = confirmed[kind];
-    if (sigs.empty()) return 0;
-    if (kind == "resolutions") {  // a resolution leaves no signature: count its markets
-      return std::stoll(s.QueryValue("SELECT count(*) FROM markets WHERE id = ANY($1::bigint[]) AND status = 'resolved'",
-                                     {ArrayLiteral(resolved_ids)}));
+    Say("waiting for the listener to store what was confirmed");
+    db::PgSession s(o_.direct_url);
+    s.Exec("SET search_path TO \"" + schema() + "\"");
+    std::map<std::string, std::vector<std::string>> confirmed;
+    std::vector<std::string> resolved_ids;
+    {
+      std::lock_guard lock(txlog_.mu);
+      confirmed = txlog_.confirmed;
+      for (const uint64_t id : txlog_.resolved) resolved_ids.push_back(std::to_string(id));
     }
-    return std::stoll(s.QueryValue(StoredBy().at(kind), {ArrayLiteral(sigs)}));
-  };
-  const auto wanted = [&](const std::string& kind) -> int64_t {
-    if (kind != "resolutions") return static_cast<int64_t>(confirmed[kind].size());
-    return static_cast<int64_t>(resolved_ids.size());  // a market resolved twice is resolved once
-  };
-  for (int i = 0; i < 300; ++i) {  // bounded wait (60 s) for the listener's last batches
-    bool all = true;
-    for (const auto& [kind, _] : confirmed) all = all && stored(kind) >= wanted(kind);
-    if (all) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const auto stored = [&](const std::string& kind) -> int64_t {
+      const auto& sigs = confirmed[kind];
+      if (sigs.empty()) return 0;
+      if (kind == "resolutions") {  // a resolution leaves no signature: count its markets
+        return std::stoll(s.QueryValue("SELECT count(*) FROM markets WHERE id = ANY($1::bigint[]) AND status = 'resolved'",
+                                       {ArrayLiteral(resolved_ids)}));
+      }
+      return std::stoll(s.QueryValue(StoredBy().at(kind), {ArrayLiteral(sigs)}));
+    };
+    const auto wanted = [&](const std::string& kind) -> int64_t {
+      if (kind != "resolutions") return static_cast<int64_t>(confirmed[kind].size());
+      return static_cast<int64_t>(resolved_ids.size());  // a market resolved twice is resolved once
+    };
+    for (int i = 0; i < 300; ++i) {  // bounded wait (60 s) for the listener's last batches
+      bool all = true;
+      for (const auto& [kind, _] : confirmed) all = all && stored(kind) >= wanted(kind);
+      if (all) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    for (const auto& [kind, _] : confirmed) result_.sync.push_back({kind, wanted(kind), stored(kind)});
   }
-  for (const auto& [kind, _] : confirmed) result.sync.push_back({kind, wanted(kind), stored(kind)});
-  if (ws) {  // late is not lost: wait until deliveries stop, then count what never came
-    for (int64_t before = -1, waited = 0; waited < 30'000 && ws->Stats().received != before; waited += 500) {
-      before = ws->Stats().received;
+
+  // Late is not lost: wait until deliveries stop, then count what never came.
+  void WaitForDeliveries() {
+    if (!ws_) return;
+    for (int64_t before = -1, waited = 0; waited < 30'000 && ws_->Stats().received != before; waited += 500) {
+      before = ws_->Stats().received;
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
   }
-  const int64_t deadline_ns = stats::WallClockNs();
-  result.seconds = Since(t0);
-  sampler.Stop();
-  result.processes = sampler.Result();
 
-  // Click to screen, and confirmed -> written, for every bet this run confirmed.
-  std::vector<CommittedBet> committed;
-  std::unordered_map<std::string, bool> seen;
-  const db::PgResult rows = s.Query("SELECT tx_signature, market_id, side = 'yes', amount, "
-                                    "(extract(epoch FROM ingested_at) * 1e9)::bigint FROM bets WHERE id > $1 ORDER BY id",
-                                    {std::to_string(max_bet_id)});
-  const db::ResultView v = rows.get();
-  for (int i = 0; i < v.rows(); ++i) {
-    committed.push_back({v.Get(i, 0), std::stoll(v.Get(i, 1)), std::string_view(v.Get(i, 2)) == "t", std::stoll(v.Get(i, 3))});
-    seen[committed.back().signature] = true;
-    std::lock_guard lock(txlog.mu);
-    const auto c = txlog.bet_confirmed_ns.find(committed.back().signature);
-    if (c != txlog.bet_confirmed_ns.end() && c->second > 0 && !v.IsNull(i, 4)) {
-      result.confirm_to_commit.Record(std::stoll(v.Get(i, 4)) - c->second);
-    }
-  }
-  {
-    std::lock_guard lock(txlog.mu);
-    result.click = screen.Bets(committed, pools_before, txlog.bet_sent_ns, deadline_ns);
-    for (const auto& [sig, sent] : txlog.bet_sent_ns) {  // confirmed, never written: never on screen
-      if (!seen.count(sig)) {
-        ++result.click.incomplete;
-        result.click.latency.Record(deadline_ns - sent);
+  // Click to screen, and confirmed -> written, for every bet this run confirmed; new markets
+  // to screen; the subscribers' update latency and losses.
+  void MeasureScreens(int64_t deadline_ns) {
+    db::PgSession s(o_.direct_url);
+    std::vector<CommittedBet> committed;
+    std::unordered_map<std::string, bool> written;
+    const db::PgResult rows = s.Query("SELECT tx_signature, market_id, side = 'yes', amount, (extract(epoch FROM ingested_at) * "
+                                      "1e9)::bigint FROM \"" + schema() + "\".bets WHERE id > $1 ORDER BY id",
+                                      {std::to_string(max_bet_id_)});
+    const db::ResultView v = rows.get();
+    std::lock_guard lock(txlog_.mu);
+    for (int i = 0; i < v.rows(); ++i) {
+      committed.push_back({v.Get(i, 0), std::stoll(v.Get(i, 1)), std::string_view(v.Get(i, 2)) == "t", std::stoll(v.Get(i, 3))});
+      written[committed.back().signature] = true;
+      const auto c = txlog_.bet_confirmed_ns.find(committed.back().signature);
+      if (c != txlog_.bet_confirmed_ns.end() && c->second > 0 && !v.IsNull(i, 4)) {
+        result_.confirm_to_commit.Record(std::stoll(v.Get(i, 4)) - c->second);
       }
     }
-    if (spec.watch_new_markets) result.new_markets = screen.NewMarkets(txlog.created, deadline_ns);
-  }
-  if (ws) {
-    const realtime::WsLoadStats w = ws->Stats();
-    result.update = realtime::UpdateLatencyWithLosses(w, deadline_ns);
-    result.ws_connections = w.connected;
-    result.ws_received = w.received;
-    result.ws_lost = w.lost + w.resets;
-    result.ws_errors = w.errors;
-    ws->Close();
-  }
-  platform.listener->Stop();
-  platform.fanout->Stop();
-
-  // After a spike or a stall: until the reads' p95 is back under their SLA for good.
-  std::optional<double> end;
-  if (spec.stall) end = spec.stall->at_s + spec.stall->seconds;
-  if (spec.shape.spike_end_s) end = *spec.shape.spike_end_s;
-  result.disturbance_end_s = end;
-  for (const RoleResult& rr : result.roles) {
-    if (rr.action != "browse") continue;
-    const auto& series = rr.load.total.series;
-    if (end) {
-      const double from_s = *end - rr.offset_s;
-      const auto from = static_cast<size_t>(std::max(0.0, std::ceil(from_s / series.interval_s() - 1e-9)));
-      if (const auto at = stats::RecoveredAt(series, from, 95, spec.db_p95_ms * 1e6)) {
-        result.recovery_s = std::max(0.0, static_cast<double>(*at) * series.interval_s() - from_s);
+    result_.click = screen_->Bets(committed, pools_before_, txlog_.bet_sent_ns, deadline_ns);
+    for (const auto& [sig, sent] : txlog_.bet_sent_ns) {  // confirmed, never written: never on screen
+      if (!written.count(sig)) {
+        ++result_.click.incomplete;
+        result_.click.latency.Record(deadline_ns - sent);
       }
     }
-    std::vector<double> t, p95;
-    for (size_t i = 0; i < series.size(); ++i) {
-      if (series.count(i) == 0) continue;
-      t.push_back(static_cast<double>(i) * series.interval_s() / 3600);
-      p95.push_back(series.Histogram(i).Percentile(95) / 1e6);
+    if (spec_.watch_new_markets) result_.new_markets = screen_->NewMarkets(txlog_.created, deadline_ns);
+    if (!ws_) return;
+    const realtime::WsLoadStats w = ws_->Stats();
+    result_.update = realtime::UpdateLatencyWithLosses(w, deadline_ns);
+    result_.ws_connections = w.connected;
+    result_.ws_received = w.received;
+    result_.ws_lost = w.lost + w.resets;
+    result_.ws_errors = w.errors;
+    ws_->Close();
+  }
+
+  // The recovery after a spike or a stall (until the reads' p95 is back under their SLA for
+  // good) and the drifts a soak is judged on.
+  void MeasureOverTime() {
+    ScenarioResult& r = result_;
+    if (spec_.stall) r.disturbance_end_s = spec_.stall->at_s + spec_.stall->seconds;
+    if (spec_.shape.spike_end_s) r.disturbance_end_s = *spec_.shape.spike_end_s;
+    for (const RoleResult& rr : r.roles) {
+      if (rr.load.generator_bound) {
+        r.generator_bound = true;
+        r.generator_reason = rr.name + ": " + rr.load.generator_reason;
+      }
+      if (rr.action != "browse") continue;
+      const auto& series = rr.load.total.series;
+      if (r.disturbance_end_s) {
+        const double from_s = *r.disturbance_end_s - rr.offset_s;
+        const auto from = static_cast<size_t>(std::max(0.0, std::ceil(from_s / series.interval_s() - 1e-9)));
+        if (const auto at = stats::RecoveredAt(series, from, 95, spec_.db_p95_ms * 1e6)) {
+          r.recovery_s = std::max(0.0, static_cast<double>(*at) * series.interval_s() - from_s);
+        }
+      }
+      std::vector<double> hours, p95;
+      for (size_t i = 0; i < series.size(); ++i) {
+        if (series.count(i) == 0) continue;
+        hours.push_back(static_cast<double>(i) * series.interval_s() / 3600);
+        p95.push_back(series.Histogram(i).Percentile(95) / 1e6);
+      }
+      r.p95_drift_ms_per_h = stats::Slope(hours, p95);
     }
-    result.p95_drift_ms_per_h = stats::Slope(t, p95);
-  }
-  for (const ProcessGroupUse& g : result.processes) {
-    std::vector<double> hours;
-    for (const double ts : g.t_s) hours.push_back(ts / 3600);
-    result.rss_drift_mb_per_h[g.name] = stats::Slope(hours, g.rss_mb);
-    result.processes_drift_per_h[g.name] = stats::Slope(hours, g.processes);
-  }
-  for (const RoleResult& rr : result.roles) {
-    if (rr.load.generator_bound) {
-      result.generator_bound = true;
-      result.generator_reason = rr.name + ": " + rr.load.generator_reason;
+    for (const ProcessGroupUse& g : r.processes) {
+      std::vector<double> hours;
+      for (const double ts : g.t_s) hours.push_back(ts / 3600);
+      r.rss_drift_mb_per_h[g.name] = stats::Slope(hours, g.rss_mb);
+      r.processes_drift_per_h[g.name] = stats::Slope(hours, g.processes);
     }
   }
 
-  const auto [bars, observed] = result.Judged();
-  result.bars = stats::EvaluateBars(bars, observed);
-  return result;
+  const ScenarioSpec& spec_;
+  const RunOptions& o_;
+  const int k_;
+  const std::string schema_;
+  ScenarioResult result_;
+  bool seeded_ = false;
+  std::map<int64_t, std::pair<int64_t, int64_t>> pools_before_;
+  int64_t max_bet_id_ = 0;
+  Platform platform_;
+  std::unique_ptr<ScreenRecorder> screen_;
+  TxLog txlog_;
+  std::unique_ptr<realtime::WsLoad> ws_;
+  std::vector<Prepared> prepared_;
+  std::unique_ptr<ProcSampler> sampler_;
+};
+
+}  // namespace
+
+ScenarioResult RunScenario(const ScenarioSpec& spec, const RunOptions& o) {
+  spec.Validate();
+  if (o.ledger_url.rfind("http://", 0) != 0) {
+    throw std::runtime_error("a scenario needs the local ledger's http:// RPC (tools/staging up starts one); got '" +
+                             db::RedactSecrets(o.ledger_url) + "'");
+  }
+  return ScenarioRun(spec, o).Run();
 }
 
 std::pair<std::vector<stats::Bar>, std::map<std::string, stats::Observed>> ScenarioResult::Judged() const {
