@@ -75,6 +75,79 @@ PidFinder ByName(const std::string& comm, const std::string& arg) {
   };
 }
 
+pid_t ParentOf(pid_t pid) {
+  const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  const auto paren = stat.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::istringstream in(stat.substr(paren + 2));
+  std::string state;
+  pid_t parent = -1;
+  in >> state >> parent;
+  return in ? parent : -1;
+}
+
+namespace {
+
+std::vector<pid_t> AllPids() {
+  std::vector<pid_t> out;
+  if (DIR* d = opendir("/proc")) {
+    while (const dirent* e = readdir(d)) {
+      if (const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name)); pid > 0) out.push_back(pid);
+    }
+    closedir(d);
+  }
+  return out;
+}
+
+}  // namespace
+
+PidFinder WithChildren(pid_t pid) {
+  return [pid] {
+    std::vector<pid_t> out = {pid};
+    for (const pid_t p : AllPids()) {
+      if (ParentOf(p) == pid) out.push_back(p);
+    }
+    return out;
+  };
+}
+
+PidFinder ListeningOn(int port) {
+  std::vector<std::string> inodes;  // of sockets listening on the port (state 0A)
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::istringstream in(ReadFile(table));
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      std::istringstream f(line);
+      std::string sl, local, remote, state, queues, timer, retr, uid, timeout, inode;
+      f >> sl >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >> inode;
+      const auto colon = local.rfind(':');
+      if (state == "0A" && colon != std::string::npos && std::stoi(local.substr(colon + 1), nullptr, 16) == port) {
+        inodes.push_back("socket:[" + inode + "]");
+      }
+    }
+  }
+  std::vector<pid_t> found;
+  for (const pid_t p : inodes.empty() ? std::vector<pid_t>{} : AllPids()) {
+    const std::string fds = "/proc/" + std::to_string(p) + "/fd";
+    DIR* d = opendir(fds.c_str());
+    if (!d) continue;
+    bool listens = false;
+    while (const dirent* e = readdir(d)) {
+      char target[64] = {};
+      const std::string link = fds + "/" + e->d_name;
+      if (readlink(link.c_str(), target, sizeof target - 1) > 0 &&
+          std::find(inodes.begin(), inodes.end(), target) != inodes.end()) {
+        listens = true;
+        break;
+      }
+    }
+    closedir(d);
+    if (listens) found.push_back(p);
+  }
+  return [found] { return found; };
+}
+
 double ProcessGroupUse::rss_mb_max() const { return rss_mb.empty() ? 0 : *std::max_element(rss_mb.begin(), rss_mb.end()); }
 
 ProcSampler::ProcSampler(std::vector<std::pair<std::string, PidFinder>> groups, double interval_s)

@@ -31,6 +31,12 @@ PidFinder Self();
 PidFinder Pid(pid_t pid);
 // Processes whose /proc/PID/comm is `comm` and, when given, whose command line contains `arg`.
 PidFinder ByName(const std::string& comm, const std::string& arg = "");
+// `pid` and its children, as they come and go (a postmaster and its backends).
+PidFinder WithChildren(pid_t pid);
+// The process's parent; -1 when unknown.
+pid_t ParentOf(pid_t pid);
+// The process listening on TCP `port` (IPv4 or IPv6), found once; none when no local one.
+PidFinder ListeningOn(int port);
 
 struct ProcessGroupUse {
   std::string name;

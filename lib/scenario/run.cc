@@ -324,14 +324,7 @@ class ScenarioRun {
   Clock::time_point RunRoles() {
     Say("running " + spec_.title + ": " + std::to_string(spec_.users()) + " users for " +
         std::to_string(static_cast<int>(spec_.seconds)) + " s");
-    sampler_ = std::make_unique<ProcSampler>(std::vector<std::pair<std::string, PidFinder>>{
-                                                 {"postgresql", ByName("postgres")},
-                                                 {"pgbouncer", ByName("pgbouncer")},
-                                                 {"ledger", ByName("node", "server.js")},
-                                                 {"listener", Pid(platform_.listener->pid())},
-                                                 {"fanout", Pid(platform_.fanout->pid())},
-                                                 {"generator", Self()}},
-                                             spec_.interval_s);
+    sampler_ = std::make_unique<ProcSampler>(PlatformProcesses(), spec_.interval_s);
     std::mutex start_mu;
     std::condition_variable started;
     int to_start = 0;
@@ -398,6 +391,26 @@ class ScenarioRun {
     }
     for (RoleResult& rr : result_.roles) rr.offset_s = std::chrono::duration<double>(rr.load.t0 - t0).count();
     return t0;
+  }
+
+  // This run's processes, not every postgres or node of the machine: staging's postmaster
+  // (our backend's parent) and its children, whatever listens on the pooler's and the
+  // ledger's ports, our own children and ourselves. A remote staging is not sampled.
+  std::vector<std::pair<std::string, PidFinder>> PlatformProcesses() const {
+    std::vector<std::pair<std::string, PidFinder>> groups;
+    const db::DatabaseTarget direct = db::ParseDatabaseUrl(o_.direct_url), pooled = db::ParseDatabaseUrl(o_.pooled_url);
+    if (direct.IsLoopback()) {
+      db::PgSession s(o_.direct_url);
+      const pid_t postmaster = ParentOf(static_cast<pid_t>(std::stol(s.QueryValue("SELECT pg_backend_pid()"))));
+      if (postmaster > 0) groups.push_back({"postgresql", WithChildren(postmaster)});
+    }
+    if (pooled.IsLoopback() && !pooled.port.empty()) groups.push_back({"pgbouncer", ListeningOn(std::stoi(pooled.port))});
+    const std::string hostport = o_.ledger_url.substr(7);
+    groups.push_back({"ledger", ListeningOn(std::stoi(hostport.substr(hostport.rfind(':') + 1)))});
+    groups.push_back({"listener", Pid(platform_.listener->pid())});
+    groups.push_back({"fanout", Pid(platform_.fanout->pid())});
+    groups.push_back({"generator", Self()});
+    return groups;
   }
 
   // Every transaction's outcome, then what the listener stored of the confirmed ones.
