@@ -1,5 +1,7 @@
 #include "lib/listener/ingest.h"
 
+#include "lib/metrics/registry.h"
+
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -108,6 +110,7 @@ IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>
       }
     }
     ++sum.batches;
+    if (batch.last_slot) sum.last_slot = batch.last_slot;
     sum.events += batch_events;
     sum.duplicates = sum.events - sum.applied;
     if (options.on_commit) options.on_commit(arrivals);
@@ -160,6 +163,51 @@ IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>
   sum.skipped = skip;
   sum.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
   return sum;
+}
+
+void ExportMetrics(IngestOptions& options, metrics::Registry& r) {
+  struct Series {
+    metrics::Counter &lines, &events, &applied, &duplicates, &rejected, &failed_tx, &batches, &retries;
+    metrics::Gauge& slot;
+    metrics::Histogram &batch_lines, &lag;
+    IngestSummary last;  // what the counters hold, so each batch adds its difference
+  };
+  auto s = std::make_shared<Series>(Series{
+      r.AddCounter("pmbench_ingest_lines_total", "Lines read from the source."),
+      r.AddCounter("pmbench_ingest_events_total", "Platform events in committed batches, copies included."),
+      r.AddCounter("pmbench_ingest_events_applied_total", "Events that changed the database."),
+      r.AddCounter("pmbench_ingest_duplicates_total", "Events already stored (a copy, or a re-applied batch)."),
+      r.AddCounter("pmbench_ingest_rejects_total", "Lines stored in ingest_rejects (malformed)."),
+      r.AddCounter("pmbench_ingest_failed_transactions_total", "Failed transactions read (their events are not applied)."),
+      r.AddCounter("pmbench_ingest_batches_total", "Batches committed with their checkpoint."),
+      r.AddCounter("pmbench_ingest_retries_total", "Batches re-applied after a lost database connection."),
+      r.AddGauge("pmbench_ingest_checkpoint_slot", "The checkpoint's slot: the last committed batch's last slot."),
+      r.AddHistogram("pmbench_ingest_batch_lines", "Lines per committed batch.", {},
+                     {1, 10, 50, 100, 250, 500, 1000, 5000, 10000}),
+      r.AddHistogram("pmbench_ingest_lag_seconds", "From a line's arrival at the listener to its batch's commit."),
+      IngestSummary{}});
+  auto commit = std::move(options.on_commit);
+  options.on_commit = [s, commit](const std::vector<Clock::time_point>& arrivals) {
+    const auto now = Clock::now();
+    for (const auto& a : arrivals) s->lag.Observe(std::chrono::duration<double>(now - a).count());
+    s->batch_lines.Observe(static_cast<double>(arrivals.size()));
+    if (commit) commit(arrivals);
+  };
+  auto progress = std::move(options.on_progress);
+  options.on_progress = [s, progress](const IngestSummary& sum) {
+    const auto add = [](metrics::Counter& c, uint64_t now, uint64_t before) { c.Inc(static_cast<double>(now - before)); };
+    add(s->lines, sum.read, s->last.read);
+    add(s->events, sum.events, s->last.events);
+    add(s->applied, sum.applied, s->last.applied);
+    add(s->duplicates, sum.duplicates, s->last.duplicates);
+    add(s->rejected, sum.rejected, s->last.rejected);
+    add(s->failed_tx, sum.failed_tx, s->last.failed_tx);
+    add(s->batches, sum.batches, s->last.batches);
+    add(s->retries, sum.retries, s->last.retries);
+    if (sum.last_slot) s->slot.Set(static_cast<double>(sum.last_slot));
+    s->last = sum;
+    if (progress) progress(sum);
+  };
 }
 
 }  // namespace pmbench::listener

@@ -20,6 +20,10 @@
 #include "lib/events/notification.h"
 #include "lib/listener/sink.h"
 
+namespace pmbench::metrics {
+class Registry;
+}
+
 namespace pmbench::listener {
 
 using Clock = std::chrono::steady_clock;
@@ -35,6 +39,7 @@ struct IngestSummary {
   uint64_t batches = 0;
   uint64_t retries = 0;     // batches re-applied after a lost connection
   uint64_t skipped = 0;     // lines before the checkpoint, with --resume
+  uint64_t last_slot = 0;   // the checkpoint's slot after the last commit (0: none yet)
   double elapsed_s = 0;
   std::string ToJson() const;
 };
@@ -63,6 +68,12 @@ struct IngestOptions {
 // fails otherwise.
 IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>& next_line,
                      const IngestOptions& options);
+
+// The listener's Prometheus series (pmbench_ingest_*), fed by the options' callbacks:
+// lines, events in and committed, duplicates, rejects, failed transactions, batches and
+// their sizes, retries, the checkpoint's slot, and each line's lag from its arrival to
+// its batch's commit. Chains to callbacks already set; `registry` must outlive the run.
+void ExportMetrics(IngestOptions& options, metrics::Registry& registry);
 
 }  // namespace pmbench::listener
 

@@ -14,6 +14,7 @@
 #include "lib/events/gen.h"
 #include "lib/events/notification.h"
 #include "lib/listener/verify.h"
+#include "lib/metrics/registry.h"
 
 namespace pmbench::listener {
 
@@ -127,6 +128,33 @@ TEST(IngestTest, AMultirowBatchPastTheParameterLimitIsCutAndComplete) {
   EXPECT_GT(std::stoull(s.QueryValue("SELECT count(*) FROM \"" + schema.name() + "\".bets")), 6553u);
   const VerifyReport r = Verify(lines, DefaultProgram(), schema.url(), schema.name());
   EXPECT_TRUE(r.ok()) << r.ToJson();
+}
+
+// What a scrape of `ingest --metrics-listen` reads: the summary's counts, as counters.
+TEST(IngestTest, MetricsCountWhatTheSummarySays) {
+  const auto lines = Messy(3, 600);
+  TestSchema schema("metrics");
+  db::Migrate(schema.url(), schema.name());
+  IngestOptions options{.url = schema.url(), .schema = schema.name(), .source = "m", .batch_size = 40, .program = DefaultProgram()};
+  int commits = 0;
+  options.on_commit = [&](const std::vector<Clock::time_point>&) { ++commits; };  // still called
+  metrics::Registry reg;
+  ExportMetrics(options, reg);
+  const IngestSummary sum = Ingest(FromLines(lines), options);
+  const std::string text = reg.Text();
+  const auto has = [&](const std::string& line) { return text.find("\n" + line + "\n") != std::string::npos; };
+  EXPECT_TRUE(has("pmbench_ingest_lines_total " + std::to_string(sum.read))) << text;
+  EXPECT_TRUE(has("pmbench_ingest_events_applied_total " + std::to_string(sum.applied)));
+  EXPECT_TRUE(has("pmbench_ingest_duplicates_total " + std::to_string(sum.duplicates)));
+  EXPECT_TRUE(has("pmbench_ingest_rejects_total " + std::to_string(sum.rejected)));
+  EXPECT_TRUE(has("pmbench_ingest_batches_total " + std::to_string(sum.batches)));
+  EXPECT_TRUE(has("pmbench_ingest_batch_lines_count " + std::to_string(sum.batches)));
+  EXPECT_TRUE(has("pmbench_ingest_lag_seconds_count " + std::to_string(sum.read)));
+  EXPECT_TRUE(has("pmbench_ingest_checkpoint_slot " + std::to_string(sum.last_slot)));
+  EXPECT_GT(sum.rejected, 0u);
+  EXPECT_GT(sum.duplicates, 0u);
+  EXPECT_GT(sum.last_slot, 0u);
+  EXPECT_EQ(static_cast<uint64_t>(commits), sum.batches);
 }
 
 TEST(IngestTest, ReingestingChangesNothingAndVerifyCatchesTampering) {

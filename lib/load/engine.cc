@@ -12,6 +12,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -19,6 +20,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+
+#include "lib/metrics/registry.h"
 
 namespace pmbench::load {
 namespace {
@@ -37,6 +40,59 @@ double ThreadCpuSeconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+// The run's live Prometheus series, when LoadSpec::metrics asks for them.
+struct Live {
+  struct Kind {
+    metrics::Counter *ok, *failed, *dropped, *arrivals;
+    metrics::Histogram* latency;
+  };
+  metrics::Registry* registry = nullptr;
+  std::string role, system;
+  std::vector<Kind> kinds;
+  metrics::Gauge *level = nullptr, *in_flight = nullptr;
+  mutable std::mutex mu;
+  mutable std::set<std::string> classes;
+
+  Live(const LoadSpec& spec) : registry(spec.metrics), role(spec.role), system(spec.system) {
+    if (!registry) return;
+    auto& r = *registry;
+    for (const RequestKind& k : spec.mix) {
+      const auto l = [&](const char* outcome) {
+        return metrics::Labels{{"system", system}, {"role", role}, {"kind", k.name}, {"outcome", outcome}};
+      };
+      const char* done = "Requests by how they ended: ok, failed (answered with an error), dropped (never sent: too many in flight).";
+      kinds.push_back({&r.AddCounter("pmbench_load_requests_total", done, l("ok")),
+                       &r.AddCounter("pmbench_load_requests_total", done, l("failed")),
+                       &r.AddCounter("pmbench_load_requests_total", done, l("dropped")),
+                       &r.AddCounter("pmbench_load_arrivals_total",
+                                     "Requests due by the schedule (offered load), sent or not.",
+                                     {{"system", system}, {"role", role}, {"kind", k.name}}),
+                       &r.AddHistogram("pmbench_load_request_duration_seconds",
+                                       "Answered requests' latency from their intended start (coordinated omission corrected).",
+                                       {{"system", system}, {"role", role}, {"kind", k.name}})});
+    }
+    level = &r.AddGauge(spec.model == Model::kOpen ? "pmbench_load_scheduled_rate" : "pmbench_load_scheduled_users",
+                        spec.model == Model::kOpen ? "Requests per second the schedule offers now (configured, not achieved)."
+                                                   : "Virtual users the schedule runs now (configured).",
+                        {{"system", system}, {"role", role}});
+    in_flight = &r.AddGauge("pmbench_load_in_flight", "Requests sent or waiting for a client.", {{"system", system}, {"role", role}});
+  }
+  // A label per error text, up to 20 of them: a server's messages can carry ids, and a
+  // label per id would bury Prometheus in series.
+  void Error(const std::string& kind, std::string reason) const {
+    reason = reason.substr(0, 80);
+    {
+      std::lock_guard lock(mu);
+      if (!classes.contains(reason)) {
+        if (classes.size() >= 20) reason = "other";
+        else classes.insert(reason);
+      }
+    }
+    registry->AddCounter("pmbench_load_errors_total", "Failed requests by error class.",
+                         {{"system", system}, {"role", role}, {"kind", kind}, {"class", reason}}).Inc();
+  }
+};
+
 void Merge(KindResult& into, const KindResult& from) {
   into.latency.Merge(from.latency);
   into.service.Merge(from.service);
@@ -53,8 +109,8 @@ void Merge(KindResult& into, const KindResult& from) {
 // driven by its own event loop: nothing here is shared with other shards but the atomics.
 class Shard {
  public:
-  Shard(const LoadSpec& spec, const ArrivalSchedule& schedule, int index, int count)
-      : spec_(spec), schedule_(schedule), index_(index), count_(count), timer_(io_), ramp_(io_),
+  Shard(const LoadSpec& spec, const ArrivalSchedule& schedule, const Live& live, int index, int count)
+      : spec_(spec), schedule_(schedule), live_(live), index_(index), count_(count), timer_(io_), ramp_(io_),
         drain_(io_), rng_(spec.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(index) + 1) {
     kinds_.resize(spec.mix.size());
     for (size_t i = 0; i < spec.mix.size(); ++i) {
@@ -199,7 +255,9 @@ class Shard {
 
   void Arrive(Clock::time_point intended, uint64_t seq) {
     const int kind = Pick();
+    if (live_.registry) live_.kinds[kind].arrivals->Inc();
     if (in_flight_ >= max_in_flight_) {
+      if (live_.registry) live_.kinds[kind].dropped->Inc();
       // Never sent, so never answered: it counts as answered at the run's deadline, the
       // longest the run would have waited for it, so a run cannot pass a latency bar by
       // shedding its slowest requests.
@@ -233,6 +291,12 @@ class Shard {
   void Record(int kind, Clock::time_point intended, Clock::time_point sent, const Outcome& o) {
     const auto now = Clock::now();
     last_done_ = now;
+    if (live_.registry) {
+      const Live::Kind& l = live_.kinds[kind];
+      (o.ok ? l.ok : l.failed)->Inc();
+      l.latency->Observe(std::chrono::duration<double>(now - intended).count());
+      if (!o.ok) live_.Error(spec_.mix[kind].name, o.error.empty() ? "error" : o.error);
+    }
     if (intended < warm_end_) return;  // warm-up: run, not recorded
     KindResult& k = kinds_[kind];
     // Failed requests are timed too, as k6 does: their latency is what the user waited.
@@ -284,7 +348,9 @@ class Shard {
     }
     SetInFlight(in_flight_ + 1);
     const uint64_t seq = static_cast<uint64_t>(index_) + static_cast<uint64_t>(count_) * closed_seq_++;
-    Send(v, Pick(), now, seq);
+    const int kind = Pick();
+    if (live_.registry) live_.kinds[kind].arrivals->Inc();
+    Send(v, kind, now, seq);
   }
 
   double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
@@ -380,6 +446,7 @@ class Shard {
 
   const LoadSpec& spec_;
   const ArrivalSchedule& schedule_;
+  const Live& live_;
   const int index_, count_;
   asio::io_context io_{1};
   // The loop idles between opening the clients and the start: keep it running.
@@ -466,8 +533,9 @@ LoadResult RunLoad(const LoadSpec& spec_in, const ClientFactory& make_client) {
                              std::to_string(spec.clients) + " clients (ulimit -n)");
   }
 
+  const Live live(spec);
   std::vector<std::unique_ptr<Shard>> shards;
-  for (int k = 0; k < spec.threads; ++k) shards.push_back(std::make_unique<Shard>(spec, schedule, k, spec.threads));
+  for (int k = 0; k < spec.threads; ++k) shards.push_back(std::make_unique<Shard>(spec, schedule, live, k, spec.threads));
   for (int i = 0; i < spec.clients; ++i) {
     Shard& s = *shards[static_cast<size_t>(i % spec.threads)];
     s.clients().push_back(make_client(s.io(), i));
@@ -507,6 +575,12 @@ LoadResult RunLoad(const LoadSpec& spec_in, const ClientFactory& make_client) {
   while (!std::all_of(shards.begin(), shards.end(), [](const auto& s) { return s->finished(); })) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const auto now = Clock::now();
+    if (live.registry) {
+      live.level->Set(schedule.LevelAt(std::chrono::duration<double>(now - t0).count()));
+      int64_t n = 0;
+      for (const auto& s : shards) n += s->in_flight();
+      live.in_flight->Set(static_cast<double>(n));
+    }
     if (!spec.progress || now - tick < std::chrono::seconds(1)) continue;
     Progress p;
     p.elapsed_s = std::chrono::duration<double>(now - t0).count();
@@ -523,6 +597,10 @@ LoadResult RunLoad(const LoadSpec& spec_in, const ClientFactory& make_client) {
     tick = now;
   }
   for (auto& s : shards) s->Stop();
+  if (live.registry) {
+    live.level->Set(0);
+    live.in_flight->Set(0);
+  }
 
   result.kinds.resize(spec.mix.size());
   Clock::time_point end = t0;

@@ -34,6 +34,10 @@
 #include "lib/stats/histogram.h"
 #include "lib/stats/interval_series.h"
 
+namespace pmbench::metrics {
+class Registry;
+}
+
 namespace boost::asio {
 class io_context;  // kept out of this header: Asio is slow to compile
 }
@@ -100,6 +104,11 @@ struct LoadSpec {
   // Once every client is open, just before the schedule starts (its t0), from the caller's
   // thread: a run of several engines can time its own events from when the load began.
   std::function<void(std::chrono::steady_clock::time_point)> on_start;
+  // Live Prometheus metrics while it runs (pmbench_load_*, labelled role and kind): warm-up
+  // included, since a scrape shows traffic as the servers see it. Must outlive the run.
+  metrics::Registry* metrics = nullptr;
+  std::string role = "load";
+  std::string system = "db";  // what the requests go to: db (reads through the pooler) or chain
 };
 
 struct KindResult {

@@ -9,6 +9,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <gtest/gtest.h>
 
+#include "lib/metrics/registry.h"
+
 namespace pmbench::load {
 namespace {
 
@@ -92,6 +94,27 @@ TEST(EngineTest, MixWeightsAndFailuresAreCountedPerKind) {
   EXPECT_EQ(r.kinds[2].ok + r.kinds[2].failed, 0);
   EXPECT_FALSE(r.kinds[2].success_ratio().has_value());  // nothing ran: not a success
   EXPECT_NEAR(r.total.success_ratio().value(), 0.75, 0.05);
+}
+
+// What Prometheus scrapes during a run adds up to what the run reports at its end.
+TEST(EngineTest, LiveMetricsAgreeWithTheResult) {
+  Harness run;
+  metrics::Registry reg;
+  LoadSpec spec{.start = 500, .stages = {{1, 500}}, .clients = 4, .max_in_flight = 4000,
+                .mix = {{"a", 3}, {"fails", 1}}, .threads = 2};
+  spec.metrics = &reg;
+  spec.role = "browsing";
+  const LoadResult r = run(spec, 1);
+  const std::string text = reg.Text();
+  const auto has = [&](const std::string& line) { return text.find(line + "\n") != std::string::npos; };
+  EXPECT_TRUE(has("pmbench_load_requests_total{system=\"db\",role=\"browsing\",kind=\"a\",outcome=\"ok\"} " + std::to_string(r.kinds[0].ok))) << text;
+  EXPECT_TRUE(has("pmbench_load_requests_total{system=\"db\",role=\"browsing\",kind=\"fails\",outcome=\"failed\"} " + std::to_string(r.kinds[1].failed)));
+  EXPECT_TRUE(has("pmbench_load_errors_total{system=\"db\",role=\"browsing\",kind=\"fails\",class=\"kind one fails\"} " + std::to_string(r.kinds[1].failed)));
+  EXPECT_TRUE(has("pmbench_load_arrivals_total{system=\"db\",role=\"browsing\",kind=\"a\"} " + std::to_string(r.kinds[0].requests())));
+  EXPECT_TRUE(has("pmbench_load_request_duration_seconds_count{system=\"db\",role=\"browsing\",kind=\"a\"} " + std::to_string(r.kinds[0].ok)));
+  EXPECT_TRUE(has("pmbench_load_request_duration_seconds_bucket{system=\"db\",role=\"browsing\",kind=\"a\",le=\"0.001\"} 0"));  // 1 ms service
+  EXPECT_TRUE(has("pmbench_load_scheduled_rate{system=\"db\",role=\"browsing\"} 0"));  // the run is over
+  EXPECT_GT(r.kinds[1].failed, 0);
 }
 
 TEST(EngineTest, RequestsBeyondTheInFlightBoundAreDropped) {

@@ -1,5 +1,7 @@
 #include "lib/realtime/ws_load.h"
 
+#include "lib/metrics/registry.h"
+
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -157,6 +159,7 @@ struct WsLoad::Impl {
           last_[ch] = seq;
           ++shard_.stats.received;
           shard_.stats.update.Record(std::max<int64_t>(0, now - ts));
+          if (load_.o.update_latency) load_.o.update_latency->Observe(static_cast<double>(std::max<int64_t>(0, now - ts)) / 1e9);
           if (load_.o.on_update) {
             const auto d = f.find("\"data\":");
             if (d != std::string_view::npos) load_.o.on_update(ch, f.substr(d + 7, f.size() - d - 8), now);
@@ -414,6 +417,28 @@ int64_t UpdateIntField(std::string_view data, std::string_view key) {
   int64_t v = -1;
   std::from_chars(data.data() + at + k.size(), data.data() + data.size(), v);
   return v;
+}
+
+WsMetrics::WsMetrics(metrics::Registry& r, const std::string& role)
+    : connected_(r.AddGauge("pmbench_ws_connections", "Subscriber connections open and subscribed.", {{"role", role}})),
+      received_(r.AddCounter("pmbench_ws_updates_received_total", "Updates received by the subscribers.", {{"role", role}})),
+      lost_(r.AddCounter("pmbench_ws_updates_lost_total", "Updates never received (sequence gaps).", {{"role", role}})),
+      resets_(r.AddCounter("pmbench_ws_resets_total", "Snapshots that replaced a subscriber's history (replay gone).", {{"role", role}})),
+      reconnects_(r.AddCounter("pmbench_ws_reconnects_total", "Subscriber connections re-opened after the server closed them.", {{"role", role}})),
+      errors_(r.AddCounter("pmbench_ws_errors_total", "Subscriber errors (bad frames, failed handshakes).", {{"role", role}})),
+      latency_(r.AddHistogram("pmbench_ws_update_latency_seconds", "From an update's publish time to its receipt by a subscriber.",
+                              {{"role", role}})) {}
+
+void WsMetrics::Update(const WsLoadStats& s) {
+  connected_.Set(static_cast<double>(s.connected));
+  const auto raise = [](metrics::Counter& c, int64_t total) {
+    if (static_cast<double>(total) > c.value()) c.Inc(static_cast<double>(total) - c.value());
+  };
+  raise(received_, s.received);
+  raise(lost_, s.lost);
+  raise(resets_, s.resets);
+  raise(reconnects_, s.reconnects);
+  raise(errors_, s.errors);
 }
 
 }  // namespace pmbench::realtime

@@ -25,6 +25,13 @@
 
 #include "lib/stats/histogram.h"
 
+namespace pmbench::metrics {
+class Counter;
+class Gauge;
+class Histogram;
+class Registry;
+}  // namespace pmbench::metrics
+
 namespace pmbench::realtime {
 
 struct WsLoadOptions {
@@ -39,6 +46,7 @@ struct WsLoadOptions {
   // Called on every update received, from the client threads: its channel, data and the
   // receipt time (CLOCK_REALTIME ns).
   std::function<void(std::string_view channel, std::string_view data, int64_t wall_ns)> on_update;
+  metrics::Histogram* update_latency = nullptr;  // also observes each update's latency (seconds)
 };
 
 struct WsLoadStats {
@@ -63,6 +71,22 @@ stats::LatencyHistogram UpdateLatencyWithLosses(const WsLoadStats& s, int64_t de
 
 // An integer field of an update's data as on_update receives it ("id", "yes_pool", ...);
 // -1 when absent. No JSON parse: it runs on every receipt, from the client threads.
+// The subscribers' side of WebSocket delivery as Prometheus series (pmbench_ws_*, labelled
+// role): connections, updates received and lost, resets, reconnects, errors, and the
+// update latency (publish -> receipt; give latency() to WsLoadOptions::update_latency).
+// Update() with each Stats() snapshot.
+class WsMetrics {
+ public:
+  WsMetrics(metrics::Registry& registry, const std::string& role);
+  void Update(const WsLoadStats& s);
+  metrics::Histogram* latency() { return &latency_; }
+
+ private:
+  metrics::Gauge& connected_;
+  metrics::Counter &received_, &lost_, &resets_, &reconnects_, &errors_;
+  metrics::Histogram& latency_;
+};
+
 int64_t UpdateIntField(std::string_view data, std::string_view key);
 
 class WsLoad {

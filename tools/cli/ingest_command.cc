@@ -61,6 +61,9 @@ http:// (https:// for wss://).
   --resume               skip the lines the checkpoint says are done
   --source NAME          the checkpoint's name (default: the input path)
   --allow-remote-writes  permit writing to a server that is not on loopback
+  --metrics-listen H:P   serve Prometheus metrics at http://H:P/metrics while it runs:
+                         lines, events in and committed, batch sizes, lag from arrival to
+                         commit, rejects, retries, the checkpoint's slot
 )";
 
 std::unique_ptr<std::istream> OpenInput(const std::string& path) {
@@ -100,6 +103,7 @@ IngestTarget ParseIngestTarget(const Flags& flags, bool verify) {
     throw UsageError(std::string("--carrier: ") + e.what());
   }
   t.live = t.input.rfind("ws://", 0) == 0 || t.input.rfind("wss://", 0) == 0;
+  if (verify && flags.Has("metrics-listen")) throw UsageError("--metrics-listen goes with ingest, not ingest verify");
   if (t.live && verify) throw UsageError("verify reads a file; a live ws:// input cannot be read twice");
   if (t.live && flags.Has("resume")) throw UsageError("--resume is for files; a ws:// input always resumes from its checkpoint");
   if (!t.live && flags.Has("duration")) throw UsageError("--duration goes with a ws:// input");
@@ -184,6 +188,8 @@ int RunIngest(const Flags& flags, const IngestTarget& t) {
     std::fprintf(stderr, "\ringest: %llu lines, %llu applied, %.0f events/s   ", static_cast<unsigned long long>(s.read),
                  static_cast<unsigned long long>(s.applied), s.elapsed_s > 0 ? static_cast<double>(s.events) / s.elapsed_s : 0.0);
   };
+  const auto served = ServeMetrics(flags, "pmbench ingest");
+  if (served) listener::ExportMetrics(options, served->registry);
   const listener::IngestSummary sum = listener::Ingest(
       [&](std::string& line, listener::Clock::time_point& arrival) {
         if (source) return source->Next(line, arrival);
@@ -209,7 +215,7 @@ int IngestCommand(const std::vector<std::string>& args) {
   const bool verify = !args.empty() && args[0] == "verify";
   const Flags flags({args.begin() + (verify ? 1 : 0), args.end()},
                     {"input", "database", "schema", "program", "sink", "batch-size", "linger-ms", "queue",
-                     "give-up-after", "source", "carrier", "duration"},
+                     "give-up-after", "source", "carrier", "duration", "metrics-listen"},
                     {"resume", "allow-remote-writes", "help"});
   if (PrintedHelpOrRejectedArguments(flags, kIngestUsage, "pmbench ingest")) return 0;
   const IngestTarget target = ParseIngestTarget(flags, verify);

@@ -64,7 +64,7 @@ Options:
                           sent; exit status 1 when one fails.
   --seed S                                                                      [1]
   --out FILE              the result JSON there instead of stdout
-  --allow-remote          permit endpoints that are not on loopback (devnet, a validator)
+)" + std::string(kMetricsUsage) + R"(  --allow-remote          permit endpoints that are not on loopback (devnet, a validator)
 
 Every transaction counts: confirm times run from the first accepted send; a transaction
 that never reached --commitment (failed, dropped by the engine, still pending at the end)
@@ -235,7 +235,7 @@ ChainRun ParseChainRun(const Flags& flags) {
   return c;
 }
 
-ChainOutcome RunChainLoad(const ChainRun& c) {
+ChainOutcome RunChainLoad(const ChainRun& c, metrics::Registry* metrics) {
   std::cerr << "preparing: " << c.endpoints.size() << " endpoint(s), " << c.commitment << " commitment, confirmed by "
             << (c.confirm == "subscribe" ? "signatureSubscribe (polling as fallback)" : "polling") << "\n";
   ChainOutcome o;
@@ -258,6 +258,9 @@ ChainOutcome RunChainLoad(const ChainRun& c) {
   spec.threads = 1;  // clients only hand transactions to the sender's threads
   spec.seed = c.seed;
   spec.mix = o.workload->Mix(c.mix);
+  spec.metrics = metrics;
+  spec.role = "chain";
+  spec.system = "chain";
   // Long enough for a dropped transaction to expire (150 slots: 60 s) and be re-signed.
   spec.drain_s = 120;
   spec.lag_limit_ms = 1000;  // sub-second lag is noise against second-long confirmations
@@ -399,11 +402,12 @@ int ReportChain(const Flags& flags, const ChainRun& c, const ChainOutcome& o, co
 int LoadChainCommand(const std::vector<std::string>& args) {
   const Flags flags(args,
                     {"rpc", "rate", "duration", "ramp-up", "stage", "mix", "commitment", "keypair", "wallets", "rpc-limit", "poll",
-                     "resend", "max-in-flight", "treasury", "threshold", "seed", "out", "confirm", "ws"},
+                     "resend", "max-in-flight", "treasury", "threshold", "seed", "out", "confirm", "ws", "metrics-listen"},
                     {"spike", "allow-remote", "help"});
   if (PrintedHelpOrRejectedArguments(flags, kUsage, "pmbench load chain")) return 0;
   const ChainRun run = ParseChainRun(flags);
-  const ChainOutcome outcome = RunChainLoad(run);
+  const auto served = ServeMetrics(flags, "pmbench load chain");
+  const ChainOutcome outcome = RunChainLoad(run, served ? &served->registry : nullptr);
   return ReportChain(flags, run, outcome, SummarizeChain(run, outcome));
 }
 

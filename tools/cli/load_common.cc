@@ -26,6 +26,22 @@ const char* const kShapeUsage =
                           spike until p95 is back under its SLA for good
 )";
 
+const char* const kMetricsUsage =
+    "  --metrics-listen H:P     serve Prometheus metrics at http://H:P/metrics while it runs (port 0: a free one)\n";
+
+std::unique_ptr<MetricsEndpoint> ServeMetrics(const Flags& flags, const std::string& command) {
+  if (!flags.Has("metrics-listen")) return nullptr;
+  auto m = std::make_unique<MetricsEndpoint>();
+  try {
+    m->exporter = std::make_unique<metrics::Exporter>(m->registry, flags.Get("metrics-listen", ""));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--metrics-listen: ") + e.what());
+  }
+  m->exporter->Start();
+  std::cerr << command << ": metrics on http://" << m->exporter->host() << ":" << m->exporter->port() << "/metrics\n";
+  return m;
+}
+
 load::Shape ParseShape(const Flags& flags, double level) {
   const int shapes = flags.Has("stage") + flags.Has("spike") + flags.Has("ramp-up");
   if (shapes > 1) throw UsageError("--stage, --spike and --ramp-up are different shapes: give one");

@@ -4,6 +4,7 @@
 #define PMBENCH_TOOLS_CLI_LOAD_COMMON_H_
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/load/engine.h"
+#include "lib/metrics/exporter.h"
+#include "lib/metrics/registry.h"
 #include "lib/load/shape.h"
 #include "lib/stats/report.h"
 
@@ -54,6 +57,16 @@ nlohmann::json SeriesJson(const std::string& base, const load::LoadResult& r);
 // After a spike: seconds from its end until `k`'s p95 is back under `limit_ns` for good;
 // nullopt when the shape has no spike or the run never recovered.
 std::optional<double> RecoverySeconds(const load::Shape& shape, const load::KindResult& k, double limit_ns);
+
+// --metrics-listen HOST:PORT: the command's Prometheus metrics, served while it runs
+// (nullptr without the flag). UsageError for a bad address; std::runtime_error naming the
+// address when it cannot listen (in use).
+struct MetricsEndpoint {
+  metrics::Registry registry;
+  std::unique_ptr<metrics::Exporter> exporter;
+};
+std::unique_ptr<MetricsEndpoint> ServeMetrics(const Flags& flags, const std::string& command);
+extern const char* const kMetricsUsage;  // the help line of --metrics-listen
 
 // The current UTC time, ISO 8601, as Google Benchmark's context.date.
 std::string Now();

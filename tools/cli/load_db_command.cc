@@ -59,7 +59,7 @@ Options:
   --schema NAME           the seeded schema (default: pmbench; pmbench db seed)
   --seed S                request arguments' random seed                        [1]
   --out FILE              write the result JSON there instead of stdout
-  --allow-remote-writes   permit a server that is not on loopback
+)" + std::string(kMetricsUsage) + R"(  --allow-remote-writes   permit a server that is not on loopback
 
 Latency counts every request from its intended start (coordinated omission corrected):
 failed ones until their answer (as k6 does), dropped and unfinished ones until the run's
@@ -159,7 +159,7 @@ DbRun ParseDbRun(const Flags& flags) {
 
 // Prepares the workload (verifying the schema), runs the load with a progress line on a
 // terminal, and checks the bets it placed.
-load::LoadResult RunDb(DbRun& run, bool cache) {
+load::LoadResult RunDb(DbRun& run, bool cache, metrics::Registry* metrics) {
   std::cerr << "preparing " << run.scenario_name << " on " << run.target.Display() << " (schema " << run.schema
             << ")\n";
   auto workload = queries::DbWorkload::Prepare(
@@ -170,6 +170,8 @@ load::LoadResult RunDb(DbRun& run, bool cache) {
        .seed = run.spec.seed});
   load::LoadSpec spec = run.spec;
   spec.mix = queries::DbWorkload::Mix(run.scenario);
+  spec.metrics = metrics;
+  spec.role = "db";
   const bool tty = isatty(STDERR_FILENO);
   if (tty) {
     spec.progress = [](const load::Progress& p) {
@@ -258,11 +260,12 @@ int ReportDb(const Flags& flags, const DbRun& run, const load::LoadResult& r) {
 int LoadDbCommand(const std::vector<std::string>& args) {
   const Flags flags(args,
                     {"scenario", "clients", "rate", "vus", "think", "duration", "ramp-up", "stage", "warmup", "max-in-flight", "threads",
-                     "leaderboard", "threshold", "database", "schema", "seed", "out"},
+                     "leaderboard", "threshold", "database", "schema", "seed", "out", "metrics-listen"},
                     {"cache", "spike", "allow-remote-writes", "help"});
   if (PrintedHelpOrRejectedArguments(flags, kUsage, "pmbench load db")) return 0;
   DbRun run = ParseDbRun(flags);
-  const load::LoadResult r = RunDb(run, flags.Has("cache"));
+  const auto served = ServeMetrics(flags, "pmbench load db");
+  const load::LoadResult r = RunDb(run, flags.Has("cache"), served ? &served->registry : nullptr);
   return ReportDb(flags, run, r);
 }
 

@@ -47,7 +47,7 @@ Options:
                           resets, success, e.g. 'p(95)<200ms', 'lost:count<1'; an unknown
                           one exits 2 before connecting; exit 1 when one fails
   --out FILE              the result JSON there instead of stdout
-
+)" + std::string(kMetricsUsage) + R"(
 Latency counts every update: received ones from their publish time, lost ones (seq gaps)
 at the end of the run, so losing the slowest cannot pass a percentile; success_ratio is
 received / (received + lost). delivered_frames_per_s counts the updates received per
@@ -120,7 +120,7 @@ int ReportWs(const Flags& flags, const WsTarget& t, double duration, const std::
 
 int LoadWsCommand(const std::vector<std::string>& args) {
   const Flags flags(args, {"url", "connections", "channels", "per-connection", "duration", "ramp-up", "stage", "threads", "threshold",
-                           "out"},
+                           "out", "metrics-listen"},
                     {"spike", "help"});
   if (PrintedHelpOrRejectedArguments(flags, kWsUsage, "pmbench load ws")) return 0;
   const WsTarget t = ParseWsTarget(flags);
@@ -132,12 +132,16 @@ int LoadWsCommand(const std::vector<std::string>& args) {
   const auto thresholds = ParseThresholds(flags, "latency", {"latency", "connect", "lost", "resets", "success"});
   load::RaiseOpenFileLimit();
 
+  const auto served = ServeMetrics(flags, "pmbench load ws");
+  std::optional<realtime::WsMetrics> live;
+  if (served) live.emplace(served->registry, "ws");
   realtime::WsLoad ws({.host = "127.0.0.1",
                        .port = t.port,
                        .connections = static_cast<int>(std::ceil(shape.peak())),
                        .threads = static_cast<int>(flags.GetUint("threads", 2)),
                        .channels = t.channels,
-                       .channels_per_connection = static_cast<int>(flags.GetUint("per-connection", 1))});
+                       .channels_per_connection = static_cast<int>(flags.GetUint("per-connection", 1)),
+                       .update_latency = live ? live->latency() : nullptr});
   std::cerr << "opening " << subscribers_at(0) << " connections to " << t.url
             << (shape.peak() > shape.start ? " (up to " + std::to_string(static_cast<int>(shape.peak())) + " as the stages go)" : "")
             << "\n";
@@ -149,6 +153,7 @@ int LoadWsCommand(const std::vector<std::string>& args) {
     if (elapsed >= duration) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(std::min(0.1, duration - elapsed) * 1000)));
     ws.Resize(subscribers_at(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
+    if (live) live->Update(ws.Stats());
     if (tty) {
       const auto st = ws.Stats();
       std::fprintf(stderr, "\r  %6.1fs  connected %-6lld received %-9lld lost %-5lld resets %-5lld p99 %.2f ms ",
@@ -159,6 +164,7 @@ int LoadWsCommand(const std::vector<std::string>& args) {
   }
   if (tty) std::cerr << "\n";
   const realtime::WsLoadStats st = ws.Stats();
+  if (live) live->Update(st);
   const stats::LatencyHistogram latency = realtime::UpdateLatencyWithLosses(st, stats::WallClockNs());
   ws.Close();
   std::fprintf(stderr, "  %lld updates received; latency p50 %.2f p95 %.2f p99 %.2f ms; connect p99 %.1f ms; lost %lld; resets %lld; reconnects %lld\n",
