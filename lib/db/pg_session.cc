@@ -57,6 +57,16 @@ std::vector<std::vector<std::string>> PgSession::QueryRows(const std::string& sq
   return rows;
 }
 
+std::vector<std::map<std::string, std::string>> PgSession::QueryNamed(const std::string& sql) {
+  ResultPtr r(PQexec(conn_, sql.c_str()), &PQclear);
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) throw std::runtime_error(ErrorOf(conn_));
+  std::vector<std::map<std::string, std::string>> rows(static_cast<size_t>(PQntuples(r.get())));
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    for (int j = 0; j < PQnfields(r.get()); ++j) rows[i][PQfname(r.get(), j)] = PQgetvalue(r.get(), i, j);
+  }
+  return rows;
+}
+
 void PgResultFree::operator()(pg_result* r) const { PQclear(r); }
 
 PgResult PgSession::Query(const std::string& sql, const std::vector<std::string>& params) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ class PgSession {
   std::string QueryValue(const std::string& sql);
   // Runs a query and returns all rows as text (NULL as "").
   std::vector<std::vector<std::string>> QueryRows(const std::string& sql);
+  // Rows as column name -> text (NULL as ""), by the simple protocol: what pgbouncer's
+  // admin console (SHOW POOLS) answers, whose columns change between versions.
+  std::vector<std::map<std::string, std::string>> QueryNamed(const std::string& sql);
   // Runs one statement with text parameters, unnamed and unprepared (so it is safe under
   // transaction pooling), and returns its result; throws std::runtime_error on failure.
   PgResult Query(const std::string& sql, const std::vector<std::string>& params = {});

@@ -11,8 +11,9 @@ Staging ResolveStaging() {
   if (const char* pooled = std::getenv("STAGING_DATABASE_URL"); pooled && *pooled) {
     const char* direct = std::getenv("STAGING_DATABASE_DIRECT_URL");
     const char* ledger = std::getenv("STAGING_LEDGER_URL");
+    const char* prometheus = std::getenv("STAGING_PROMETHEUS_URL");
     return {"remote", pooled, direct && *direct ? direct : pooled, ledger ? ledger : "",
-            ledger && *ledger ? "" : "STAGING_LEDGER_URL is not set"};
+            ledger && *ledger ? "" : "STAGING_LEDGER_URL is not set", prometheus ? prometheus : "", "", "", ""};
   }
   const char* path = std::getenv("PMBENCH_STAGING_STATE");
   if (!path || !*path) {
@@ -37,7 +38,9 @@ Staging ResolveStaging() {
                              ": run tools/staging down && tools/staging up");
   }
   const auto ledger = kv.find("PMBENCH_LEDGER_URL");
-  Staging s{"embedded", pooled->second, direct->second, ledger == kv.end() ? "" : ledger->second, ""};
+  Staging s{"embedded", pooled->second, direct->second, ledger == kv.end() ? "" : ledger->second, "",
+            kv["PMBENCH_PROMETHEUS_URL"], kv["PMBENCH_PROMETHEUS_TARGETS"], kv["PMBENCH_ALERTMANAGER_URL"],
+            kv["PMBENCH_MONITORING_DASHBOARD"]};
   if (s.ledger_url.empty()) {
     const std::string state = path;
     const auto slash = state.rfind('/');

@@ -22,6 +22,10 @@ struct Staging {
   std::string ledger_url;
   // Why there is no local ledger, as `tools/staging up` found it (one line), when it has none.
   std::string ledger_error;
+  // With `tools/staging up --monitoring`: Prometheus' URL, and the folder of file_sd target
+  // files it scrapes (a run adds its processes there). Empty without monitoring.
+  std::string prometheus_url, prometheus_targets;
+  std::string alertmanager_url, dashboard;  // and Alertmanager's URL; the dashboard it goes with
 };
 
 Staging ResolveStaging();
