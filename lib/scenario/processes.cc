@@ -1,5 +1,8 @@
 #include "lib/scenario/processes.h"
 
+#include "lib/metrics/exporter.h"
+#include "lib/metrics/registry.h"
+
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -88,9 +91,13 @@ int ChildProcess::Stop(double timeout_s) {
 
 std::unique_ptr<ChildProcess> StartListener(const ListenerOptions& o) {
   return std::make_unique<ChildProcess>("the listener", [o](const auto& ready, const auto& wait_for_term) {
+    // Its /metrics on a free port, which `ready` reports: Prometheus finds it there.
+    metrics::Registry registry;
+    metrics::Exporter exporter(registry, "127.0.0.1:0");
+    exporter.Start();
     std::atomic<bool> told{false};
     chain::LogsSource source({.url = o.ledger_ws, .mentions = o.program, .on_subscribed = [&] {
-                                if (!told.exchange(true)) ready(1);
+                                if (!told.exchange(true)) ready(exporter.port());
                               }});
     std::thread stopper([&] {
       wait_for_term();
@@ -98,9 +105,10 @@ std::unique_ptr<ChildProcess> StartListener(const ListenerOptions& o) {
     });
     int code = 0;
     try {
-      listener::Ingest([&](std::string& line, listener::Clock::time_point& at) { return source.Next(line, at); },
-                       {.url = o.url, .schema = o.schema, .source = "scenario", .linger_ms = 20, .continue_numbering = true,
-                        .program = o.program, .carrier = events::Carrier::kMemo});
+      listener::IngestOptions options{.url = o.url, .schema = o.schema, .source = "scenario", .linger_ms = 20,
+                                      .continue_numbering = true, .program = o.program, .carrier = events::Carrier::kMemo};
+      listener::ExportMetrics(options, registry);
+      listener::Ingest([&](std::string& line, listener::Clock::time_point& at) { return source.Next(line, at); }, options);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "pmbench: the listener: %s\n", db::RedactSecrets(e.what()).c_str());
       code = 1;

@@ -55,7 +55,8 @@ struct ListenerOptions {
   chain::PublicKey program{};  // the treasury the memo carrier's transactions pay
 };
 
-// Ready once subscribed: nothing sent after the constructor returns is missed.
+// Ready once subscribed: nothing sent after the constructor returns is missed; word() is the
+// port of its /metrics (pmbench_ingest_*) on 127.0.0.1.
 std::unique_ptr<ChildProcess> StartListener(const ListenerOptions& o);
 // Ready once it LISTENs and serves; word() is its port.
 std::unique_ptr<ChildProcess> StartFanout(const std::string& direct_url, const std::string& schema);

@@ -4,6 +4,8 @@
 
 #include "lib/results/gbench_json.h"
 #include "lib/scenario/run.h"
+
+#include "lib/db/database_url.h"
 #include "lib/stats/report.h"
 
 namespace pmbench::scenario {
@@ -81,8 +83,17 @@ std::string ScenarioResult::ToJson(const std::string& git_commit) const {
   const json context = {{"executable", "pmbench scenario run"},
                         {"git_commit", git_commit},
                         {"pmbench_generator_bound", generator_bound},
-                        {"pmbench_generator_reason", generator_reason}};
-  return results::WriteRunJson(context, entries, bars, json::parse(SeriesJson()));
+                        {"pmbench_generator_reason", generator_reason},
+                        // Unix seconds: what `tools/monitoring snapshot` asks Prometheus for.
+                        {"pmbench_window", {{"from", unix_start}, {"to", unix_end}}}};
+  json out = json::parse(results::WriteRunJson(context, entries, bars, json::parse(SeriesJson())));
+  out["pmbench_server"] = json::array();
+  if (!server.is_null()) {
+    json s = server;
+    s["run_name"] = base;
+    out["pmbench_server"].push_back(s);
+  }
+  return db::RedactSecrets(out.dump(2)) + "\n";
 }
 
 std::string ScenarioResult::SeriesJson() const {

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -27,6 +28,7 @@
 #include "lib/db/seed.h"
 #include "lib/events/chain_load.h"
 #include "lib/events/notification.h"
+#include "lib/monitoring/evidence.h"
 #include "lib/queries/db_load.h"
 #include "lib/realtime/ws_load.h"
 #include "lib/results/gbench_json.h"
@@ -183,6 +185,7 @@ class ScenarioRun {
     result_.schema = schema_;
   }
   ~ScenarioRun() {
+    if (!o_.targets_file.empty()) std::remove(o_.targets_file.c_str());
     // Everything that uses the schema stops before it goes (after a failure, still running).
     sampler_.reset();
     ws_.reset();
@@ -200,14 +203,23 @@ class ScenarioRun {
     StartPlatform();
     OpenSubscriptions();
     PrepareRoles();
+    std::optional<monitoring::ServerEvidence> evidence;
+    if (db::ParseDatabaseUrl(o_.direct_url).IsLoopback()) {
+      evidence.emplace(monitoring::EvidenceOptions{.direct_url = o_.direct_url, .pooled_url = o_.pooled_url});
+    }
     const Clock::time_point t0 = RunRoles();
+    if (evidence) result_.server = evidence->End();
     CollectOutcomes();
     WaitForDeliveries();
     const int64_t deadline_ns = stats::WallClockNs();
     result_.seconds = Since(t0);
+    result_.unix_end = static_cast<double>(deadline_ns) / 1e9;
+    result_.unix_start = result_.unix_end - result_.seconds;
     sampler_->Stop();
     result_.processes = sampler_->Result();
     MeasureScreens(deadline_ns);
+    // Prometheus stops scraping them first: a child gone before its target would alert.
+    if (!o_.targets_file.empty()) std::remove(o_.targets_file.c_str());
     platform_.listener->Stop();
     platform_.fanout->Stop();
     MeasureOverTime();
@@ -253,6 +265,23 @@ class ScenarioRun {
     platform_.fanout = StartFanout(o_.direct_url, schema());
     platform_.listener =
         StartListener({.ledger_ws = LedgerWs(), .url = o_.direct_url, .schema = schema(), .program = events::DefaultProgram()});
+    if (!o_.targets_file.empty()) WriteTargets();
+  }
+
+  // Prometheus' file_sd: it notices the file at once and scrapes these until it is removed.
+  void WriteTargets() const {
+    nlohmann::json t = nlohmann::json::array();
+    const auto add = [&](const std::string& job, uint32_t port) {
+      if (port) t.push_back({{"targets", {"127.0.0.1:" + std::to_string(port)}}, {"labels", {{"job", job}, {"scenario", spec_.name}}}});
+    };
+    add("pmbench_listener", platform_.listener->word());
+    add("pmbench_fanout", platform_.fanout->word());
+    add("pmbench_generator", o_.generator_metrics_port);
+    const std::string tmp = o_.targets_file + ".tmp";
+    std::ofstream(tmp) << t.dump() << "\n";
+    if (std::rename(tmp.c_str(), o_.targets_file.c_str()) != 0) {
+      throw std::runtime_error("cannot write Prometheus targets " + o_.targets_file);
+    }
   }
   std::string LedgerWs() const { return "ws://" + o_.ledger_url.substr(7); }
 
@@ -267,12 +296,14 @@ class ScenarioRun {
     if (spec_.watch_new_markets) subscribers["markets"] = watchers;
     screen_ = std::make_unique<ScreenRecorder>(subscribers);
     if (watchers == 0) return;
+    if (o_.metrics) ws_metrics_.emplace(*o_.metrics, "browsers");
     Say("opening " + std::to_string(watchers) + " WebSocket subscriptions");
     load::RaiseOpenFileLimit();
     ws_ = std::make_unique<realtime::WsLoad>(realtime::WsLoadOptions{
         .port = static_cast<uint16_t>(platform_.fanout->word()), .connections = watchers, .threads = 1, .channels = channels,
         .every_connection = spec_.watch_new_markets ? std::vector<std::string>{"markets"} : std::vector<std::string>{},
-        .on_update = [this](std::string_view ch, std::string_view data, int64_t ns) { screen_->Receipt(ch, data, ns); }});
+        .on_update = [this](std::string_view ch, std::string_view data, int64_t ns) { screen_->Receipt(ch, data, ns); },
+        .update_latency = ws_metrics_ ? ws_metrics_->latency() : nullptr});
     ws_->Open();
   }
 
@@ -291,6 +322,9 @@ class ScenarioRun {
       p.spec.interval_s = spec_.interval_s;
       p.spec.seed = o_.seed + i;
       p.spec.threads = 1;
+      p.spec.metrics = o_.metrics;
+      p.spec.role = r.name;
+      p.spec.system = r.browses() ? "db" : "chain";
       const int peak = static_cast<int>(std::ceil(shape.peak()));
       if (r.browses()) {
         p.db = queries::DbWorkload::Prepare(o_.direct_url, schema(), {.run_tag = "scn." + r.name, .hot_markets = k_, .seed = o_.seed + i});
@@ -375,8 +409,10 @@ class ScenarioRun {
     std::thread ticker([&] {
       while (!done) {
         for (int i = 0; i < 20 && !done; ++i) std::this_thread::sleep_for(std::chrono::duration<double>(spec_.interval_s / 20));
-        if (done || !o_.status_line) continue;
+        if (done) continue;
         const realtime::WsLoadStats w = ws_ ? ws_->Stats() : realtime::WsLoadStats{};
+        if (ws_metrics_) ws_metrics_->Update(w);
+        if (!o_.status_line) continue;
         std::fprintf(stderr, "\r%s ", status.Line(spec_.roles, Since(t0), w.received, w.lost).c_str());
         std::fflush(stderr);
       }
@@ -551,6 +587,7 @@ class ScenarioRun {
   Platform platform_;
   std::unique_ptr<ScreenRecorder> screen_;
   TxLog txlog_;
+  std::optional<realtime::WsMetrics> ws_metrics_;  // before ws_: it observes into it
   std::unique_ptr<realtime::WsLoad> ws_;
   std::vector<Prepared> prepared_;
   std::unique_ptr<ProcSampler> sampler_;

@@ -22,12 +22,18 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "lib/load/engine.h"
 #include "lib/scenario/proc_sampler.h"
 #include "lib/scenario/scenario.h"
 #include "lib/scenario/screen.h"
 #include "lib/stats/histogram.h"
 #include "lib/stats/report.h"
+
+namespace pmbench::metrics {
+class Registry;
+}
 
 namespace pmbench::scenario {
 
@@ -41,6 +47,13 @@ struct RunOptions {
   bool status_line = false;                      // also a one-line status each interval (a terminal)
   // Called once every role has started, with the run's t0 (for tests that act mid-run).
   std::function<void(std::chrono::steady_clock::time_point)> on_start;
+  // Monitoring: the generator's Prometheus registry (the caller serves it on
+  // generator_metrics_port; roles' requests and the subscribers' updates go into it), and a
+  // Prometheus file_sd file the run writes for its life, naming the listener's, the
+  // fan-out's and the generator's /metrics (tools/staging up --monitoring scrapes the folder).
+  metrics::Registry* metrics = nullptr;
+  uint16_t generator_metrics_port = 0;
+  std::string targets_file;
 };
 
 struct RoleResult {
@@ -62,6 +75,10 @@ struct ScenarioResult {
   ScenarioSpec spec;
   std::string schema;
   double seconds = 0;
+  double unix_start = 0, unix_end = 0;  // the run's t0 and end, wall clock (for Prometheus' range queries)
+  // The servers' side of the run (monitoring/evidence.h): top statements, pool waits,
+  // locks, checkpoints, CPU, IO. Null when staging is remote.
+  nlohmann::json server;
   std::vector<RoleResult> roles;
   ScreenLatency click, new_markets;
   stats::LatencyHistogram confirm_to_commit;  // bet confirmed (sender) -> its row written

@@ -26,6 +26,8 @@ int LoadWsCommand(const std::vector<std::string>& args);
 int LoadChainCommand(const std::vector<std::string>& args);
 int RealtimeCommand(const std::vector<std::string>& args);
 int ScenarioCommand(const std::vector<std::string>& args);
+int ExporterCommand(const std::vector<std::string>& args);
+int MonitoringCommand(const std::vector<std::string>& args);
 
 }  // namespace pmbench::cli
 

@@ -22,6 +22,8 @@ Commands:
   realtime serve          the WebSocket fan-out of live odds
   load db|ws|chain        load tests: database, WebSocket subscribers, Solana transactions
   scenario run|list       the story's Scenarios 1-4: the whole platform at once, click to screen
+  exporter pgbouncer      pgbouncer's pools and stats as Prometheus metrics
+  monitoring panels|alerts  the dashboard's queries against Prometheus; Alertmanager's alerts
   compare BASE NEW        did a change make benchmarks slower? (statistics, exit 1 on regression)
   report LATEST -o HTML   a self-contained HTML report of a run (and its baseline)
 
@@ -61,6 +63,8 @@ int main(int argc, char** argv) {
     if (command == "load") return pmbench::cli::LoadCommand(args);
     if (command == "realtime") return pmbench::cli::RealtimeCommand(args);
     if (command == "scenario") return pmbench::cli::ScenarioCommand(args);
+    if (command == "exporter") return pmbench::cli::ExporterCommand(args);
+    if (command == "monitoring") return pmbench::cli::MonitoringCommand(args);
     if (command == "--help" || command == "-h" || command == "help") {
       std::cout << kUsage;
       return 0;

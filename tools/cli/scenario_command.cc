@@ -1,10 +1,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "lib/db/database_url.h"
 #include "lib/db/staging.h"
+#include "lib/monitoring/prometheus.h"
 #include "lib/scenario/run.h"
 #include "lib/scenario/scenario.h"
 #include "tools/cli/commands.h"
@@ -50,10 +53,13 @@ Options:
   --seed S                                                                    [1]
   --keep-schema           keep the run's schema (to inspect it)
   --out FILE              the result JSON there instead of stdout
-  --allow-remote-writes   permit a staging that is not on loopback
+)" + std::string(kMetricsUsage) + R"(  --allow-remote-writes   permit a staging that is not on loopback
 
 Progress goes to stderr (a status line each second on a terminal). The result is Google
-Benchmark JSON (results merge|summary, compare and report read it).
+Benchmark JSON (results merge|summary, compare and report read it); its context's
+pmbench_window is the run's time span, for `tools/monitoring snapshot`. With staging's
+monitoring up (tools/staging up --monitoring), Prometheus scrapes the run's listener,
+fan-out server and load generator while it runs.
 )";
 
 void PrintList() {
@@ -154,7 +160,7 @@ int ScenarioCommand(const std::vector<std::string>& args) {
     return 0;
   }
   if (args[0] != "run") throw UsageError("unknown scenario command '" + args[0] + "' (see pmbench scenario --help)");
-  const Flags flags({args.begin() + 1, args.end()}, {"profile", "stage", "duration", "stall", "interval", "seed", "out"},
+  const Flags flags({args.begin() + 1, args.end()}, {"profile", "stage", "duration", "stall", "interval", "seed", "out", "metrics-listen"},
                     {"spike", "keep-schema", "allow-remote-writes", "help"});
   if (flags.Has("help")) {
     std::cout << kUsage;
@@ -169,13 +175,41 @@ int ScenarioCommand(const std::vector<std::string>& args) {
     throw std::runtime_error("no local ledger in staging: " + (st.ledger_error.empty() ? std::string("tools/staging up starts one") : st.ledger_error));
   }
   const std::string ledger = st.ledger_url.substr(0, st.ledger_url.find(','));
+  // With monitoring in staging, the generator's metrics are always served (on a free port)
+  // and the run tells Prometheus where its processes are.
+  std::unique_ptr<MetricsEndpoint> served = ServeMetrics(flags, "pmbench scenario run");
+  if (!served && !st.prometheus_targets.empty()) {
+    served = std::make_unique<MetricsEndpoint>();
+    served->exporter = std::make_unique<metrics::Exporter>(served->registry, "127.0.0.1:0");
+    served->exporter->Start();
+  }
   const scenario::ScenarioResult r = scenario::RunScenario(
       spec, {.direct_url = st.direct_url, .pooled_url = st.pooled_url, .ledger_url = ledger,
              .keep_schema = flags.Has("keep-schema"), .seed = flags.GetUint("seed", 1),
-             .say = [](const std::string& line) { std::cerr << line << "\n"; }, .status_line = isatty(STDERR_FILENO) != 0});
+             .say = [](const std::string& line) { std::cerr << line << "\n"; }, .status_line = isatty(STDERR_FILENO) != 0,
+             .metrics = served ? &served->registry : nullptr,
+             .generator_metrics_port = served ? served->exporter->port() : uint16_t{0},
+             .targets_file = st.prometheus_targets.empty() ? "" : st.prometheus_targets + "/scenario-" + std::to_string(getpid()) + ".json"});
   PrintSummary(r);
   const char* commit = std::getenv("PMBENCH_GIT_COMMIT");
-  WriteResult(flags, r.ToJson(commit ? commit : ""));
+  std::string result = r.ToJson(commit ? commit : "");
+  // With monitoring, every dashboard query over the run goes into the result: the run can
+  // be examined after Prometheus has forgotten it.
+  if (!st.prometheus_url.empty() && !st.dashboard.empty()) {
+    try {
+      std::ifstream in(st.dashboard);
+      std::stringstream text;
+      text << in.rdbuf();
+      nlohmann::json j = nlohmann::json::parse(result);
+      j["pmbench_monitoring"] = monitoring::Snapshot(st.prometheus_url, monitoring::DashboardQueries(text.str()),
+                                                     r.unix_start, r.unix_end + 2);
+      result = j.dump(2) + "\n";
+      std::cerr << "stored " << j["pmbench_monitoring"]["panels"].size() << " dashboard queries' range data from " << st.prometheus_url << "\n";
+    } catch (const std::exception& e) {
+      std::cerr << "pmbench scenario run: warning: no range data from Prometheus: " << e.what() << "\n";
+    }
+  }
+  WriteResult(flags, result);
   return r.passed() ? 0 : 1;
 }
 
