@@ -3,6 +3,8 @@
 //   binaries (linked with pmbench::bench_main_micro) repeat micro_repetitions times;
 // - PMBENCH_BENCHMARK_FILTER is --benchmark_filter for runs driven by tools/bench;
 // - --pmbench_bars_out=FILE writes the thresholds and goals each run evaluated;
+// - e2e binaries (the non-micro main) record the servers' side of each benchmark
+//   (monitoring/evidence.h) beside the bars, in X.server.json, when staging is local;
 // - the exit status is non-zero when any repetition of any benchmark errored, so ctest
 //   sees the failure (Google Benchmark 1.7 exits 0 after SkipWithError, and hides an
 //   errored repetition behind the aggregates of the others).
@@ -21,6 +23,14 @@
 
 #include "benchmarks/common/internal/bar_log.h"
 #include "benchmarks/common/profile.h"
+#ifndef PMBENCH_MICRO_MAIN
+#include <functional>
+#include <memory>
+
+#include "lib/db/database_url.h"
+#include "lib/db/staging.h"
+#include "lib/monitoring/evidence.h"
+#endif
 
 namespace {
 
@@ -50,6 +60,7 @@ class CheckingReporter : public benchmark::ConsoleReporter {
       }
     }
     TakeBars(runs, repetitions);
+    if (on_benchmark_done) on_benchmark_done(runs.front().run_name.str());
     // Aggregates follow when at least two repetitions succeeded; otherwise show the runs.
     std::vector<Run> shown;
     for (const Run& run : runs) {
@@ -58,6 +69,7 @@ class CheckingReporter : public benchmark::ConsoleReporter {
     if (!shown.empty()) ConsoleReporter::ReportRuns(shown);
   }
 
+  std::function<void(const std::string& run_name)> on_benchmark_done;  // after its repetitions
   int errors() const { return errors_; }
   const std::vector<std::string>& failed() const { return failed_; }
   const nlohmann::json& bars() const { return bars_; }
@@ -142,6 +154,35 @@ int main(int argc, char** argv) {
 
   CheckingReporter reporter(isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_ColorTabular
                                                   : benchmark::ConsoleReporter::OO_Tabular);
+#ifndef PMBENCH_MICRO_MAIN
+  // Each benchmark's evidence runs from the end of the one before it (or the start) to the
+  // end of its repetitions: its setup is in it, as the servers saw it.
+  nlohmann::json server = nlohmann::json::array();
+  std::unique_ptr<pmbench::monitoring::ServerEvidence> evidence;
+  std::string direct, pooled;
+  try {
+    const pmbench::db::Staging st = pmbench::db::ResolveStaging();
+    if (pmbench::db::ParseDatabaseUrl(st.direct_url).IsLoopback()) {
+      direct = st.direct_url;
+      pooled = st.pooled_url;
+    }
+  } catch (const std::exception&) {  // no staging: the benchmarks say so themselves
+  }
+  const auto begin_evidence = [&] {
+    if (!direct.empty() && !bars_out.empty()) {
+      evidence = std::make_unique<pmbench::monitoring::ServerEvidence>(
+          pmbench::monitoring::EvidenceOptions{.direct_url = direct, .pooled_url = pooled});
+    }
+  };
+  reporter.on_benchmark_done = [&](const std::string& run_name) {
+    if (!evidence) return;
+    nlohmann::json e = evidence->End();
+    e["run_name"] = run_name;
+    server.push_back(std::move(e));
+    begin_evidence();
+  };
+  begin_evidence();
+#endif
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
 
@@ -156,6 +197,18 @@ int main(int argc, char** argv) {
     for (const std::string& logged : pmbench::bench::internal::TakeLoggedSeries()) {
       for (auto& entry : nlohmann::json::parse(logged)) series.push_back(std::move(entry));
     }
+#ifndef PMBENCH_MICRO_MAIN
+    evidence.reset();
+    if (!server.empty() && bars_out.ends_with(".bars.json")) {
+      const std::string path = bars_out.substr(0, bars_out.size() - std::strlen(".bars.json")) + ".server.json";
+      std::ofstream s(path);
+      s << pmbench::db::RedactSecrets(server.dump()) << "\n";
+      if (!s) {
+        std::cerr << argv[0] << ": cannot write " << path << "\n";
+        return 1;
+      }
+    }
+#endif
     if (!series.empty() && bars_out.ends_with(".bars.json")) {
       const std::string path = bars_out.substr(0, bars_out.size() - std::strlen(".bars.json")) + ".series.json";
       std::ofstream s(path);

@@ -6,6 +6,8 @@
 // rates), soak (the story's durations; drift is judged). The story's SLAs are thresholds;
 // click-to-screen p99 <= 1 s is our goal. Time series and per-process CPU go to the
 // results' pmbench_series.
+#include <unistd.h>
+
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,8 @@
 #include "benchmarks/common/report.h"
 #include "benchmarks/common/staging.h"
 #include "lib/db/database_url.h"
+#include "lib/metrics/exporter.h"
+#include "lib/metrics/registry.h"
 #include "lib/scenario/run.h"
 #include "lib/scenario/scenario.h"
 
@@ -34,6 +38,15 @@ void BM_Scenario(benchmark::State& state, const std::string& name) {
                                                                                           : s.ledger_error)).c_str());
     }
     o = {.direct_url = s.direct_url, .pooled_url = s.pooled_url, .ledger_url = s.ledger_url.substr(0, s.ledger_url.find(','))};
+    // With staging's monitoring up, Prometheus scrapes the run's processes as it goes.
+    if (!s.prometheus_targets.empty()) {
+      static metrics::Registry registry;
+      static metrics::Exporter exporter(registry, "127.0.0.1:0");
+      if (exporter.port() == 0) exporter.Start();
+      o.metrics = &registry;
+      o.generator_metrics_port = exporter.port();
+      o.targets_file = s.prometheus_targets + "/scenario_bench-" + std::to_string(getpid()) + ".json";
+    }
   } catch (const std::exception& e) {
     return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
   }

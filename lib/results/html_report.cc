@@ -11,6 +11,7 @@
 #include "lib/results/metrics.h"
 #include "lib/results/results_file.h"
 #include "lib/results/scoreboard.h"
+#include "lib/results/server_report.h"
 #include "lib/results/time_series_report.h"
 #include "lib/stats/threshold.h"
 
@@ -306,6 +307,7 @@ section{margin-top:28px}</style></head><body><h1>pmbench report</h1>)";
   if (!inputs.history.empty()) h += TrendsSection(inputs.history);
   h += FigureSections(r);
   h += TimeSeriesSection(latest_json);
+  h += ServerSection(latest_json);
   // 3. The long tables.
   return h + Tables(r) + "</body></html>\n";
 }

@@ -12,9 +12,28 @@ namespace pmbench::results {
 
 using nlohmann::json;
 
+namespace {
+
+void Append(json& into, const json& in, const char* key, const std::string& beside, const std::string& bench, const char* what) {
+  json entries = in.value(key, json::array());
+  if (!beside.empty()) {
+    try {
+      entries = json::parse(beside);
+    } catch (const json::exception& e) {
+      throw std::invalid_argument(std::string("malformed ") + what + " of " + bench + ": " + e.what());
+    }
+  }
+  for (auto& entry : entries) {
+    entry["pmbench_bench"] = bench;
+    into.push_back(entry);
+  }
+}
+
+}  // namespace
+
 std::string MergeResults(const std::vector<BenchOutput>& outputs, const MergeContext& context) {
   json merged = {{"context", json::object()}, {"benchmarks", json::array()}, {"pmbench_bars", json::array()},
-                 {"pmbench_series", json::array()}};
+                 {"pmbench_series", json::array()}, {"pmbench_server", json::array()}};
   json executables = json::array();
   for (const BenchOutput& out : outputs) {
     json in;
@@ -32,30 +51,11 @@ std::string MergeResults(const std::vector<BenchOutput>& outputs, const MergeCon
       b["pmbench_bench"] = out.name;
       merged["benchmarks"].push_back(b);
     }
-    json bars = in.value("pmbench_bars", json::array());
-    if (!out.bars_json.empty()) {
-      try {
-        bars = json::parse(out.bars_json);
-      } catch (const json::exception& e) {
-        throw std::invalid_argument("malformed thresholds of " + out.name + ": " + e.what());
-      }
-    }
-    for (auto& bar : bars) {
-      bar["pmbench_bench"] = out.name;
-      merged["pmbench_bars"].push_back(bar);
-    }
-    json series = in.value("pmbench_series", json::array());
-    if (!out.series_json.empty()) {
-      try {
-        series = json::parse(out.series_json);
-      } catch (const json::exception& e) {
-        throw std::invalid_argument("malformed time series of " + out.name + ": " + e.what());
-      }
-    }
-    for (auto& entry : series) {
-      entry["pmbench_bench"] = out.name;
-      merged["pmbench_series"].push_back(entry);
-    }
+    // Each kind of entry comes inside the JSON (a command's result) or in a file beside it
+    // (a bench binary's): the file, when there is one.
+    Append(merged["pmbench_bars"], in, "pmbench_bars", out.bars_json, out.name, "thresholds");
+    Append(merged["pmbench_series"], in, "pmbench_series", out.series_json, out.name, "time series");
+    Append(merged["pmbench_server"], in, "pmbench_server", out.server_json, out.name, "server-side evidence");
   }
   json& ctx = merged["context"];
   ctx["json_schema_version"] = 1;

@@ -19,6 +19,7 @@ struct BenchOutput {
   std::string json;       // its --benchmark_out (or a command's JSON with pmbench_bars inside)
   std::string bars_json;  // its --pmbench_bars_out, "" when absent
   std::string series_json;  // the X.series.json beside it (time series), "" when absent
+  std::string server_json;  // the X.server.json beside it (server-side evidence), "" when absent
 };
 
 struct MergeContext {

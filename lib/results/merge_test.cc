@@ -1,4 +1,5 @@
 #include "lib/results/merge.h"
+#include "lib/results/server_report.h"
 
 #include <stdexcept>
 
@@ -65,6 +66,29 @@ TEST(MergeTest, TimeSeriesFromBesideAndInsideAreKept) {
   EXPECT_EQ(j["pmbench_series"][2]["pmbench_bench"], "scenario");
   EXPECT_EQ(j["pmbench_series"][2]["log"], log);
   EXPECT_THROW(MergeResults({{"a_bench", BenchJson(json::array()), "", "[not json"}}, {}), std::invalid_argument);
+}
+
+// The servers' side of each benchmark, from the X.server.json beside a bench binary's
+// output, reaches the merged file and the report, beside the client's p95.
+TEST(MergeTest, ServerEvidenceIsKeptAndReported) {
+  const json evidence = {{"run_name", "BM_A"},
+                         {"top_statements", {{{"query", "SELECT * FROM markets WHERE id = $1"}, {"calls", 9}, {"total_ms", 12.5},
+                                              {"mean_ms", 1.4}, {"share", 0.8}}}},
+                         {"pgbouncer", {{"cl_waiting_max", 37}, {"maxwait_max_s", 0.42}, {"transactions", 900}}},
+                         {"locks", {{"waiting_max", 3}, {"share_of_samples_waiting", 0.25}}},
+                         {"wait_events_backend_s", {{"Lock:transactionid", 4.5}, {"IO:DataFileRead", 0.25}}}};
+  const json j = json::parse(MergeResults(
+      {{"a_bench", BenchJson(json::array({BenchRun("BM_A", 1, {{"p95_ms", 7.5}})})), "", "", json::array({evidence}).dump()}}, {}));
+  ASSERT_EQ(j["pmbench_server"].size(), 1u);
+  EXPECT_EQ(j["pmbench_server"][0]["pmbench_bench"], "a_bench");
+  const std::string html = ServerSection(j.dump());
+  EXPECT_NE(html.find("<h3>BM_A</h3>"), std::string::npos) << html;
+  EXPECT_NE(html.find("p95_ms 7.50 ms"), std::string::npos) << html;  // the client side, beside it
+  EXPECT_NE(html.find("up to 37 clients waiting, longest wait 420 ms"), std::string::npos) << html;
+  EXPECT_NE(html.find("Lock:transactionid 4.5 s, IO:DataFileRead 0.2 s"), std::string::npos) << html;
+  EXPECT_NE(html.find("SELECT * FROM markets WHERE id = $1"), std::string::npos);
+  EXPECT_EQ(ServerSection(BenchJson(json::array())), "");
+  EXPECT_THROW(MergeResults({{"a_bench", BenchJson(json::array()), "", "", "{oops"}}, {}), std::invalid_argument);
 }
 
 TEST(MergeTest, CommandResultsCarryTheirBarsInside) {

@@ -49,7 +49,7 @@ int Merge(const Flags& flags) {
   if (!flags.Has("out")) throw UsageError("merge needs --out FILE (see pmbench results --help)");
   std::vector<results::BenchOutput> outputs;
   for (const std::string& p : flags.positional()) {
-    if (p.ends_with(".bars.json") || p.ends_with(".series.json")) continue;
+    if (p.ends_with(".bars.json") || p.ends_with(".series.json") || p.ends_with(".server.json")) continue;
     const fs::path path(p);
     results::BenchOutput out{path.stem().string(), ReadFileOrFail(path.string()), ""};
     // Google Benchmark leaves the file empty when --benchmark_filter matched nothing.
@@ -58,6 +58,8 @@ int Merge(const Flags& flags) {
     if (fs::exists(bars)) out.bars_json = ReadFileOrFail(bars.string());
     const fs::path series = path.parent_path() / (path.stem().string() + ".series.json");
     if (fs::exists(series)) out.series_json = ReadFileOrFail(series.string());
+    const fs::path server = path.parent_path() / (path.stem().string() + ".server.json");
+    if (fs::exists(server)) out.server_json = ReadFileOrFail(server.string());
     outputs.push_back(std::move(out));
   }
   if (outputs.empty()) throw UsageError("no benchmark results to merge (did --filter match nothing?)");
