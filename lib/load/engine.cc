@@ -53,7 +53,7 @@ struct Live {
   mutable std::mutex mu;
   mutable std::set<std::string> classes;
 
-  Live(const LoadSpec& spec) : registry(spec.metrics), role(spec.role), system(spec.system) {
+  explicit Live(const LoadSpec& spec) : registry(spec.metrics), role(spec.role), system(spec.system) {
     if (!registry) return;
     auto& r = *registry;
     for (const RequestKind& k : spec.mix) {

@@ -409,7 +409,7 @@ class ScenarioRun {
     std::thread ticker([&] {
       while (!done) {
         for (int i = 0; i < 20 && !done; ++i) std::this_thread::sleep_for(std::chrono::duration<double>(spec_.interval_s / 20));
-        if (done) continue;
+        if (done || (!ws_metrics_ && !o_.status_line)) continue;
         const realtime::WsLoadStats w = ws_ ? ws_->Stats() : realtime::WsLoadStats{};
         if (ws_metrics_) ws_metrics_->Update(w);
         if (!o_.status_line) continue;
