@@ -166,6 +166,35 @@ check "load: offered and achieved rates named as such" \
   python3 -c "import json,sys; b=json.load(open('$tmp/load.json'))['benchmarks'][0]; sys.exit(not (b['offered_requests_per_s']==200 and 150 < b['achieved_requests_per_s'] <= 200))"
 check "load: thresholds in the results" \
   python3 -c "import json,sys; bars=json.load(open('$tmp/load.json'))['pmbench_bars']; sys.exit(not (len(bars)==2 and all(b['pass'] for b in bars)))"
+# Live metrics: a scrape during the run reads the engine's series, in a format promtool accepts.
+mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$PMBENCH" load db --schema "${schema}_load" --database "$PMBENCH_STAGING_URL" --clients 10 --rate 100 --duration 4 \
+  --metrics-listen "127.0.0.1:$mport" --out "$tmp/live.json" 2>"$tmp/live.err" &
+live=$!
+for _ in $(seq 30); do
+  sleep 0.2
+  python3 -c "import urllib.request; open('$tmp/scrape.txt','wb').write(urllib.request.urlopen('http://127.0.0.1:$mport/metrics').read())" 2>/dev/null \
+    && grep -q 'outcome="ok"} [1-9]' "$tmp/scrape.txt" && break
+done
+wait "$live"
+check "load: live metrics during the run" grep -q 'pmbench_load_requests_total{system="db",role="db",kind="list_markets",outcome="ok"} [1-9]' "$tmp/scrape.txt"
+check "load: the latency histogram is scraped" grep -q 'pmbench_load_request_duration_seconds_bucket{system="db",role="db",kind="list_markets",le="0.1"}' "$tmp/scrape.txt"
+if command -v promtool >/dev/null; then
+  check "load: promtool accepts the exposition" bash -c "promtool check metrics <'$tmp/scrape.txt' >/dev/null 2>&1"
+fi
+expect 2 "load: bad --metrics-listen" -- "$PMBENCH" load db --metrics-listen nonsense
+expect 1 "load: --metrics-listen on a port in use" -- "$PMBENCH" load db --schema "${schema}_load" \
+  --database "$PMBENCH_STAGING_URL" --duration 1 --metrics-listen "127.0.0.1:$PMBENCH_STAGING_BOUNCER_PORT"
+check "port in use: one line naming the address" bash -c "[ \$(grep -c . '$err') -eq 1 ] && grep -q '127.0.0.1:$PMBENCH_STAGING_BOUNCER_PORT' '$err'"
+expect 2 "ingest verify takes no --metrics-listen" -- "$PMBENCH" ingest verify --input "$tmp/none" --metrics-listen 127.0.0.1:0
+expect 1 "monitoring panels: Prometheus unreachable" -- "$PMBENCH" monitoring panels --prometheus http://127.0.0.1:1 \
+  --dashboard "$ROOT/monitoring/grafana/dashboards/pmbench.json" --last 1m
+check "unreachable Prometheus: one line naming it" bash -c "[ \$(grep -c . '$err') -eq 1 ] && grep -q 'http://127.0.0.1:1/' '$err'"
+expect 2 "monitoring panels: a dashboard that is not there" -- "$PMBENCH" monitoring panels --prometheus http://127.0.0.1:1 \
+  --dashboard "$tmp/nosuch.json"
+expect 1 "exporter pgbouncer: unreachable pooler" -- "$PMBENCH" exporter pgbouncer --listen 127.0.0.1:0 \
+  --pooler "postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=1"
+check "unreachable pooler: one line, no password" bash -c "[ \$(grep -c . '$err') -eq 1 ] && ! grep -q s3cret '$err'"
 expect 0 "results summary of a load run" -- "$PMBENCH" results summary "$tmp/load.json"
 check "summary gives the verdict first" bash -c "head -n 2 '$out' | grep -q 'pmbench: PASS'"
 expect 1 "load: a failing threshold exits 1" -- "$PMBENCH" load db --schema "${schema}_load" \
