@@ -143,14 +143,6 @@ void Registry::AddGaugeFn(const std::string& name, const std::string& help, cons
   s.read = std::move(read);
 }
 
-void Registry::AddCounterFn(const std::string& name, const std::string& help, const Labels& labels,
-                            std::function<double()> read) {
-  std::lock_guard lock(mu_);
-  Series& s = Find(name, help, "counter", labels);
-  if (s.counter) throw std::invalid_argument(name + " is already a counter");
-  s.read = std::move(read);
-}
-
 void Registry::AddCollector(std::function<std::string()> text) {
   std::lock_guard lock(mu_);
   collectors_.push_back(std::move(text));

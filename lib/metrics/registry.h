@@ -79,7 +79,6 @@ class Registry {
                           std::vector<double> bounds = LatencyBuckets());
   // Read when scraped (from the scraping thread): a value the owner already keeps.
   void AddGaugeFn(const std::string& name, const std::string& help, const Labels& labels, std::function<double()> read);
-  void AddCounterFn(const std::string& name, const std::string& help, const Labels& labels, std::function<double()> read);
 
   // Text in the exposition format, made when scraped and appended as it is: families whose
   // series come and go with what they describe (pgbouncer's pools).
