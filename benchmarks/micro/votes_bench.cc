@@ -1,6 +1,7 @@
 // The vote tally alone: parse + verify + tally of signed ballots on 1 thread and on all
 // cores, against OpenSSL's bare Ed25519 verification (the floor); counting alone on
-// 10k-1M already-verified ballots; the RFC 6962 root.
+// 10k-1M already-verified ballots, against a sequential read of the same bytes (memory
+// bandwidth); the RFC 6962 root.
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 
@@ -157,11 +159,33 @@ std::vector<votes::Ballot> Unsigned(size_t n) {
   return out;
 }
 
+// The limit under any tally that reads every ballot: one sequential pass summing every
+// 8-byte word of the same array, the fastest of three (noise only adds time).
+double SequentialPassSeconds(std::span<const votes::Ballot> ballots) {
+  const auto* words = reinterpret_cast<const uint64_t*>(ballots.data());
+  const size_t n = ballots.size_bytes() / sizeof(uint64_t);
+  double best = 1e300;
+  for (int pass = 0; pass < 3; ++pass) {
+    const auto start = std::chrono::steady_clock::now();
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+    for (size_t i = 0; i + 4 <= n; i += 4) {
+      a += words[i];
+      b += words[i + 1];
+      c += words[i + 2];
+      d += words[i + 3];
+    }
+    benchmark::DoNotOptimize(a + b + c + d);
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return best;
+}
+
 void BM_TallyUnsigned(benchmark::State& state) {
   const auto ballots = Unsigned(static_cast<size_t>(state.range(0)));
   const votes::TallyOptions options{.proposal = kProposal, .with_root = false};
   votes::TallyResult r;
   double seconds = 0;
+  const double before = SequentialPassSeconds(ballots);
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
     r = votes::TallyAccepted(ballots, {}, options);
@@ -171,6 +195,11 @@ void BM_TallyUnsigned(benchmark::State& state) {
   const double n = static_cast<double>(state.iterations() * state.range(0));
   state.SetItemsProcessed(static_cast<int64_t>(n));
   ReportRate(state, "ballots_per_s", n, seconds);
+  // Measured beside the tally, before and after it, the faster of the two.
+  const double pass = std::min(before, SequentialPassSeconds(ballots));
+  const double limit = static_cast<double>(ballots.size()) / pass;
+  state.counters["limit_ballots_per_s"] = limit;  // memory bandwidth: a sequential read of the ballots
+  if (const auto ratio = pmbench::stats::Ratio(n / seconds, limit)) state.counters["ballots_per_s_vs_limit"] = *ratio;
   Check(state, r.lines() == ballots.size(), "a ballot was lost or counted twice");
   // Ours: >= 10 M ballots/s per core; the tally runs on one thread.
   CheckBars(state, {Bar::Goal("ballots", "rate>=10000000")},

@@ -34,10 +34,12 @@ std::string Join(const std::vector<std::string>& lines) {
 uint64_t Rejected(const TallyResult& r, Reason reason) { return r.rejected[static_cast<size_t>(reason)]; }
 
 // The rules written as plainly as possible, to hold the fast tally to.
+TallyResult ReferenceAccepted(const std::vector<Ballot>& accepted, const RejectCounts& rejected,
+                              const TallyOptions& o);
+
 TallyResult ReferenceTally(const std::vector<std::string>& lines, const TallyOptions& o) {
-  TallyResult r;
-  r.proposal = o.proposal;
-  std::map<chain::PublicKey, std::vector<Ballot>> by_voter;
+  std::vector<Ballot> accepted;
+  RejectCounts rejected{};
   BallotParser parser;
   for (const auto& line : lines) {
     const auto b = parser.Parse(line);
@@ -53,11 +55,22 @@ TallyResult ReferenceTally(const std::vector<std::string>& lines, const TallyOpt
     } else if (o.stakes && !o.stakes->Find(b->voter)) {
       reason = Reason::kNoStake;
     } else {
-      by_voter[b->voter].push_back(*b);
+      accepted.push_back(*b);
       continue;
     }
-    ++r.rejected[static_cast<size_t>(reason)];
+    ++rejected[static_cast<size_t>(reason)];
   }
+  return ReferenceAccepted(accepted, rejected, o);
+}
+
+// Rule 6 and the sums over ballots that passed rules 1-5.
+TallyResult ReferenceAccepted(const std::vector<Ballot>& accepted, const RejectCounts& rejected,
+                              const TallyOptions& o) {
+  TallyResult r;
+  r.proposal = o.proposal;
+  r.rejected = rejected;
+  std::map<chain::PublicKey, std::vector<Ballot>> by_voter;
+  for (const Ballot& b : accepted) by_voter[b.voter].push_back(b);
   std::vector<std::vector<uint8_t>> leaves;
   for (auto& [voter, ballots] : by_voter) {
     uint64_t top = 0;
@@ -70,7 +83,8 @@ TallyResult ReferenceTally(const std::vector<std::string>& lines, const TallyOpt
       choices.insert(b.choice);
       ++at_top;
       if (!counted || std::lexicographical_compare(b.sig.begin(), b.sig.end(), counted->sig.begin(), counted->sig.end()) ||
-          (b.sig == counted->sig && b.slot < counted->slot)) {
+          (b.sig == counted->sig && (b.proposal < counted->proposal ||
+                                     (b.proposal == counted->proposal && b.slot < counted->slot)))) {
         counted = &b;
       }
     }
@@ -162,6 +176,49 @@ TEST(TallyTest, OrderOfLinesAndThreadCountDoNotMatter) {
     std::shuffle(g.lines.begin(), g.lines.end(), rng);
     o.threads = 1 + round % 4;
     EXPECT_EQ(TallyJsonLines(Join(g.lines), o), first) << "round " << round;
+  }
+}
+
+// The grouping on its own, where it can go wrong: voters that share their first byte,
+// first 8 or first 24 bytes (one partition, one hash probe sequence), keys at 0x00 and 0xff,
+// copies at the top nonce that differ only in signature or slot, nonce 0, equivocation.
+TEST(TallyTest, GroupingMatchesTheReferenceOnHardKeys) {
+  std::mt19937_64 rng(3);
+  std::vector<chain::PublicKey> keys(300);
+  for (size_t v = 0; v < keys.size(); ++v) {
+    for (auto& byte : keys[v]) byte = static_cast<uint8_t>(rng());
+    if (v % 3 == 0) keys[v][0] = 0x00;
+    if (v % 3 == 1) keys[v][0] = 0xff;
+    if (v % 5 == 0) std::copy(keys[0].begin(), keys[0].begin() + 24, keys[v].begin());  // differ in the last word
+    if (v % 7 == 0) std::copy(keys[1].begin(), keys[1].begin() + 8, keys[v].begin());   // in all but the first
+  }
+  StakeTable stakes;
+  for (size_t v = 0; v < keys.size(); ++v) stakes.Set(keys[v], v * 1000 + 1);
+  for (int round = 0; round < 4; ++round) {
+    std::vector<Ballot> ballots(3000 + static_cast<size_t>(round));
+    for (auto& b : ballots) {
+      b.proposal = 5;
+      b.voter = keys[rng() % keys.size()];
+      b.nonce = rng() % 3;  // many ties at the top, nonce 0 included
+      b.choice = static_cast<Choice>(rng() % 8 == 0 ? rng() % 3 : b.voter[1] % 3);
+      b.slot = rng() % 4;
+      b.sig = {};
+      for (size_t k = 0; k < 2; ++k) b.sig[k] = static_cast<uint8_t>(rng() % 2);  // copies differ in sig or slot alone
+    }
+    for (const StakeTable* s : {static_cast<const StakeTable*>(nullptr), static_cast<const StakeTable*>(&stakes)}) {
+      const TallyOptions o{.proposal = 5, .stakes = s, .quorum = 10};
+      const TallyResult want = ReferenceAccepted(ballots, {}, o);
+      EXPECT_EQ(TallyAccepted(ballots, {}, o), want) << "round " << round;
+      EXPECT_GT(want.rejected[static_cast<size_t>(Reason::kEquivocation)], 0u);
+      EXPECT_GT(want.rejected[static_cast<size_t>(Reason::kDuplicate)], 0u);
+      EXPECT_GT(want.counted[0] + want.counted[1] + want.counted[2], 50u);
+      std::shuffle(ballots.begin(), ballots.end(), rng);
+      TallyOptions no_root = o;
+      no_root.with_root = false;
+      TallyResult counted = TallyAccepted(ballots, {}, no_root);
+      counted.ballots_root = want.ballots_root;
+      EXPECT_EQ(counted, want) << "without the root, round " << round;
+    }
   }
 }
 
