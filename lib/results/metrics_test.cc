@@ -18,11 +18,11 @@ TEST(MetricsTest, DirectionsFollowTheNames) {
     EXPECT_EQ(DirectionOf(m), Direction::kLower) << m;
   }
   for (const char* m : {"events_per_s", "achieved_requests_per_s", "items_per_second", "success_ratio", "copy_vs_insert",
-                        "sync_accuracy", "index_speedup", "tx_per_min", "slowdowns_flagged"}) {
+                        "sync_accuracy", "index_speedup", "tx_per_min", "slowdowns_flagged", "ballots_per_s_vs_limit"}) {
     EXPECT_EQ(DirectionOf(m), Direction::kHigher) << m;
   }
   for (const char* m : {"samples", "fanout_samples", "rows", "clients", "offered_requests_per_s", "offered_ballots_per_s",
-                        "trials", "retries", "pgbench_tps"}) {
+                        "trials", "retries", "pgbench_tps", "limit_ballots_per_s"}) {
     EXPECT_EQ(DirectionOf(m), Direction::kInfo) << m;
   }
   EXPECT_EQ(DirectionOf("widgets"), Direction::kUnknown);
