@@ -99,6 +99,22 @@ std::shared_ptr<DbWorkload> DbWorkload::Prepare(const std::string& url, const st
   return w;
 }
 
+std::vector<std::pair<std::string, int>> DbWorkload::PgbenchScripts(DbScenario s) const {
+  if (s != DbScenario::kMarkets) throw std::invalid_argument("pgbench scripts exist for the markets scenario only");
+  // List() draws no category one time in four and each category evenly otherwise, each
+  // order half the time: in eighths of a category count n, n for a no-category script and
+  // 3 for each (category, order).
+  std::vector<std::pair<std::string, int>> scripts;
+  const int n = static_cast<int>(categories_.size());
+  for (MarketOrder order : {MarketOrder::kVolume, MarketOrder::kClosesAt}) {
+    scripts.emplace_back(Inline(paths_.ListMarkets({.order = order})) + ";\n", n);
+    for (const auto& c : categories_) {
+      scripts.emplace_back(Inline(paths_.ListMarkets({.category = c, .order = order})) + ";\n", 3);
+    }
+  }
+  return scripts;
+}
+
 std::vector<load::RequestKind> DbWorkload::Mix(DbScenario s) {
   switch (s) {
     case DbScenario::kMarkets: return {{"list_markets", 1}};
@@ -237,6 +253,7 @@ class DbClient : public load::Client {
   }
 
   void List(uint64_t r, load::Completion done) {
+    // Drawn as PgbenchScripts() weighs them: a quarter without category, orders even.
     const auto& cats = w_->categories_;
     ListMarketsArgs a{.category = r % 4 == 0 ? "" : cats[(r >> 8) % cats.size()],
                       .order = (r >> 16) % 2 ? MarketOrder::kVolume : MarketOrder::kClosesAt};

@@ -68,6 +68,11 @@ class DbWorkload : public std::enable_shared_from_this<DbWorkload> {
   // std::runtime_error naming the first mismatch.
   void VerifyBets(const std::string& url) const;
 
+  // The markets scenario as pgbench scripts, (SQL, weight) for `pgbench -f file@weight`:
+  // the statements this workload's clients send, with their arguments drawn as often.
+  // Throws std::invalid_argument for any other scenario.
+  std::vector<std::pair<std::string, int>> PgbenchScripts(DbScenario s) const;
+
   const QueryPaths& paths() const { return paths_; }
   // What every signature of this workload's bets and votes starts with.
   const std::string& signature_prefix() const { return signature_prefix_; }

@@ -2,12 +2,14 @@
 
 #include <dirent.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "lib/db/testing/test_schema.h"
+#include "lib/db/result_view.h"
 #include "lib/db/seed.h"
 #include "lib/db/staging.h"
 #include "lib/stats/threshold.h"
@@ -62,6 +64,46 @@ TEST_F(DbLoadTest, MixRunsEveryKindAndTheBetsAddUp) {
   EXPECT_EQ(r.total.ok, 450);
   EXPECT_EQ(w->counters().bets_placed, r.kinds[3].ok);
   EXPECT_NO_THROW(w->VerifyBets(schema_->url()));
+}
+
+// pgbench, the limit BM_MarketsThroughput measures beside the engine, must run the very
+// statements the clients send, weighted as the clients draw them.
+TEST_F(DbLoadTest, PgbenchScriptsAreTheClientsListsWeightedAsDrawn) {
+  auto w = DbWorkload::Prepare(schema_->url(), schema_->name());
+  const auto scripts = w->PgbenchScripts(DbScenario::kMarkets);
+  db::PgSession s(schema_->url());
+  const auto categories = s.QueryRows("SELECT DISTINCT category FROM \"" + schema_->name() + "\".markets");
+  const int n = static_cast<int>(categories.size());
+  ASSERT_GT(n, 1);
+  ASSERT_EQ(scripts.size(), 2 * (1 + categories.size()));
+  int total = 0, no_category = 0;
+  for (const auto& [sql, weight] : scripts) {
+    total += weight;
+    if (sql.find("AND m.category = ") == std::string::npos) no_category += weight;
+  }
+  EXPECT_EQ(no_category * 4, total);  // List(): no category one time in four
+  // Each script returns the page the parameterised statement returns.
+  for (MarketOrder order : {MarketOrder::kVolume, MarketOrder::kClosesAt}) {
+    const Statement st = w->paths().ListMarkets({.category = categories[0][0], .order = order});
+    const std::string inlined = Inline(st) + ";\n";
+    const auto it = std::find_if(scripts.begin(), scripts.end(), [&](const auto& p) { return p.first == inlined; });
+    ASSERT_NE(it, scripts.end()) << inlined;
+    const auto result = s.Query(*st.sql, st.params);
+    const db::ResultView want(result.get());
+    const auto got = s.QueryRows(Inline(st));
+    ASSERT_EQ(got.size(), static_cast<size_t>(want.rows()));
+    ASSERT_FALSE(got.empty());
+    for (size_t r = 0; r < got.size(); ++r) EXPECT_EQ(got[r][0], want.Get(static_cast<int>(r), 0));
+  }
+  EXPECT_THROW(w->PgbenchScripts(DbScenario::kBets), std::invalid_argument);
+}
+
+TEST(InlineTest, QuotesEachParameterInPlace) {
+  const std::string sql = "SELECT $1, $10, $2 WHERE x = $1";
+  Statement st{&sql, {"a'b", "2", "3", "4", "5", "6", "7", "8", "9", "ten"}};
+  EXPECT_EQ(Inline(st), "SELECT 'a''b', 'ten', '2' WHERE x = 'a''b'");
+  st.params.resize(2);
+  EXPECT_THROW(Inline(st), std::invalid_argument);  // $10 has no parameter
 }
 
 TEST_F(DbLoadTest, RepeatedRunsWithOneTagPlaceNewBets) {

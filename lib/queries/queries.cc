@@ -2,6 +2,7 @@
 
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <stdexcept>
 
@@ -166,6 +167,29 @@ Statement QueryPaths::ListMarkets(const ListMarketsArgs& a) const {
   }
   st.params.push_back(std::to_string(a.limit));
   return st;
+}
+
+std::string Inline(const Statement& st) {
+  std::string out;
+  const std::string& sql = *st.sql;
+  for (size_t i = 0; i < sql.size();) {
+    if (sql[i] == '$' && i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
+      size_t end = i + 1;
+      size_t n = 0;
+      while (end < sql.size() && std::isdigit(static_cast<unsigned char>(sql[end]))) n = n * 10 + static_cast<size_t>(sql[end++] - '0');
+      if (n < 1 || n > st.params.size()) throw std::invalid_argument("statement has $" + std::to_string(n) + " but " + std::to_string(st.params.size()) + " parameters");
+      out += '\'';
+      for (char c : st.params[n - 1]) {
+        if (c == '\'') out += '\'';  // doubled inside the literal
+        out += c;
+      }
+      out += '\'';
+      i = end;
+    } else {
+      out += sql[i++];
+    }
+  }
+  return out;
 }
 
 Statement QueryPaths::MarketDetail(int64_t market_id) const { return {&detail_, {std::to_string(market_id)}}; }

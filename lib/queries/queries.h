@@ -113,6 +113,10 @@ struct Statement {
   std::vector<std::string> params;
 };
 
+// The statement's SQL with each $N replaced by its parameter as a quoted literal: the same
+// query for a tool that cannot bind parameters (a pgbench script).
+std::string Inline(const Statement& st);
+
 // The SQL of every path for one schema (names are qualified: a pooled session's search_path
 // cannot be relied on).
 class QueryPaths {
