@@ -4,14 +4,20 @@
 // uncached, materialized and live leaderboard, and the engine against pgbench -S.
 #include <unistd.h>
 
+#include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <stdexcept>
+#include <thread>
+#include <tuple>
 
 #include <benchmark/benchmark.h>
 
@@ -24,6 +30,9 @@
 #include "lib/db/seed.h"
 #include "lib/load/engine.h"
 #include "lib/queries/db_load.h"
+#include "lib/realtime/hub.h"
+#include "lib/realtime/market_feed.h"
+#include "lib/stats/wall_clock.h"
 
 namespace pmbench::bench {
 namespace {
@@ -74,7 +83,7 @@ class Staging : public BenchSchema {
       db::PgSession s(direct());
       s.Exec("REFRESH MATERIALIZED VIEW \"" + schema() + "\".leaderboard_mv");
       // Vacuumed now, as pgbench -i does: autovacuum visiting 100,000 fresh bets in the
-      // middle of a 2 s run slowed every commit (each bet's NOTIFY waits for its fsync).
+      // middle of a 2 s run slowed every commit.
       for (const char* t : {"markets", "bets", "users", "votes", "proposals", "leaderboard_mv"}) {
         s.Exec("VACUUM (ANALYZE) \"" + schema() + "\"." + t);
       }
@@ -315,25 +324,120 @@ void BM_BetsInsert(benchmark::State& state) {
 BENCHMARK(BM_BetsInsert)->ArgName("rate")->Arg(500)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 // The most bets per second: 64 clients betting back to back on 50 hot markets.
+// Each bet's odds as the live feed (logical decoding -> hub) publishes them, matched by the
+// market's pools after the bet: they change with every bet, so they name it.
+using stats::LatencyHistogram;
+
+class OddsRecorder : public realtime::Subscriber {
+ public:
+  void Bet(int64_t market, int64_t yes, int64_t no, int64_t start_ns) {
+    std::lock_guard lock(mu_);
+    entries_[{market, yes, no}].bet_ns = start_ns;
+  }
+  void Send(realtime::Frame f) override {
+    const int64_t now = stats::WallClockNs();
+    const std::string_view t = f->text;
+    const auto field = [&](std::string_view key) -> int64_t {
+      const size_t at = t.find("\"" + std::string(key) + "\":");
+      int64_t v = -1;
+      if (at != std::string_view::npos) std::from_chars(t.data() + at + key.size() + 3, t.data() + t.size(), v);
+      return v;
+    };
+    std::lock_guard lock(mu_);
+    auto& e = entries_[{field("id"), field("yes_pool"), field("no_pool")}];
+    if (e.seen_ns == 0) e.seen_ns = now;
+  }
+  // Bet start -> its odds on the subscriber; a bet whose odds never came counts until
+  // `deadline_ns` and in `missing`.
+  LatencyHistogram Latency(int64_t deadline_ns, int64_t& bets, int64_t& missing) const {
+    LatencyHistogram h;
+    std::lock_guard lock(mu_);
+    for (const auto& [key, e] : entries_) {
+      if (e.bet_ns == 0) continue;  // an update no bet of this run caused
+      ++bets;
+      missing += e.seen_ns == 0;
+      h.Record(std::max<int64_t>(0, (e.seen_ns ? e.seen_ns : deadline_ns) - e.bet_ns));
+    }
+    return h;
+  }
+  int64_t waiting() const {
+    std::lock_guard lock(mu_);
+    int64_t n = 0;
+    for (const auto& [key, e] : entries_) n += e.bet_ns != 0 && e.seen_ns == 0;
+    return n;
+  }
+
+ private:
+  struct Entry {
+    int64_t bet_ns = 0, seen_ns = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::tuple<int64_t, int64_t, int64_t>, Entry> entries_;
+};
+
+std::map<int64_t, load::LoadResult>& BetRuns() {  // without / with the live feed, side by side
+  static std::map<int64_t, load::LoadResult> runs;
+  return runs;
+}
+
+// The most bets per second: 64 clients placing bets back to back. Arg: feed — 1 with the
+// live odds followed as the real-time server does (MarketFeed: logical decoding into a hub)
+// and every bet's odds awaited on a subscriber; 0 without (the limit the feed may cost).
 void BM_BetsThroughput(benchmark::State& state) {
   PMBENCH_STAGING_OR_SKIP();
+  const bool feed = state.range(0) == 1;
   load::LoadResult r;
+  auto odds = std::make_shared<OddsRecorder>();
+  int64_t bets = 0, missing = 0;
+  LatencyHistogram odds_latency;
   PMBENCH_TRY({
-    auto w = queries::DbWorkload::Prepare(st.direct(), st.schema(), {.run_tag = "benchmax-" + std::to_string(getpid())});
+    realtime::Hub hub;
+    std::unique_ptr<realtime::MarketFeed> follower;
+    queries::DbLoadOptions o{.run_tag = "benchmax-" + std::to_string(getpid()) + (feed ? "f" : "")};
+    if (feed) {
+      follower = std::make_unique<realtime::MarketFeed>(st.direct(), st.schema(), hub);
+      follower->Start();
+      hub.Subscribe("markets", std::nullopt, odds);
+      o.on_bet = [odds](const queries::BetArgs& a, const queries::BetResult& b, int64_t start_ns) {
+        if (!b.replayed) odds->Bet(a.market_id, b.yes_pool, b.no_pool, start_ns);
+      };
+    }
+    auto w = queries::DbWorkload::Prepare(st.direct(), st.schema(), o);
     for (auto _ : state) {
       r = Run({.model = load::Model::kClosed, .start = 64, .stages = {{P().db_seconds / 2, 64}}, .clients = 64,
                .mix = w->Mix(queries::DbScenario::kBets)},
               *w, queries::DbScenario::kBets);
       state.SetIterationTime(r.seconds);
     }
+    if (feed) {
+      // Stragglers: up to 2 s more for odds still on their way, then whatever is missing is lost.
+      for (int i = 0; i < 200 && odds->waiting() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      odds_latency = odds->Latency(stats::WallClockNs(), bets, missing);
+      follower->Stop();
+    }
     w->VerifyBets(st.direct());
   })
   std::vector<Bar> bars = {Bar::Sla("requests", "rate>=500"),  // the story: 500+ inserts/s
                            Bar::Goal("requests", "rate>=5000")};
   auto observed = Report(state, r, bars);
+  BetRuns()[state.range(0)] = r;
+  if (feed) {
+    ReportLatency(state, odds_latency, "odds_");
+    state.counters["odds_missing"] = static_cast<double>(missing);
+    state.counters["odds_samples"] = static_cast<double>(bets);
+    observed["odds"] = {.latency = &odds_latency};
+    observed["odds_missing"] = {.count = static_cast<double>(missing)};
+    bars.push_back(Bar::Sla("odds_missing", "count<1"));  // every bet's odds reach the subscriber
+    bars.push_back(Bar::Goal("odds", "p(99)<=200ms"));     // ours: live odds within 200 ms
+    const auto without = BetRuns().find(0);
+    observed["vs_limit"] = {.rate = without == BetRuns().end() ? std::nullopt
+                                                                : RateRatio(state, "requests_per_s_vs_limit", r, without->second)};
+    if (without != BetRuns().end()) state.counters["limit_requests_per_s"] = without->second.throughput();
+    bars.push_back(Bar::Goal("vs_limit", "rate>=0.9"));  // ours: the feed costs bets at most 10%
+  }
   CheckBars(state, bars, observed);
 }
-BENCHMARK(BM_BetsThroughput)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BetsThroughput)->ArgName("feed")->Arg(0)->Arg(1)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 // The dashboard JOIN under load: a quarter of the list rate, from the same clients.
 void BM_Dashboard(benchmark::State& state) {

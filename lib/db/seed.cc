@@ -111,7 +111,9 @@ SeedResult Seed(const std::string& url, const std::string& schema, const SeedSpe
 
   PgSession session(url);
   session.Exec("BEGIN");
-  session.Exec("SET LOCAL pmbench.bulk_load = 'on'");  // no live-odds notification per row (migration 006)
+  // Says to the live feed (lib/realtime/market_feed.h), in the WAL it decodes, that this
+  // transaction is a bulk load: no update per row.
+  session.Exec("SELECT pg_logical_emit_message(true, 'pmbench.bulk_load', '')");
   // Index builds sort in memory and may take parallel workers only with 32 MB each.
   session.Exec("SET LOCAL maintenance_work_mem = '256MB'");
   std::string tables;

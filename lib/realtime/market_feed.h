@@ -1,14 +1,16 @@
 // File: market_feed.h
 //
-// Turns the database's market changes into hub updates: LISTENs on a direct connection
-// (the pooler cannot hold a LISTEN) to the notifications migration 005's trigger sends when
-// a market's pools change, and publishes each to "market:<id>" and "markets". When the
-// connection drops it reconnects with backoff and sends every channel a reset, so no
-// subscriber silently misses an update.
+// Turns the database's market changes into hub updates: follows the committed changes to
+// `<schema>.markets` by logical decoding (db::ChangeStream, on a direct connection: a pooler
+// cannot carry replication) and publishes each new market, pool change and status change to
+// "market:<id>" and "markets". A transaction that emits the logical message
+// pmbench.bulk_load (the seed) is not announced row by row. When the connection drops it
+// reconnects with backoff and sends every channel a reset, so no subscriber silently
+// misses an update.
 //
 //   MarketFeed feed(direct_url, "pmbench", hub);
-//   feed.Start();    // throws std::runtime_error when the first connection fails or
-//                    // hears nothing (a pooled URL)
+//   feed.Start();    // throws std::runtime_error when the first connection fails (a
+//                    // pooled URL, wal_level below logical, no REPLICATION privilege)
 //   ...
 //   feed.Stop();
 #ifndef PMBENCH_REALTIME_MARKET_FEED_H_
@@ -17,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -24,21 +27,19 @@
 #include "lib/realtime/hub.h"
 
 namespace pmbench::db {
-class ChannelListener;
+class ChangeStream;
 }  // namespace pmbench::db
 
 namespace pmbench::realtime {
 
-// The notification channel migration 005's trigger uses.
-inline constexpr std::string_view kMarketNotifyChannel = "pmbench_markets";
-
-// The update's data for a notification payload of `schema`, or "" when it is for another
-// schema or malformed: {"yes_pool":..,"no_pool":..,"odds_yes":..,"volume":..} and the market id.
+// The update's data for one decoded change (test_decoding's line) to `schema`.markets, or
+// nullopt for another table or schema, a DELETE or a malformed line:
+// {"id":..,"yes_pool":..,"no_pool":..,"odds_yes":..,"volume":..,"status":".."} and the id.
 struct MarketChange {
   int64_t id = 0;
   std::string data;
 };
-std::optional<MarketChange> ParseMarketChange(std::string_view payload, std::string_view schema);
+std::optional<MarketChange> ParseMarketChange(std::string_view line, std::string_view schema);
 
 class MarketFeed {
  public:
@@ -48,12 +49,12 @@ class MarketFeed {
   void Start();
   void Stop();
 
-  int64_t notifications() const { return notifications_.load(); }
+  int64_t notifications() const { return notifications_.load(); }  // market changes published
   int64_t reconnects() const { return reconnects_.load(); }
   bool connected() const { return connected_.load(); }
 
  private:
-  void Loop(std::unique_ptr<db::ChannelListener> first);
+  void Loop(std::unique_ptr<db::ChangeStream> first);
 
   const std::string url_, schema_;
   Hub& hub_;

@@ -19,17 +19,28 @@ namespace {
 
 using Recorder = internal::RecordingSubscriber;
 
-TEST(MarketFeedTest, PayloadsOfOtherSchemasOrShapesAreIgnored) {
-  const auto c = ParseMarketChange(R"({"schema":"s","id":4,"yes_pool":30,"no_pool":10,"volume":40})", "s");
+TEST(MarketFeedTest, DecodedChangesOfOtherTablesSchemasOrShapesAreIgnored) {
+  const std::string update =
+      "table s.markets: UPDATE: id[bigint]:4 title[text]:'Will it''s rain? yes_pool[bigint]:1' category[text]:'c' "
+      "status[text]:'open' yes_pool[bigint]:30 no_pool[bigint]:10 volume[bigint]:40 bet_count[integer]:2";
+  const auto c = ParseMarketChange(update, "s");
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->id, 4);
-  EXPECT_EQ(c->data, R"({"id":4,"yes_pool":30,"no_pool":10,"odds_yes":0.750000,"volume":40})");
-  const auto settled = ParseMarketChange(R"({"schema":"s","id":4,"yes_pool":30,"no_pool":10,"volume":40,"status":"resolved"})", "s");
-  ASSERT_TRUE(settled);
-  EXPECT_EQ(settled->data, R"({"id":4,"yes_pool":30,"no_pool":10,"odds_yes":0.750000,"volume":40,"status":"resolved"})");
-  EXPECT_FALSE(ParseMarketChange(R"({"schema":"t","id":4,"yes_pool":3,"no_pool":1,"volume":4})", "s"));
-  EXPECT_FALSE(ParseMarketChange(R"({"schema":"s","id":"4","yes_pool":3,"no_pool":1,"volume":4})", "s"));
-  EXPECT_FALSE(ParseMarketChange("not json", "s"));
+  EXPECT_EQ(c->data, R"({"id":4,"yes_pool":30,"no_pool":10,"odds_yes":0.750000,"volume":40,"status":"open"})");
+  const auto inserted = ParseMarketChange(
+      "table \"s\".markets: INSERT: id[bigint]:5 status[text]:'resolved' yes_pool[bigint]:0 no_pool[bigint]:0 volume[bigint]:0", "s");
+  ASSERT_TRUE(inserted);
+  EXPECT_EQ(inserted->data, R"({"id":5,"yes_pool":0,"no_pool":0,"odds_yes":0.500000,"volume":0,"status":"resolved"})");
+  const auto rekeyed = ParseMarketChange(
+      "table s.markets: UPDATE: old-key: id[bigint]:6 new-tuple: id[bigint]:7 yes_pool[bigint]:1 no_pool[bigint]:1 volume[bigint]:2", "s");
+  ASSERT_TRUE(rekeyed);
+  EXPECT_EQ(rekeyed->id, 7);
+  EXPECT_FALSE(ParseMarketChange("table t.markets: UPDATE: id[bigint]:4 yes_pool[bigint]:3 no_pool[bigint]:1 volume[bigint]:4", "s"));
+  EXPECT_FALSE(ParseMarketChange("table s.bets: INSERT: id[bigint]:4 yes_pool[bigint]:3 no_pool[bigint]:1 volume[bigint]:4", "s"));
+  EXPECT_FALSE(ParseMarketChange("table s.markets: DELETE: id[bigint]:4", "s"));
+  EXPECT_FALSE(ParseMarketChange("table s.markets: UPDATE: id[bigint]:x yes_pool[bigint]:3 no_pool[bigint]:1 volume[bigint]:4", "s"));
+  EXPECT_FALSE(ParseMarketChange("table s.markets: UPDATE: id[bigint]:4 title[text]:'unterminated", "s"));
+  EXPECT_FALSE(ParseMarketChange("BEGIN", "s"));
 }
 
 class MarketFeedDbTest : public testing::Test {
@@ -69,8 +80,8 @@ TEST_F(MarketFeedDbTest, ABetReachesTheMarketsSubscribers) {
   EXPECT_EQ(one->Wait(3).size(), 2u);
 }
 
-// Migration 006: a new market appears on "markets", a settled one on its own channel; a
-// bulk load (the seed) announces nothing.
+// A new market appears on "markets", a settled one on its own channel; a bulk load (the
+// seed) announces nothing.
 TEST_F(MarketFeedDbTest, NewAndSettledMarketsAreAnnounced) {
   MarketFeed feed(schema_.url(), schema_.name(), hub_);
   feed.Start();
@@ -79,7 +90,7 @@ TEST_F(MarketFeedDbTest, NewAndSettledMarketsAreAnnounced) {
   hub_.Subscribe("markets", std::nullopt, all);
   hub_.Subscribe("market:42", std::nullopt, one);
   const std::string m = "\"" + schema_.name() + "\".markets";
-  s_.Exec("BEGIN; SET LOCAL pmbench.bulk_load = 'on'; INSERT INTO " + m +
+  s_.Exec("BEGIN; SELECT pg_logical_emit_message(true, 'pmbench.bulk_load', ''); INSERT INTO " + m +
           " (id, title, category, status, creator, created_at, closes_at) SELECT 900001, 'bulk', 'x', 'open', 'c', now(), "
           "now() + interval '1 day'; COMMIT");
   s_.Exec("INSERT INTO " + m + " (id, title, category, status, creator, created_at, closes_at) VALUES (900002, 'new', 'x', 'open', "
@@ -100,8 +111,7 @@ TEST_F(MarketFeedDbTest, NewAndSettledMarketsAreAnnounced) {
 }
 
 TEST_F(MarketFeedDbTest, APooledUrlIsRefusedAtStartNamingTheDirectOne) {
-  // LISTEN through transaction pooling succeeds and hears nothing: a feed that would never
-  // send an update.
+  // pgbouncer refuses a replication connection: the error must say what to give instead.
   MarketFeed feed(db::ResolveStaging().pooled_url, schema_.name(), hub_);
   try {
     feed.Start();
