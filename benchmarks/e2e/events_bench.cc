@@ -4,10 +4,14 @@
 // killed several times mid-stream. Every run ends with verify: sync_accuracy must be 1.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 #include <thread>
 
 #include <benchmark/benchmark.h>
@@ -65,6 +69,55 @@ bool Verified(benchmark::State& state, const std::vector<std::string>& lines, co
   return Check(state, r.ok(), "verify: " + r.ToJson());
 }
 
+// The limit: the rows a run wrote for its events (bets, votes, claims), read back and
+// COPYed into bare copies of their tables — no keys, indexes, conflict checks or market
+// aggregates — in one transaction committed with fsync: what the server's COPY alone gives
+// for the same rows. Rows per second.
+double RawCopyRate(const std::string& url, const std::string& schema) {
+  db::PgSession s(url);
+  const std::string from = "\"" + schema + "\".", to = "\"" + schema + "_raw\".";
+  s.Exec("DROP SCHEMA IF EXISTS \"" + schema + "_raw\" CASCADE");
+  s.Exec("CREATE SCHEMA \"" + schema + "_raw\"");
+  std::vector<std::pair<std::string, std::string>> copies;  // table, its rows as COPY text
+  for (const auto& [table, where] : {std::pair{"bets", " WHERE event_index IS NOT NULL"},
+                                     std::pair{"votes", " WHERE event_index IS NOT NULL"}, std::pair{"claims", ""}}) {
+    s.Exec("CREATE TABLE " + to + table + " (LIKE " + from + table + ")");
+    std::string text;
+    s.CopyOut("COPY (SELECT * FROM " + from + table + where + ") TO STDOUT", [&](std::string_view row) {
+      text.append(row);
+      text.push_back('\n');
+    });
+    copies.emplace_back(table, std::move(text));
+  }
+  const auto start = Clock::now();
+  s.Exec("BEGIN");
+  int64_t rows = 0;
+  for (const auto& [table, text] : copies) {
+    size_t at = 0;
+    rows += s.CopyIn("COPY " + to + table + " FROM STDIN", [&](std::string& chunk) {
+      if (at >= text.size()) return false;
+      size_t end = std::min(text.size(), at + (1 << 20));
+      while (end < text.size() && text[end - 1] != '\n') ++end;  // whole rows
+      chunk.assign(text, at, end - at);
+      at = end;
+      return true;
+    });
+  }
+  s.Exec("COMMIT");
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  s.Exec("DROP SCHEMA \"" + schema + "_raw\" CASCADE");
+  return seconds > 0 ? static_cast<double>(rows) / seconds : 0;
+}
+
+// Our events/s beside the raw COPY's rows/s, when both were measured.
+std::optional<double> ReportVsLimit(benchmark::State& state, double rate, double limit) {
+  if (limit <= 0) return std::nullopt;
+  state.counters["limit_events_per_s"] = limit;
+  const auto ratio = pmbench::stats::Ratio(rate, limit);
+  if (ratio) state.counters["events_per_s_vs_limit"] = *ratio;
+  return ratio;
+}
+
 // events/s of the last sink x batch runs, for the ratio counters.
 std::map<std::pair<int, int64_t>, double>& Rates() {
   static std::map<std::pair<int, int64_t>, double> rates;
@@ -82,7 +135,7 @@ void BM_IngestSink(benchmark::State& state) {
   const uint64_t count = static_cast<uint64_t>(batch <= 10 ? std::min<int64_t>(profile_events, 1'000 * batch)
                                                            : profile_events);
   const auto lines = Lines(count, 11);
-  double events = 0, seconds = 0, accuracy = 0;
+  double events = 0, seconds = 0, accuracy = 0, limit = 0;
   for (auto _ : state) {
     try {
       RunSchema schema(st.direct(), st.schema());
@@ -93,6 +146,7 @@ void BM_IngestSink(benchmark::State& state) {
       events += static_cast<double>(sum.events);
       seconds += sum.elapsed_s;
       Verified(state, lines, schema.name(), accuracy);  // a failed check fails the run; the bars still run
+      if (sink == listener::SinkKind::kCopy) limit = RawCopyRate(st.direct(), schema.name());
     } catch (const std::exception& e) {
       return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
     }
@@ -110,6 +164,7 @@ void BM_IngestSink(benchmark::State& state) {
       if (ratio) state.counters[name] = *ratio;
       observed[name] = {.rate = ratio};
     }
+    observed["vs_limit"] = {.rate = ReportVsLimit(state, rate, limit)};
     if (batch == 1000) {
       bars.push_back(Bar::Goal("events", "rate>=100000"));  // ours: copy end to end
       observed["events"] = {.count = events, .rate = rate};
@@ -182,7 +237,7 @@ void BM_BacklogDrain(benchmark::State& state) {
   const auto& st = Staging();
   if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
   const auto lines = Lines(static_cast<uint64_t>(state.range(0)), 13);
-  double accuracy = 0, drain_s = 0, events = 0;
+  double accuracy = 0, drain_s = 0, events = 0, limit = 0;
   for (auto _ : state) {
     try {
       RunSchema schema(st.direct(), st.schema());
@@ -193,11 +248,15 @@ void BM_BacklogDrain(benchmark::State& state) {
       drain_s = sum.elapsed_s;
       events = static_cast<double>(sum.events);
       Verified(state, lines, schema.name(), accuracy);  // a failed check fails the run; the bars still run
+      limit = RawCopyRate(st.direct(), schema.name());
     } catch (const std::exception& e) {
       return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
     }
   }
-  if (drain_s > 0) state.counters["events_per_s"] = events / drain_s;
+  if (drain_s > 0) {
+    state.counters["events_per_s"] = events / drain_s;
+    ReportVsLimit(state, events / drain_s, limit);
+  }
   LatencyHistogram drain;
   drain.Record(static_cast<int64_t>(drain_s * 1e9));
   std::vector<Bar> bars = {Bar::Sla("sync", "rate>=1")};

@@ -5,6 +5,7 @@
 // has it), gaps, churn and a reconnect storm.
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,7 +13,10 @@
 #include <cstdlib>
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <mutex>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <unordered_map>
 
@@ -92,6 +96,18 @@ class ServerProcess {
     close(from_child_);
   }
   uint16_t port() const { return port_; }
+  // User + system CPU the server process has used so far.
+  double CpuSeconds() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
+    std::string f;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i) {
+      if (i == 14 || i == 15) ticks += std::stod(f);  // utime, stime
+    }
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
   int64_t RssKb() const {
     std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
     std::string line;
@@ -146,6 +162,13 @@ class ServerProcess {
   int from_child_ = -1;
   uint16_t port_ = 0;
 };
+
+// User + system CPU of this process: the load clients and the bets.
+double OwnCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 // Bet written -> each subscriber's receipt of the update it caused, matched by the market's
 // pools after the bet (they change with every bet, so they name it).
@@ -242,7 +265,7 @@ void BM_WsFanout(benchmark::State& state) {
   LatencyHistogram completion, update;
   int64_t bets = 0, incomplete = 0, resubscriptions = 0;
   int per_market = 0;  // subscribers of each hot market
-  double kb_per_conn = 0;
+  double kb_per_conn = 0, server_cpu_s = 0, client_cpu_s = 0, fanout_frames = 0;
   BetRun bet_run;
   try {
     const auto channels = HotChannels();
@@ -255,6 +278,9 @@ void BM_WsFanout(benchmark::State& state) {
       const auto t0 = Clock::now();
       clients.Open();
       kb_per_conn = static_cast<double>(server.RssKb() - rss0) / n;
+      // From here on the CPU goes to fan-out (and bets), not to opening connections.
+      const double server_cpu0 = server.CpuSeconds(), own_cpu0 = OwnCpuSeconds();
+      const int64_t received0 = clients.Stats().received;
       std::thread churner([&] { resubscriptions = clients.Churn(churn, P().db_seconds / 2); });
       bet_run = PlaceBets(&fanout, 10, P().db_seconds / 2);
       churner.join();
@@ -265,6 +291,9 @@ void BM_WsFanout(benchmark::State& state) {
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
       }
       state.SetIterationTime(std::chrono::duration<double>(Clock::now() - t0).count());
+      server_cpu_s = server.CpuSeconds() - server_cpu0;
+      client_cpu_s = OwnCpuSeconds() - own_cpu0;
+      fanout_frames = static_cast<double>(clients.Stats().received - received0);
     }
     stats = clients.Stats();
     // Every update counts: received ones at their receipt, lost ones (seq gaps, and
@@ -300,6 +329,17 @@ void BM_WsFanout(benchmark::State& state) {
   const double bet_s = P().db_seconds / 2;
   state.counters["offered_frames_per_s"] = static_cast<double>(bets) * per_market / bet_s;
   state.counters["delivered_frames_per_s"] = static_cast<double>(stats.received) / bet_s;
+  // The limit: frames the server delivers per second of its own CPU (one core busy), the
+  // load clients' and bets' CPU measured apart (client_cpu_s) and not in it. vs_limit: the
+  // delivered rate over that, the share of one core the fan-out needed.
+  state.counters["server_cpu_s"] = server_cpu_s;
+  state.counters["client_cpu_s"] = client_cpu_s;
+  if (const auto limit = pmbench::stats::Ratio(fanout_frames, server_cpu_s)) {
+    state.counters["limit_frames_per_s"] = *limit;
+    if (const auto ratio = pmbench::stats::Ratio(static_cast<double>(stats.received) / bet_s, *limit)) {
+      state.counters["delivered_frames_per_s_vs_limit"] = *ratio;
+    }
+  }
   std::vector<Bar> bars = {latency_bar("update", "p(95)<200ms"), Bar::Sla("lost", "count<1"),
                            Bar::Goal("bets", "rate>0.99"),  // fan-out is timed for the bets that landed
                            Bar::Goal("update", "p(99)<=50ms"), Bar::Goal("memory", "rate<=20")};
