@@ -16,7 +16,8 @@ constexpr std::string_view kNotMetrics[] = {
 constexpr std::string_view kLowerCounts[] = {
     "errors", "lost", "rejected", "failed", "dropped", "unfinished", "resets", "reconnects",
     "generator_bound", "generator_cpu", "thresholds_failed", "goals_missed", "false_alarms",
-    "false_improvements", "expired", "timeouts", "slow_consumers", "click_incomplete", "new_market_incomplete"};
+    "false_improvements", "expired", "timeouts", "slow_consumers", "click_incomplete", "new_market_incomplete",
+    "odds_missing"};
 
 // The run's size, its input, or what a fault run endured: reported, never judged.
 constexpr std::string_view kInfo[] = {

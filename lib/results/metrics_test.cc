@@ -13,7 +13,7 @@ namespace {
 
 TEST(MetricsTest, DirectionsFollowTheNames) {
   for (const char* m : {"real_time", "cpu_time", "p99_ms", "submit_p95_ms", "connect_s", "errors", "lost", "dropped",
-                        "failed", "unfinished", "resets", "generator_bound", "false_alarms", "verify_floor_ratio",
+                        "failed", "unfinished", "resets", "generator_bound", "false_alarms", "verify_floor_ratio", "odds_missing",
                         "server_kb_per_connection"}) {
     EXPECT_EQ(DirectionOf(m), Direction::kLower) << m;
   }
