@@ -18,14 +18,31 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <algorithm>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "lib/db/database_url.h"
 #include "lib/db/migrate.h"
+#include "lib/db/pg_session.h"
 #include "lib/db/staging.h"
 
 namespace pmbench::bench {
+
+// COPYs `text` (whole rows of COPY text) with `copy_sql`, 1 MiB of rows at a time, as a
+// client streaming a load would: the raw-COPY limits beside the seed and the listener.
+inline int64_t CopyText(db::PgSession& session, const std::string& copy_sql, std::string_view text) {
+  size_t at = 0;
+  return session.CopyIn(copy_sql, [&](std::string& chunk) {
+    if (at >= text.size()) return false;
+    size_t end = std::min(text.size(), at + (1 << 20));
+    while (end < text.size() && text[end - 1] != '\n') ++end;  // whole rows
+    chunk.assign(text.substr(at, end - at));
+    at = end;
+    return true;
+  });
+}
 
 inline db::Staging WritableStaging() {
   db::Staging s = db::ResolveStaging();

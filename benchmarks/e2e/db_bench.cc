@@ -46,17 +46,9 @@ double RawCopySeconds(const std::string& url, const std::string& schema, const d
   for (size_t i = 0; i < db::kSeedTables.size(); ++i) {
     const std::string name(db::TableName(db::kSeedTables[i]));
     session.Exec("TRUNCATE \"" + raw + "\"." + name);
-    size_t at = 0;
-    rows += session.CopyIn("COPY \"" + raw + "\"." + name + " (" + std::string(db::TableColumns(db::kSeedTables[i])) +
-                               ") FROM STDIN WITH (FREEZE)",
-                           [&](std::string& chunk) {
-                             if (at >= text[i].size()) return false;
-                             size_t end = std::min(text[i].size(), at + (1 << 20));
-                             while (end < text[i].size() && text[i][end - 1] != '\n') ++end;  // whole rows
-                             chunk.assign(text[i], at, end - at);
-                             at = end;
-                             return true;
-                           });
+    rows += CopyText(session, "COPY \"" + raw + "\"." + name + " (" + std::string(db::TableColumns(db::kSeedTables[i])) +
+                                  ") FROM STDIN WITH (FREEZE)",
+                     text[i]);
   }
   session.Exec("COMMIT");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -93,15 +93,7 @@ double RawCopyRate(const std::string& url, const std::string& schema) {
   s.Exec("BEGIN");
   int64_t rows = 0;
   for (const auto& [table, text] : copies) {
-    size_t at = 0;
-    rows += s.CopyIn("COPY " + to + table + " FROM STDIN", [&](std::string& chunk) {
-      if (at >= text.size()) return false;
-      size_t end = std::min(text.size(), at + (1 << 20));
-      while (end < text.size() && text[end - 1] != '\n') ++end;  // whole rows
-      chunk.assign(text, at, end - at);
-      at = end;
-      return true;
-    });
+    rows += CopyText(s, "COPY " + to + table + " FROM STDIN", text);
   }
   s.Exec("COMMIT");
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();

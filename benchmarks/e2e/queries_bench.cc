@@ -4,7 +4,6 @@
 // uncached, materialized and live leaderboard, and the engine against pgbench -S.
 #include <unistd.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +31,7 @@
 #include "lib/queries/db_load.h"
 #include "lib/realtime/hub.h"
 #include "lib/realtime/market_feed.h"
+#include "lib/realtime/ws_load.h"
 #include "lib/stats/wall_clock.h"
 
 namespace pmbench::bench {
@@ -336,15 +336,9 @@ class OddsRecorder : public realtime::Subscriber {
   }
   void Send(realtime::Frame f) override {
     const int64_t now = stats::WallClockNs();
-    const std::string_view t = f->text;
-    const auto field = [&](std::string_view key) -> int64_t {
-      const size_t at = t.find("\"" + std::string(key) + "\":");
-      int64_t v = -1;
-      if (at != std::string_view::npos) std::from_chars(t.data() + at + key.size() + 3, t.data() + t.size(), v);
-      return v;
-    };
     std::lock_guard lock(mu_);
-    auto& e = entries_[{field("id"), field("yes_pool"), field("no_pool")}];
+    auto& e = entries_[{realtime::UpdateIntField(f->text, "id"), realtime::UpdateIntField(f->text, "yes_pool"),
+                        realtime::UpdateIntField(f->text, "no_pool")}];
     if (e.seen_ns == 0) e.seen_ns = now;
   }
   // Bet start -> its odds on the subscriber; a bet whose odds never came counts until
