@@ -1,5 +1,6 @@
 // The event listener against staging. Side by side in one run: each sink x batch size
-// (events/s, with copy_vs_insert and copy_vs_multirow), latency at the story's rate
+// (events/s, with copy_vs_insert and copy_vs_multirow), the COPY sink on 1, 2 and 4
+// connections at once (events_per_s_vs_one_writer), latency at the story's rate
 // (1,000 events/min, arrival -> committed), backlog drains, and a run whose backend is
 // killed several times mid-stream. Every run ends with verify: sync_accuracy must be 1.
 #include <unistd.h>
@@ -168,6 +169,51 @@ void BM_IngestSink(benchmark::State& state) {
 BENCHMARK(BM_IngestSink)
     ->ArgsProduct({{0, 1, 2}, {1, 10, 100, 1000, 10000}})
     ->ArgNames({"sink", "batch"})
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The COPY sink at batch 1,000 written by Arg(0) connections at once, each batch split by
+// market: the server's work per batch is one backend's otherwise (index inserts, then the
+// markets' aggregates), so one writer leaves the second core idle while the client waits.
+void BM_IngestWriters(benchmark::State& state) {
+  const auto& st = Staging();
+  if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
+  const auto writers = static_cast<size_t>(state.range(0));
+  const auto lines = Lines(static_cast<uint64_t>(CurrentProfile().events), 11);
+  double events = 0, seconds = 0, accuracy = 0, limit = 0;
+  for (auto _ : state) {
+    try {
+      RunSchema schema(st.direct(), st.schema());
+      const listener::IngestSummary sum = listener::Ingest(
+          Backlog(lines), {.url = st.direct(), .schema = schema.name(), .source = "bench", .batch_size = 1000,
+                           .writers = writers, .program = events::DefaultProgram()});
+      state.SetIterationTime(sum.elapsed_s);
+      events += static_cast<double>(sum.events);
+      seconds += sum.elapsed_s;
+      Verified(state, lines, schema.name(), accuracy);  // a failed check fails the run; the bars still run
+      limit = RawCopyRate(st.direct(), schema.name());
+    } catch (const std::exception& e) {
+      return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
+    }
+  }
+  const double rate = seconds > 0 ? events / seconds : 0;
+  state.counters["events_per_s"] = rate;
+  state.counters["writers"] = static_cast<double>(writers);
+  state.SetItemsProcessed(static_cast<int64_t>(events));
+  static double one_writer = 0;  // this run's 1-writer rate, for the ratio
+  if (writers == 1) one_writer = rate;
+  std::map<std::string, pmbench::stats::Observed> observed = {{"sync", {.rate = accuracy}}};
+  const auto ratio = writers == 1 ? std::nullopt : pmbench::stats::Ratio(rate, one_writer);
+  if (ratio) state.counters["events_per_s_vs_one_writer"] = *ratio;
+  observed["vs_limit"] = {.rate = ReportVsLimit(state, rate, limit)};
+  CheckBars(state, {Bar::Sla("sync", "rate>=1")}, observed);
+}
+BENCHMARK(BM_IngestWriters)
+    ->ArgName("writers")
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);

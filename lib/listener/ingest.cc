@@ -2,7 +2,9 @@
 
 #include "lib/metrics/registry.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <future>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -48,9 +50,13 @@ std::string IngestSummary::ToJson() const {
 IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>& next_line,
                      const IngestOptions& options) {
   const auto start = Clock::now();
-  EventSink sink(options.sink, options.schema, options.source);
+  // One sink and connection per writer: writer k always gets partition k's markets.
+  const size_t writers = std::max<size_t>(1, options.writers);
+  std::vector<EventSink> sinks(writers, EventSink(options.sink, options.schema, options.source));
+  EventSink& sink = sinks[0];
   IngestSummary sum;
-  std::unique_ptr<db::PgSession> session;
+  std::vector<std::unique_ptr<db::PgSession>> sessions(writers);
+  std::unique_ptr<db::PgSession>& session = sessions[0];
 
   // The checkpoint decides where a resumed run starts; everything before it is committed.
   uint64_t skip = 0, first_line = 1;
@@ -91,11 +97,36 @@ IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>
     auto backoff = std::chrono::milliseconds(100);
     for (;;) {
       try {
-        if (!session || !session->ok()) session = std::make_unique<db::PgSession>(options.url);
-        sum.applied += sink.Apply(*session, batch);
+        for (auto& s : sessions) {
+          if (!s || !s->ok()) s = std::make_unique<db::PgSession>(options.url);
+        }
+        if (writers == 1) {
+          sum.applied += sink.Apply(*session, batch);
+        } else {
+          const std::vector<Batch> parts = Partition(batch, writers);
+          std::vector<std::future<uint64_t>> others;
+          for (size_t k = 1; k < writers; ++k) {
+            others.push_back(std::async(std::launch::async, [&, k] { return sinks[k].ApplyPart(*sessions[k], parts[k]); }));
+          }
+          // Part 0 commits the checkpoint only once every other part has committed.
+          sum.applied += sink.Apply(*session, parts[0], [&] {
+            uint64_t applied = 0;
+            std::exception_ptr failed;
+            for (auto& f : others) {
+              try {
+                applied += f.get();
+              } catch (...) {
+                if (!failed) failed = std::current_exception();
+              }
+            }
+            if (failed) std::rethrow_exception(failed);
+            return applied;
+          });
+        }
         break;
       } catch (const std::exception& e) {
-        if (session && session->ok()) throw;  // the database said no: a retry would too
+        const bool connected = std::all_of(sessions.begin(), sessions.end(), [](const auto& s) { return s && s->ok(); });
+        if (connected) throw;  // the database said no: a retry would too
         const auto now = Clock::now();
         if (!failing_since) failing_since = now;
         if (std::chrono::duration<double>(now - *failing_since).count() > options.give_up_after_s) {
@@ -104,7 +135,9 @@ IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>
                                    "); the checkpoint keeps every committed batch, rerun with --resume");
         }
         ++sum.retries;
-        session.reset();
+        for (auto& s : sessions) {
+          if (s && !s->ok()) s.reset();
+        }
         std::this_thread::sleep_for(backoff);  // capped exponential backoff before reconnecting
         backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
       }

@@ -1,6 +1,7 @@
 #include "lib/listener/ingest.h"
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -24,7 +25,10 @@ using events::DefaultProgram;
 using events::GenerateNotifications;
 using events::Event;
 using events::MarketCreated;
+using events::MarketResolved;
 using events::MemoText;
+using events::VoteCast;
+using events::WinningsClaimed;
 using events::Pubkey;
 
 namespace {
@@ -92,6 +96,56 @@ TEST(IngestTest, ThreeSinksLeaveIdenticalVerifiedState) {
   }
   EXPECT_EQ(states[0], states[1]);
   EXPECT_EQ(states[1], states[2]);
+  // One writer and three (the batch split by market over three connections) store the same.
+  for (size_t writers : {1, 3}) {
+    TestSchema schema("writers_" + std::to_string(writers));
+    db::Migrate(schema.url(), schema.name());
+    const IngestSummary sum = Ingest(FromLines(lines), {.url = schema.url(), .schema = schema.name(), .source = "test",
+                                                        .batch_size = 97, .writers = writers, .program = DefaultProgram()});
+    EXPECT_EQ(sum.read, lines.size());
+    EXPECT_TRUE(Verify(lines, DefaultProgram(), schema.url(), schema.name()).ok()) << writers;
+    EXPECT_EQ(State(schema), states[2]) << writers << " writers";
+    db::PgSession s(schema.url());
+    EXPECT_EQ(s.QueryValue("SELECT events_applied FROM \"" + schema.name() + "\".ingest_checkpoints"),
+              std::to_string(sum.applied));
+  }
+}
+
+// Every event in exactly one part, a market's (a proposal's) events all in the same part,
+// the rejects and the checkpoint's fields in part 0.
+TEST(IngestTest, PartitionKeepsEachMarketInOnePart) {
+  Pubkey k{};
+  Batch batch;
+  uint32_t i = 0;
+  for (uint64_t m = 1; m <= 9; ++m) {
+    batch.events.push_back({10, "s", i++, MarketCreated{m, k, 1, "t", "c"}});
+    batch.events.push_back({11, "s", i++, BetPlaced{m, k, 1, 5, 5, 0}});
+    batch.events.push_back({12, "s", i++, VoteCast{m + 100, k, 1, 1}});
+    batch.events.push_back({13, "s", i++, WinningsClaimed{m, k, 7}});
+    batch.events.push_back({14, "s", i++, MarketResolved{m, 1}});
+  }
+  batch.rejects.push_back({3, "bad", "x"});
+  batch.lines_done = 42;
+  batch.last_slot = 14;
+  batch.last_signature = "last";
+  const std::vector<Batch> parts = Partition(batch, 3);
+  ASSERT_EQ(parts.size(), 3u);
+  std::map<uint64_t, size_t> part_of;  // market or proposal -> part
+  size_t events = 0;
+  for (size_t p = 0; p < parts.size(); ++p) {
+    EXPECT_FALSE(parts[p].events.empty()) << p;
+    events += parts[p].events.size();
+    for (const Delivered& d : parts[p].events) {
+      // Event i was made for market i / 5 + 1; the vote (i % 5 == 2) for proposal market + 100.
+      const uint64_t market = d.index / 5 + 1, key = d.index % 5 == 2 ? market + 100 : market;
+      EXPECT_EQ(part_of.emplace(key, p).first->second, p) << key;
+    }
+  }
+  EXPECT_EQ(events, batch.events.size());
+  EXPECT_EQ(parts[0].rejects.size(), 1u);
+  EXPECT_EQ(parts[0].lines_done, 42u);
+  EXPECT_EQ(parts[0].last_signature, "last");
+  EXPECT_EQ(parts[1].lines_done + parts[2].lines_done + parts[1].rejects.size() + parts[2].rejects.size(), 0u);
 }
 
 // Supabase users pass the pooler's URL first: every sink must work through transaction
@@ -246,9 +300,11 @@ TEST(IngestTest, KilledBackendMidStreamStillVerifiesExactly) {
   };
   const std::string url = schema.url() + (schema.url().find('?') == std::string::npos ? "?" : "&") +
                           "application_name=pmbench_fault_test";
+  // Three writers: a kill lands in any part, before or after the others have committed.
   const IngestSummary sum = Ingest(FromLines(lines, before),
                                    {.url = url, .schema = schema.name(), .source = "fault", .sink = SinkKind::kCopy,
-                                    .batch_size = 64, .linger_ms = 5, .queue = 16, .program = DefaultProgram()});
+                                    .batch_size = 64, .writers = 3, .linger_ms = 5, .queue = 16,
+                                    .program = DefaultProgram()});
   EXPECT_GE(kills.load(), 3);
   EXPECT_GE(sum.retries, 1u);
   const VerifyReport r = Verify(lines, DefaultProgram(), schema.url(), schema.name());

@@ -308,7 +308,14 @@ std::string EventSink::LastSignature(db::PgSession& session) const {
   return session.QueryValue(tables_->last_signature_sql, {source_});
 }
 
-uint64_t EventSink::Apply(db::PgSession& session, const Batch& batch) {
+uint64_t EventSink::Apply(db::PgSession& session, const Batch& batch, const std::function<uint64_t()>& others) {
+  return Write(session, batch, true, others);
+}
+
+uint64_t EventSink::ApplyPart(db::PgSession& session, const Batch& part) { return Write(session, part, false, {}); }
+
+uint64_t EventSink::Write(db::PgSession& session, const Batch& batch, bool checkpoint,
+                          const std::function<uint64_t()>& others) {
   Rows rows;
   for (const Delivered& d : batch.events) std::visit(RowWriter{d, rows}, d.event);
   std::set<uint64_t> unknown;
@@ -328,8 +335,12 @@ uint64_t EventSink::Apply(db::PgSession& session, const Batch& batch) {
       if (dest == kBets && !unknown.empty()) session.Query(tables_->ensure_markets_sql, {ArrayLiteral(unknown)});
       if (!rows.of[dest].empty()) applied += apply(session, tables_->table[dest], rows.of[dest]);
     }
-    session.Query(tables_->checkpoint_sql, {source_, std::to_string(batch.lines_done), std::to_string(batch.last_slot),
-                                            batch.last_signature, std::to_string(applied)});
+    if (others) applied += others();
+    if (checkpoint) {
+      session.Query(tables_->checkpoint_sql, {source_, std::to_string(batch.lines_done),
+                                              std::to_string(batch.last_slot), batch.last_signature,
+                                              std::to_string(applied)});
+    }
     session.Exec("COMMIT");
     known_markets_.insert(rows.markets_referenced.begin(), rows.markets_referenced.end());
   } catch (...) {
@@ -340,6 +351,25 @@ uint64_t EventSink::Apply(db::PgSession& session, const Batch& batch) {
     throw;
   }
   return applied;
+}
+
+std::vector<Batch> Partition(const Batch& batch, size_t n) {
+  n = std::max<size_t>(1, n);
+  std::vector<Batch> parts(n);
+  for (const Delivered& d : batch.events) {
+    const uint64_t key = std::visit(events::Overloaded{[](const MarketCreated& e) { return e.market_id; },
+                                                       [](const BetPlaced& e) { return e.market_id; },
+                                                       [](const VoteCast& e) { return e.proposal_id; },
+                                                       [](const MarketResolved& e) { return e.market_id; },
+                                                       [](const WinningsClaimed& e) { return e.market_id; }},
+                                    d.event);
+    parts[key % n].events.push_back(d);
+  }
+  parts[0].rejects = batch.rejects;
+  parts[0].lines_done = batch.lines_done;
+  parts[0].last_slot = batch.last_slot;
+  parts[0].last_signature = batch.last_signature;
+  return parts;
 }
 
 }  // namespace pmbench::listener

@@ -9,12 +9,18 @@
 // DO NOTHING, and the markets' aggregates are added from the rows actually inserted, so
 // re-applying a batch (after a lost connection, or a re-delivery) changes nothing.
 //
+// A batch may also be split by market (Partition) and its parts written on several
+// connections at once: the parts touch disjoint rows, and the part holding the checkpoint
+// commits only after every other part has, so a crash anywhere leaves the checkpoint at or
+// behind what is stored and a replay re-applies nothing twice.
+//
 //   EventSink sink(SinkKind::kCopy, "pmbench", "events.jsonl");
 //   uint64_t applied = sink.Apply(session, batch);
 #ifndef PMBENCH_LISTENER_SINK_H_
 #define PMBENCH_LISTENER_SINK_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +59,11 @@ struct Batch {
   std::string last_signature;
 };
 
+// Splits `batch` into `n` parts by market (by proposal for votes): every event of a market
+// lands in the same part, so the parts write disjoint rows and never wait on each other.
+// Part 0 keeps the rejects and the checkpoint's fields.
+std::vector<Batch> Partition(const Batch& batch, size_t n);
+
 struct SinkTables;  // the destinations' columns and statements (sink.cc)
 
 class EventSink {
@@ -62,7 +73,14 @@ class EventSink {
   // Applies the batch and the checkpoint in one transaction; returns the events newly
   // applied (re-deliveries count 0). Throws std::runtime_error; the transaction is then
   // rolled back and the batch can be applied again.
-  uint64_t Apply(db::PgSession& session, const Batch& batch);
+  // With `others`, a partitioned batch's checkpoint part: `others` runs after this part's
+  // rows are written and before its checkpoint and commit; it waits for the other parts'
+  // commits and returns the events they applied (counted in the checkpoint), or throws,
+  // and then this part rolls back.
+  uint64_t Apply(db::PgSession& session, const Batch& batch, const std::function<uint64_t()>& others = {});
+
+  // One of a partitioned batch's other parts: its events in one transaction, no checkpoint.
+  uint64_t ApplyPart(db::PgSession& session, const Batch& part);
 
   // The checkpoint of `source`: lines handled, or 0 when there is none.
   uint64_t LinesDone(db::PgSession& session) const;
@@ -71,6 +89,8 @@ class EventSink {
   std::string LastSignature(db::PgSession& session) const;
 
  private:
+  uint64_t Write(db::PgSession& session, const Batch& batch, bool checkpoint, const std::function<uint64_t()>& others);
+
   SinkKind kind_;
   std::string schema_;  // quoted
   std::string source_;

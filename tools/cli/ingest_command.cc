@@ -55,6 +55,8 @@ http:// (https:// for wss://).
   --duration D           ws:// input: stop after D (30, 30s, 2m; default: until interrupted)
   --sink insert|multirow|copy   (default copy)
   --batch-size N         flush at N rows (default 1000)
+  --writers N            connections a batch is written on at once, split by market
+                         (default 2; 1: one connection, as one transaction)
   --linger-ms T          ... or T ms after the batch's first line (default 50)
   --queue N              lines buffered between reader and writer (default 10000)
   --give-up-after S      seconds of lost connection before exiting 1 (default 30)
@@ -131,6 +133,8 @@ listener::IngestOptions ParseIngestOptions(const Flags& flags, const IngestTarge
   if (!sink) throw UsageError("--sink is insert, multirow or copy");
   const uint64_t batch = flags.GetUint("batch-size", 1000);
   if (batch == 0 || batch > 1'000'000) throw UsageError("--batch-size must be 1 to 1,000,000");
+  const uint64_t writers = flags.GetUint("writers", 2);
+  if (writers == 0 || writers > 16) throw UsageError("--writers must be 1 to 16");
   const uint64_t linger = flags.GetUint("linger-ms", 50);
   if (linger > 60'000) throw UsageError("--linger-ms: at most 60000");
   return {.url = t.url,
@@ -138,6 +142,7 @@ listener::IngestOptions ParseIngestOptions(const Flags& flags, const IngestTarge
           .source = flags.Get("source", t.input),
           .sink = *sink,
           .batch_size = batch,
+          .writers = writers,
           .linger_ms = static_cast<int>(linger),
           .queue = flags.GetUint("queue", 10000),
           .give_up_after_s = flags.GetDouble("give-up-after", 30),
@@ -214,7 +219,7 @@ int RunIngest(const Flags& flags, const IngestTarget& t) {
 int IngestCommand(const std::vector<std::string>& args) {
   const bool verify = !args.empty() && args[0] == "verify";
   const Flags flags({args.begin() + (verify ? 1 : 0), args.end()},
-                    {"input", "database", "schema", "program", "sink", "batch-size", "linger-ms", "queue",
+                    {"input", "database", "schema", "program", "sink", "batch-size", "writers", "linger-ms", "queue",
                      "give-up-after", "source", "carrier", "duration", "metrics-listen"},
                     {"resume", "allow-remote-writes", "help"});
   if (PrintedHelpOrRejectedArguments(flags, kIngestUsage, "pmbench ingest")) return 0;
