@@ -42,9 +42,15 @@ struct Shared {
   mutable std::mutex latency_mu;
   stats::LatencyHistogram publish_to_send;  // publish (LISTEN receipt) -> frame written
 
-  void RecordLatency(int64_t ns) {
+  // A session's write reached the socket: its frames count as sent.
+  void Written(const std::vector<int64_t>& frame_ts_ns, size_t bytes) {
+    messages_sent += static_cast<int64_t>(frame_ts_ns.size());
+    bytes_sent += static_cast<int64_t>(bytes);
+    const int64_t now = stats::WallClockNs();
     std::lock_guard lock(latency_mu);
-    publish_to_send.Record(ns < 0 ? 0 : ns);
+    for (const int64_t ts : frame_ts_ns) {
+      if (ts > 0) publish_to_send.Record(now - ts < 0 ? 0 : now - ts);
+    }
   }
   std::string Metrics() const;
 
@@ -59,10 +65,140 @@ const Frame& Pong() {
   return f;
 }
 
+// The socket under each WebSocket session, its writes gathered into one buffer that goes
+// to the socket in one write whenever none is in flight. The session appends its text
+// frames straight into it (a server's frames are unmasked: a header and the text, the same
+// for every subscriber); Beast's own writes (the handshake's answer, pongs, keep-alive
+// pings, the close) are appended whole too, each a single small write. At low rates that
+// is one write per frame, as before; when a subscriber's frames pile up behind a write they
+// all leave in the next one — a system call and a loopback delivery per batch, not per
+// frame. Order is kept: one buffer, one write at a time, all on the session's strand.
+class GatheringStream {
+ public:
+  using executor_type = beast::tcp_stream::executor_type;
+  // After each write: the frames it carried (their publish times) and its bytes.
+  using OnWritten = std::function<void(const std::vector<int64_t>& frame_ts_ns, size_t bytes)>;
+
+  GatheringStream(tcp::socket&& socket, OnWritten on_written)
+      : next_(std::move(socket)), st_(std::make_shared<State>()) {
+    st_->socket = &next_.socket();
+    st_->on_written = std::move(on_written);
+  }
+  ~GatheringStream() { st_->socket = nullptr; }  // a write still in flight must not touch it
+  GatheringStream(GatheringStream&&) = delete;
+
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+  beast::tcp_stream& next_layer() noexcept { return next_; }
+
+  // Bytes and frames appended that are not yet on the socket.
+  size_t unsent_bytes() const { return st_->pending.size() + st_->writing.size(); }
+  size_t unsent_frames() const { return st_->pending_ts.size() + st_->writing_ts.size(); }
+
+  // A text frame of `text` (FIN, opcode 1, unmasked; RFC 6455 5.2), sent in order with
+  // everything else written. `ts_ns` is its publish time, 0 for none.
+  void AppendText(std::string_view text, int64_t ts_ns) {
+    if (st_->failed) return;
+    std::string& p = st_->pending;
+    const uint64_t n = text.size();
+    p.push_back(static_cast<char>(0x81));
+    if (n < 126) {
+      p.push_back(static_cast<char>(n));
+    } else if (n <= 0xffff) {
+      p.push_back(static_cast<char>(126));
+      for (int shift = 8; shift >= 0; shift -= 8) p.push_back(static_cast<char>((n >> shift) & 0xff));
+    } else {
+      p.push_back(static_cast<char>(127));
+      for (int shift = 56; shift >= 0; shift -= 8) p.push_back(static_cast<char>((n >> shift) & 0xff));
+    }
+    p.append(text);
+    st_->pending_ts.push_back(ts_ns);
+    if (!st_->writing_now) Flush(st_);
+  }
+
+  // Forgets what is appended and not yet being written (a session closing without them).
+  void DropUnsent() {
+    st_->pending.clear();
+    st_->pending_ts.clear();
+  }
+
+  template <class MutableBuffers, class Handler>
+  void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+    next_.async_read_some(buffers, std::forward<Handler>(handler));
+  }
+
+  // Beast's writes: appended whole, completed at once (the bytes are ours to send).
+  template <class ConstBuffers, class Handler>
+  void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+    const size_t n = net::buffer_size(buffers);
+    const beast::error_code ec = st_->failed;
+    if (!ec) {
+      std::string& p = st_->pending;
+      const size_t at = p.size();
+      p.resize(at + n);
+      net::buffer_copy(net::buffer(p.data() + at, n), buffers);
+      if (!st_->writing_now) Flush(st_);
+    }
+    net::post(get_executor(), beast::bind_front_handler(std::forward<Handler>(handler), ec, ec ? 0 : n));
+  }
+
+  // Runs `f` once every byte appended so far is on the socket (or the socket failed).
+  void AfterFlush(std::function<void(beast::error_code)> f) {
+    if (!st_->writing_now) {
+      net::post(get_executor(), [f = std::move(f), ec = st_->failed] { f(ec); });
+    } else {
+      st_->waiters.push_back(std::move(f));
+    }
+  }
+
+ private:
+  struct State {
+    tcp::socket* socket = nullptr;
+    std::string pending, writing;
+    std::vector<int64_t> pending_ts, writing_ts;
+    bool writing_now = false;
+    beast::error_code failed;
+    OnWritten on_written;
+    std::vector<std::function<void(beast::error_code)>> waiters;
+  };
+
+  static void Flush(const std::shared_ptr<State>& st) {
+    st->writing_now = true;
+    st->writing.swap(st->pending);
+    st->writing_ts.swap(st->pending_ts);
+    net::async_write(*st->socket, net::buffer(st->writing), [st](beast::error_code ec, size_t bytes) {
+      if (!ec && st->on_written) st->on_written(st->writing_ts, bytes);
+      st->writing.clear();
+      st->writing_ts.clear();
+      if (ec) {
+        st->failed = ec;
+        st->pending.clear();
+        st->pending_ts.clear();
+      }
+      if (!ec && st->socket && !st->pending.empty()) return Flush(st);
+      st->writing_now = false;
+      for (auto& f : std::exchange(st->waiters, {})) f(ec);
+    });
+  }
+
+  beast::tcp_stream next_;
+  std::shared_ptr<State> st_;
+};
+
+// The close handshake's end: what was written goes out first, then the TCP teardown.
+template <class Handler>
+void async_teardown(beast::role_type role, GatheringStream& stream, Handler&& handler) {
+  auto h = std::make_shared<std::decay_t<Handler>>(std::forward<Handler>(handler));
+  stream.AfterFlush([role, &stream, h](beast::error_code) {
+    using websocket::async_teardown;
+    async_teardown(role, stream.next_layer().socket(), std::move(*h));
+  });
+}
+
 class WsSession : public Subscriber, public std::enable_shared_from_this<WsSession> {
  public:
   WsSession(tcp::socket&& socket, std::shared_ptr<Shared> shared)
-      : ws_(std::move(socket)), s_(std::move(shared)) {}
+      : ws_(std::move(socket), [s = shared](const std::vector<int64_t>& ts, size_t bytes) { s->Written(ts, bytes); }),
+        s_(std::move(shared)) {}
 
   ~WsSession() override {
     s_->hub.Leave(this);
@@ -86,8 +222,20 @@ class WsSession : public Subscriber, public std::enable_shared_from_this<WsSessi
   }
 
   // From any thread (the hub): the frame joins the queue on this session's strand.
+  // One post carries every frame that arrived while the previous one waited to run.
   void Send(Frame f) override {
-    net::post(ws_.get_executor(), [self = shared_from_this(), f = std::move(f)]() mutable { self->Enqueue(std::move(f)); });
+    std::lock_guard lock(inbox_mu_);
+    inbox_.push_back(std::move(f));
+    if (std::exchange(inbox_posted_, true)) return;
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+      std::vector<Frame> frames;
+      {
+        std::lock_guard drain(self->inbox_mu_);
+        frames.swap(self->inbox_);
+        self->inbox_posted_ = false;
+      }
+      for (auto& frame : frames) self->Enqueue(std::move(frame));
+    });
   }
 
   // From any thread (Stop): the frames already queued are sent, then a close 1001.
@@ -174,65 +322,37 @@ class WsSession : public Subscriber, public std::enable_shared_from_this<WsSessi
 
   void Enqueue(Frame f) {
     if (closing_) return;
-    if (queue_.size() >= s_->o.queue_messages || queued_bytes_ + f->text.size() > s_->o.queue_bytes) {
+    GatheringStream& out = ws_.next_layer();
+    if (out.unsent_frames() >= s_->o.queue_messages || out.unsent_bytes() + f->text.size() > s_->o.queue_bytes) {
       ++s_->slow_consumers;
       return Close(websocket::close_code::policy_error, "slow consumer");
     }
-    queued_bytes_ += f->text.size();
-    queue_.push_back(std::move(f));
-    if (!writing_) Write();
+    out.AppendText(f->text, f->ts_ns);
   }
 
-  void Write() {
-    writing_ = true;
-    ws_.text(true);
-    ws_.async_write(net::buffer(queue_.front()->text), beast::bind_front_handler(&WsSession::OnWrite, shared_from_this()));
-  }
-
-  void OnWrite(beast::error_code ec, size_t bytes) {
-    writing_ = false;
-    if (ec) return;
-    const Frame done = std::move(queue_.front());
-    queue_.pop_front();
-    if (!closing_) queued_bytes_ -= done->text.size();
-    ++s_->messages_sent;
-    s_->bytes_sent += static_cast<int64_t>(bytes);
-    if (done->ts_ns > 0) s_->RecordLatency(stats::WallClockNs() - done->ts_ns);
-    if (!queue_.empty()) return Write();  // a close waits for the queue (kDrop empties it first)
-    if (close_pending_) DoClose();
-  }
-
-  // Stops taking frames and closes once the write in progress (if any) is done, or with
-  // kSend once the queue is: Beast allows one write at a time, and a close is a write.
+  // Stops taking frames and closes: with kSend after the frames already appended, with
+  // kDrop without those not yet being written. Beast writes the close frame behind them.
   enum class Queued { kDrop, kSend };
   void Close(websocket::close_code code, const char* reason, Queued queued = Queued::kDrop) {
     if (closing_) return;
     closing_ = true;
     s_->hub.Leave(this);
-    if (queued == Queued::kDrop) {
-      // The frame being written stays until its write completes: the write reads from it.
-      queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
-      queued_bytes_ = 0;
-    }
+    if (queued == Queued::kDrop) ws_.next_layer().DropUnsent();
     close_reason_ = websocket::close_reason(code, reason);
-    if (writing_) {
-      close_pending_ = true;
-    } else {
-      DoClose();
-    }
+    DoClose();
   }
 
   void DoClose() {
-    close_pending_ = false;
     ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {});
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<GatheringStream> ws_;
   std::shared_ptr<Shared> s_;
   beast::flat_buffer buffer_;
-  std::deque<Frame> queue_;
-  size_t queued_bytes_ = 0;
-  bool writing_ = false, closing_ = false, close_pending_ = false, accepted_ = false;
+  std::mutex inbox_mu_;
+  std::vector<Frame> inbox_;  // frames from the hub, not yet on the strand
+  bool inbox_posted_ = false;
+  bool closing_ = false, accepted_ = false;
   websocket::close_reason close_reason_;
   std::set<std::string> channels_;
   std::chrono::steady_clock::time_point window_start_{};

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -94,6 +95,44 @@ TEST_F(ServerTest, SubscribeUpdatePingUnsubscribe) {
   c.Send(R"({"op":"ping"})");
   EXPECT_EQ(c.Next(), R"({"op":"pong"})");  // no update in between
   EXPECT_EQ(server_.counters().connections, 1);
+}
+
+// Frames are written by the server itself, gathered into batches, between the pongs Beast
+// answers to control pings: every length encoding (7-bit, 16-bit, 64-bit) arrives intact
+// and in order, interleaved with pings, and the pongs come back.
+TEST_F(ServerTest, FramesOfEveryLengthArriveInOrderBetweenControlPings) {
+  Client c(server_.port());
+  std::atomic<int> pongs{0};
+  c.ws().control_callback([&](websocket::frame_type kind, beast::string_view) {
+    if (kind == websocket::frame_type::pong) ++pongs;
+  });
+  c.Send(R"({"op":"subscribe","channel":"market:3"})");
+  EXPECT_EQ(c.Next(), R"({"op":"subscribed","channel":"market:3","seq":0})");
+  // Frame lengths at each encoding's edges (the frame is the update's envelope and data).
+  const std::vector<size_t> lengths = {100, 125, 126, 127, 1000, 65535, 65536, 65537, 200000};
+  std::vector<std::string> sent;
+  for (size_t i = 0; i < lengths.size() * 3; ++i) {
+    const size_t envelope = UpdateFrame("market:3", i + 1, static_cast<int64_t>(i + 1), "\"\"").size();
+    const std::string data =
+        "\"" + std::string(lengths[i % lengths.size()] - envelope, static_cast<char>('a' + i % 26)) + "\"";
+    hub_.Publish("market:3", data, static_cast<int64_t>(i + 1));
+    sent.push_back(data);
+    if (i % 4 == 0) c.ws().ping("p");
+  }
+  for (size_t i = 0; i < sent.size(); ++i) {
+    EXPECT_EQ(c.Next(), R"({"op":"update","channel":"market:3","seq":)" + std::to_string(i + 1) + R"(,"ts_ns":)" +
+                            std::to_string(i + 1) + R"(,"data":)" + sent[i] + "}")
+        << i;
+  }
+  c.Send(R"({"op":"ping"})");
+  EXPECT_EQ(c.Next(), R"({"op":"pong"})");
+  EXPECT_EQ(pongs.load(), static_cast<int>((sent.size() + 3) / 4));
+  // Counted once the socket took them, which may be just after the client read them.
+  const int64_t frames = static_cast<int64_t>(sent.size()) + 2;
+  for (int i = 0; i < 100 && server_.counters().messages_sent < frames; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_.counters().messages_sent, frames);
 }
 
 TEST_F(ServerTest, SinceReplaysOrResets) {
