@@ -100,12 +100,16 @@ IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>
         for (auto& s : sessions) {
           if (!s || !s->ok()) s = std::make_unique<db::PgSession>(options.url);
         }
-        if (writers == 1) {
+        // A part is worth its own transaction (and fsync) only with enough events in it:
+        // small batches — a live stream's, the story's rate — stay on one connection.
+        const size_t per_part = std::max<size_t>(1, options.split_min_events);
+        const size_t parts_wanted = std::clamp<size_t>(batch.events.size() / per_part, 1, writers);
+        if (parts_wanted == 1) {
           sum.applied += sink.Apply(*session, batch);
         } else {
-          const std::vector<Batch> parts = Partition(batch, writers);
+          const std::vector<Batch> parts = Partition(batch, parts_wanted);
           std::vector<std::future<uint64_t>> others;
-          for (size_t k = 1; k < writers; ++k) {
+          for (size_t k = 1; k < parts_wanted; ++k) {
             others.push_back(std::async(std::launch::async, [&, k] { return sinks[k].ApplyPart(*sessions[k], parts[k]); }));
           }
           // Part 0 commits the checkpoint only once every other part has committed.

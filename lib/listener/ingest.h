@@ -5,8 +5,10 @@
 // after the batch's first line — and applies each with its checkpoint in one transaction.
 // A lost connection is retried with capped exponential backoff and the batch re-applied
 // (idempotently); past `give_up_after_s` Ingest throws, leaving the checkpoint intact.
-// With `writers` > 1 each batch is split by market and its parts written on that many
-// connections at once (the server's work per batch is one backend's otherwise).
+// With `writers` > 1 a batch of at least `split_min_events` per writer is split by market and its
+// parts written on that many connections at once (the server's work per batch is one
+// backend's otherwise); smaller batches go whole on one, where a split's extra transaction
+// would cost more than it saves.
 //
 //   IngestSummary s = Ingest(next_line, {.url = url, .source = "events.jsonl"});
 #ifndef PMBENCH_LISTENER_INGEST_H_
@@ -53,6 +55,7 @@ struct IngestOptions {
   SinkKind sink = SinkKind::kCopy;
   size_t batch_size = 1000;
   size_t writers = 2;  // connections a batch's parts are written on at once
+  size_t split_min_events = 256;  // events each part needs before a batch is split
   int linger_ms = 50;
   size_t queue = 10000;
   double give_up_after_s = 30;

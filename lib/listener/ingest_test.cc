@@ -101,7 +101,8 @@ TEST(IngestTest, ThreeSinksLeaveIdenticalVerifiedState) {
     TestSchema schema("writers_" + std::to_string(writers));
     db::Migrate(schema.url(), schema.name());
     const IngestSummary sum = Ingest(FromLines(lines), {.url = schema.url(), .schema = schema.name(), .source = "test",
-                                                        .batch_size = 97, .writers = writers, .program = DefaultProgram()});
+                                                        .batch_size = 97, .writers = writers, .split_min_events = 1,
+                                                        .program = DefaultProgram()});
     EXPECT_EQ(sum.read, lines.size());
     EXPECT_TRUE(Verify(lines, DefaultProgram(), schema.url(), schema.name()).ok()) << writers;
     EXPECT_EQ(State(schema), states[2]) << writers << " writers";
@@ -303,7 +304,7 @@ TEST(IngestTest, KilledBackendMidStreamStillVerifiesExactly) {
   // Three writers: a kill lands in any part, before or after the others have committed.
   const IngestSummary sum = Ingest(FromLines(lines, before),
                                    {.url = url, .schema = schema.name(), .source = "fault", .sink = SinkKind::kCopy,
-                                    .batch_size = 64, .writers = 3, .linger_ms = 5, .queue = 16,
+                                    .batch_size = 64, .writers = 3, .split_min_events = 1, .linger_ms = 5, .queue = 16,
                                     .program = DefaultProgram()});
   EXPECT_GE(kills.load(), 3);
   EXPECT_GE(sum.retries, 1u);
