@@ -55,8 +55,9 @@ http:// (https:// for wss://).
   --duration D           ws:// input: stop after D (30, 30s, 2m; default: until interrupted)
   --sink insert|multirow|copy   (default copy)
   --batch-size N         flush at N rows (default 1000)
-  --writers N            connections a batch is written on at once, split by market
-                         (default 2; 1: one connection, as one transaction)
+  --writers N            connections a batch is written on at once: a batch with 256+
+                         events per writer is split by market (default 2; 1: every
+                         batch whole on one connection)
   --linger-ms T          ... or T ms after the batch's first line (default 50)
   --queue N              lines buffered between reader and writer (default 10000)
   --give-up-after S      seconds of lost connection before exiting 1 (default 30)
