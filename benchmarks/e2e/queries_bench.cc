@@ -303,13 +303,19 @@ void BM_MarketsThroughput(benchmark::State& state) {
 }
 BENCHMARK(BM_MarketsThroughput)->ArgName("cached")->Arg(0)->Arg(1)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
+// A bets run judged against the story's SLA lasts at least 5 s: in smoke's 2 s (1 s closed
+// loop) one stall of the shared disk — a slow WAL fsync every commit waits for — covers
+// the worst 5% of the requests by itself, so the bar would judge the disk's moment, not the
+// path.
+double BetsSeconds(double profile_seconds) { return std::max(profile_seconds, 5.0); }
+
 // place_bet at the story's 500/s from its 300 betting users; the pools checked afterwards.
 void BM_BetsInsert(benchmark::State& state) {
   PMBENCH_STAGING_OR_SKIP();
   load::LoadResult r;
   PMBENCH_TRY({
     auto w = queries::DbWorkload::Prepare(st.direct(), st.schema(), {.run_tag = "bench-" + std::to_string(getpid()) + "-" + std::to_string(state.range(0))});
-    const auto stages = Shape(static_cast<double>(state.range(0)), P().db_seconds);
+    const auto stages = Shape(static_cast<double>(state.range(0)), BetsSeconds(P().db_seconds));
     for (auto _ : state) {
       r = Run({.start = StartOf(stages), .stages = stages, .clients = 300, .mix = w->Mix(queries::DbScenario::kBets)}, *w,
               queries::DbScenario::kBets);
@@ -318,7 +324,8 @@ void BM_BetsInsert(benchmark::State& state) {
     w->VerifyBets(st.direct());
   })
   std::vector<Bar> bars = {Bar::Sla("latency", "p(95)<100ms")};
-  auto observed = Report(state, r, bars, false, OfferedRate(Shape(static_cast<double>(state.range(0)), P().db_seconds)));
+  auto observed =
+      Report(state, r, bars, false, OfferedRate(Shape(static_cast<double>(state.range(0)), BetsSeconds(P().db_seconds))));
   CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_BetsInsert)->ArgName("rate")->Arg(500)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
@@ -398,7 +405,7 @@ void BM_BetsThroughput(benchmark::State& state) {
     }
     auto w = queries::DbWorkload::Prepare(st.direct(), st.schema(), o);
     for (auto _ : state) {
-      r = Run({.model = load::Model::kClosed, .start = 64, .stages = {{P().db_seconds / 2, 64}}, .clients = 64,
+      r = Run({.model = load::Model::kClosed, .start = 64, .stages = {{BetsSeconds(P().db_seconds / 2), 64}}, .clients = 64,
                .mix = w->Mix(queries::DbScenario::kBets)},
               *w, queries::DbScenario::kBets);
       state.SetIterationTime(r.seconds);
