@@ -186,7 +186,7 @@ class PgbenchScriptFiles {
 // Latency (from the intended start; failed requests until their answer, dropped and
 // unfinished ones until the deadline) and service time, throughput achieved (and offered,
 // in the open model), failures and the engine's own health; the generator_bound bar fails
-// the run when its numbers cannot be trusted.
+// a closed-model run, whose load it would have lightened.
 std::map<std::string, Observed> Report(benchmark::State& state, const load::LoadResult& r, std::vector<Bar>& bars,
                                        bool generator_is_the_work = false, std::optional<double> offered = std::nullopt) {
   ReportLatency(state, r.total.latency);
@@ -206,9 +206,13 @@ std::map<std::string, Observed> Report(benchmark::State& state, const load::Load
   state.SetItemsProcessed(r.total.ok);
   if (r.generator_bound) std::fprintf(stderr, "generator bound: %s\n", r.generator_reason.c_str());
   if (!r.total.errors.empty()) std::fprintf(stderr, "first error: %s\n", r.total.errors.begin()->first.c_str());
-  // Answers from the in-process cache cost the server nothing: there the engine itself is the
-  // work measured, and a bound generator is a goal missed, not a wrong number.
-  bars.push_back(generator_is_the_work ? Bar::Goal("generator_bound", "count<1") : Bar::Sla("generator_bound", "count<1"));
+  // A bound generator is an SLA failure only where its delay could flatter the server: a closed
+  // model asks less than intended. In the open model every delay of the engine's (late
+  // arrivals, late completions) is inside the latency measured from the intended start, so a
+  // latency bar met while bound still holds and a missed one is reported with the reason above.
+  // Answers from the in-process cache cost the server nothing: there the engine is the work.
+  const bool only_a_goal = generator_is_the_work || offered.has_value();
+  bars.push_back(only_a_goal ? Bar::Goal("generator_bound", "count<1") : Bar::Sla("generator_bound", "count<1"));
   bars.push_back(Bar::Sla("success", "rate>0.99"));
   return {{"latency", {.latency = &r.total.latency}},
           {"generator_bound", {.count = r.generator_bound ? 1.0 : 0.0}},

@@ -211,7 +211,9 @@ void PrintDbSummary(const DbRun& run, const load::LoadResult& r) {
 int ReportDb(const Flags& flags, const DbRun& run, const load::LoadResult& r) {
   PrintDbSummary(run, r);
   const auto verdicts = EvaluateThresholds(run.thresholds, DbObserved(r));
-  const bool failed = !AllPass(verdicts) || (r.generator_bound && !run.thresholds.empty());
+  // Open model: the engine's delay is inside the latency measured, so only a closed run, whose
+  // load a bound engine lightens, fails for it.
+  const bool failed = !AllPass(verdicts) || (r.generator_bound && run.closed && !run.thresholds.empty());
 
   nlohmann::json errors = nlohmann::json::object();
   for (const auto& k : r.kinds) {
