@@ -22,6 +22,7 @@ int CompareCommand(const std::vector<std::string>& args);
 int ReportCommand(const std::vector<std::string>& args);
 int LoadCommand(const std::vector<std::string>& args);
 int LoadDbCommand(const std::vector<std::string>& args);
+int LoadHttpCommand(const std::vector<std::string>& args);
 int LoadWsCommand(const std::vector<std::string>& args);
 int LoadChainCommand(const std::vector<std::string>& args);
 int RealtimeCommand(const std::vector<std::string>& args);

@@ -1,10 +1,16 @@
 #include "tools/cli/load_common.h"
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <stdexcept>
 
+#include "lib/db/database_url.h"
+#include "lib/load/arrival_schedule.h"
+#include "lib/results/gbench_json.h"
 #include "lib/stats/interval_series.h"
 #include "tools/cli/flags.h"
 
@@ -126,6 +132,153 @@ std::vector<std::pair<std::string, double>> KindCounters(const load::KindResult&
   c.emplace_back("achieved_requests_per_s", seconds > 0 ? static_cast<double>(k.ok) / seconds : 0);
   if (offered_per_s) c.emplace_back("offered_requests_per_s", *offered_per_s);
   return c;
+}
+
+std::vector<std::string> LoadMetrics(const std::vector<load::RequestKind>& mix) {
+  std::vector<std::string> m = {"latency", "service", "success", "requests", "dropped", "failed", "unfinished"};
+  for (const auto& k : mix) m.push_back(k.name);
+  return m;
+}
+
+std::map<std::string, stats::Observed> LoadObserved(const load::LoadResult& r) {
+  std::map<std::string, stats::Observed> o = {
+      {"latency", {.latency = &r.total.latency}},
+      {"service", {.latency = &r.total.service}},
+      {"success", {.rate = r.total.success_ratio()}},
+      {"requests", {.count = static_cast<double>(r.total.ok), .rate = r.throughput()}},
+      {"dropped", {.count = static_cast<double>(r.total.dropped)}},
+      {"failed", {.count = static_cast<double>(r.total.failed)}},
+      {"unfinished", {.count = static_cast<double>(r.total.unfinished)}}};
+  for (const auto& k : r.kinds) o[k.name] = {.latency = &k.latency};
+  return o;
+}
+
+
+std::string PlanUsage() {
+  return R"(  --rate R                open model: requests per second                       [1000]
+  --vus N                 closed model: virtual users (at most the connections)
+  --think S               closed model: seconds between a user's requests       [0]
+  --duration D            how long to hold the rate or users: 30, 30s, 2m       [30s]
+  --ramp-up D             reach the rate or users linearly over D first          [0]
+)" + std::string(kShapeUsage) + R"(  --warmup D              run at the starting level for D first, unrecorded      [0]
+  --max-in-flight N       open model: started + waiting requests before dropping [2 x connections]
+  --threads N             engine threads                                        [cores]
+)";
+}
+
+LoadPlan ParseLoadPlan(const Flags& flags, double default_rate, const std::string& clients_flag) {
+  LoadPlan plan;
+  plan.closed = flags.Has("vus");
+  if (plan.closed && (flags.Has("rate") || flags.Has("max-in-flight"))) {
+    throw UsageError("--vus (closed model) goes without --rate and --max-in-flight");
+  }
+  if (!plan.closed && flags.Has("think")) throw UsageError("--think goes with --vus");
+  plan.level = plan.closed ? flags.GetDouble("vus", 0) : flags.GetDouble("rate", default_rate);
+  if (!(plan.level > 0)) throw UsageError(plan.closed ? "--vus must be > 0" : "--rate must be > 0");
+  plan.shape = ParseShape(flags, plan.level);
+  const double clients = flags.GetDouble(clients_flag, plan.closed ? std::max(100.0, plan.shape.peak()) : 100);
+  if (!(clients >= 1 && clients <= 100'000) || clients != std::floor(clients)) {
+    throw UsageError("--" + clients_flag + " must be a whole number in 1..100000");
+  }
+  load::LoadSpec& spec = plan.spec;
+  spec.model = plan.closed ? load::Model::kClosed : load::Model::kOpen;
+  spec.clients = static_cast<int>(clients);
+  spec.start = plan.shape.start;
+  const double warmup = ParseDuration("warmup", flags.Get("warmup", "0"));
+  if (warmup > 0) {  // at the starting level: zero users or requests warm nothing up
+    if (plan.shape.start == 0) throw UsageError("--warmup goes with a shape that starts at its level (a ramp is its own warm-up)");
+    spec.stages.push_back({warmup, plan.shape.start});
+    spec.warmup_s = warmup;
+  }
+  spec.stages.insert(spec.stages.end(), plan.shape.stages.begin(), plan.shape.stages.end());
+  spec.think_s = flags.GetDouble("think", 0);
+  spec.max_in_flight = static_cast<int>(flags.GetUint("max-in-flight", 0));
+  spec.threads = static_cast<int>(flags.GetUint("threads", 0));
+  spec.seed = flags.GetUint("seed", 1);
+  return plan;
+}
+
+void AddProgress(const LoadPlan& plan, load::LoadSpec& spec) {
+  if (isatty(STDERR_FILENO)) {
+    spec.progress = [](const load::Progress& p) {
+      std::fprintf(stderr, "\r  %6.1fs  level %-8.0f %8.0f/s  done %-9lld failed %-6lld dropped %-6lld in flight %-5lld ",
+                   p.elapsed_s, p.level, p.rate, static_cast<long long>(p.completed), static_cast<long long>(p.failed),
+                   static_cast<long long>(p.dropped), static_cast<long long>(p.in_flight));
+      std::fflush(stderr);
+    };
+  }
+  std::cerr << "opening " << spec.clients << " connections; " << (plan.closed ? "closed model, " : "open model, ") << "up to "
+            << plan.shape.peak() << (plan.closed ? " users" : " requests/s") << " over " << plan.shape.seconds() << " s"
+            << (plan.shape.spike_end_s ? " (a x10 spike)" : "") << "\n";
+}
+
+void PrintLoadSummary(const LoadPlan& plan, const load::LoadResult& r) {
+  if (isatty(STDERR_FILENO)) std::cerr << "\n";
+  for (const auto& k : r.kinds) {
+    if (k.requests() == 0) continue;
+    std::fprintf(stderr, "  %-14s %9lld ok %6lld failed %6lld dropped %6lld unfinished  p50 %8.2f  p95 %8.2f  p99 %8.2f ms  (service p99 %.2f ms)\n",
+                 k.name.c_str(), static_cast<long long>(k.ok), static_cast<long long>(k.failed),
+                 static_cast<long long>(k.dropped), static_cast<long long>(k.unfinished), k.latency.Percentile(50) / 1e6,
+                 k.latency.Percentile(95) / 1e6, k.latency.Percentile(99) / 1e6, k.service.Percentile(99) / 1e6);
+    for (const auto& [reason, n] : k.errors) std::fprintf(stderr, "      %lld x %s\n", static_cast<long long>(n), db::RedactSecrets(reason).c_str());
+  }
+  std::fprintf(stderr, "  achieved %.0f requests/s (offered %s) over %.1f s; schedule lag p99 %.2f ms; busiest engine thread %.0f%% CPU\n",
+               r.throughput(), plan.closed ? "by the users" : (std::to_string(static_cast<int64_t>(plan.level)) + "/s").c_str(), r.seconds,
+               r.lag.Percentile(99) / 1e6, r.generator_cpu * 100);
+  if (r.generator_bound) {
+    std::cerr << "  GENERATOR BOUND: " << r.generator_reason << " - latencies include the engine's own delay\n";
+  }
+}
+
+int ReportLoad(const Flags& flags, const LoadPlan& plan, const load::LoadResult& r, const std::vector<stats::Bar>& thresholds,
+               LoadReport report) {
+  PrintLoadSummary(plan, r);
+  const auto verdicts = EvaluateThresholds(thresholds, LoadObserved(r));
+  // Open model: the engine's delay is inside the latency measured, so only a closed run, whose
+  // load a bound engine lightens, fails for it.
+  const bool failed = !AllPass(verdicts) || (r.generator_bound && plan.closed && !thresholds.empty());
+
+  nlohmann::json errors = nlohmann::json::object();
+  for (const auto& k : r.kinds) {
+    for (const auto& [reason, n] : k.errors) errors[k.name][db::RedactSecrets(reason)] = n;
+  }
+  nlohmann::json context = std::move(report.context);
+  context["date"] = Now();
+  context["pmbench_model"] = plan.closed ? "closed" : "open";
+  context["pmbench_generator_bound"] = r.generator_bound;
+  context["pmbench_generator_reason"] = r.generator_reason;
+  context["pmbench_errors"] = errors;
+  double total_weight = 0;
+  for (const auto& k : plan.spec.mix) total_weight += k.weight;
+  // The mean rate the shape offered (for a constant shape, its rate), shared by weight.
+  const double mean = plan.closed ? 0
+                                  : static_cast<double>(load::ArrivalSchedule(plan.shape.start, plan.shape.stages).total()) /
+                                        plan.shape.seconds();
+  const auto offered = [&](std::optional<size_t> kind) -> std::optional<double> {
+    if (plan.closed) return std::nullopt;
+    return kind ? mean * plan.spec.mix[*kind].weight / total_weight : mean;
+  };
+  std::vector<results::RunEntry> entries;
+  results::RunEntry whole{report.base, r.seconds, KindCounters(r.total, r.seconds, offered(std::nullopt))};
+  whole.counters.insert(whole.counters.end(), {{"clients", static_cast<double>(r.clients)},
+                                               {"threads_used", static_cast<double>(r.threads)},
+                                               {"lag_p99_ms", r.lag.Percentile(99) / 1e6},
+                                               {"lag_max_ms", static_cast<double>(r.lag.max()) / 1e6},
+                                               {"generator_cpu", r.generator_cpu},
+                                               {"generator_bound", r.generator_bound ? 1.0 : 0.0},
+                                               {"connect_s", r.connect_s}});
+  whole.counters.insert(whole.counters.end(), report.whole.begin(), report.whole.end());
+  entries.push_back(std::move(whole));
+  for (size_t i = 0; i < r.kinds.size(); ++i) {
+    results::RunEntry e{report.base + "/" + r.kinds[i].name, r.seconds, KindCounters(r.kinds[i], r.seconds, offered(i))};
+    if (report.per_kind) {
+      const auto more = report.per_kind(i);
+      e.counters.insert(e.counters.end(), more.begin(), more.end());
+    }
+    entries.push_back(std::move(e));
+  }
+  WriteResult(flags, results::WriteRunJson(context, entries, verdicts, SeriesJson(report.base, r)));
+  return failed ? 1 : 0;
 }
 
 std::string Now() {

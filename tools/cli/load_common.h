@@ -3,6 +3,7 @@
 #ifndef PMBENCH_TOOLS_CLI_LOAD_COMMON_H_
 #define PMBENCH_TOOLS_CLI_LOAD_COMMON_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -67,6 +68,41 @@ struct MetricsEndpoint {
 };
 std::unique_ptr<MetricsEndpoint> ServeMetrics(const Flags& flags, const std::string& command);
 extern const char* const kMetricsUsage;  // the help line of --metrics-listen
+
+// Every metric a load threshold can read: latency, service, success, requests, dropped,
+// failed, unfinished and each request kind of `mix` (its latency).
+std::vector<std::string> LoadMetrics(const std::vector<load::RequestKind>& mix);
+std::map<std::string, stats::Observed> LoadObserved(const load::LoadResult& r);
+
+// The model, level, shape and engine spec of a load command: --rate (open) or --vus with
+// --think (closed), the shape (ParseShape), --warmup, --max-in-flight, --threads, --seed and
+// the connections (--`clients_flag`). UsageError for a bad or contradictory one.
+struct LoadPlan {
+  bool closed = false;  // closed model: `level` users; open: `level` requests/s
+  double level = 0;
+  load::Shape shape;
+  load::LoadSpec spec;  // without its mix, progress and metrics
+};
+LoadPlan ParseLoadPlan(const Flags& flags, double default_rate, const std::string& clients_flag = "clients");
+// The help lines of those flags (but the connections' and the seed's).
+std::string PlanUsage();
+
+// A progress line on a terminal (nothing otherwise), and "opening N connections; ..." first.
+void AddProgress(const LoadPlan& plan, load::LoadSpec& spec);
+// Each kind's counts and percentiles, the achieved rate and the engine's health, on stderr.
+void PrintLoadSummary(const LoadPlan& plan, const load::LoadResult& r);
+
+// Evaluates the thresholds, writes the result JSON (`base` for the run, `base/<kind>` per
+// kind, with `whole` and `per_kind` counters added) and returns the exit status: 1 when a
+// threshold failed, or a closed run's engine was bound (it lightened the load).
+struct LoadReport {
+  std::string base;
+  nlohmann::json context;  // date, executable and the command's own keys
+  std::vector<std::pair<std::string, double>> whole;
+  std::function<std::vector<std::pair<std::string, double>>(size_t kind)> per_kind;
+};
+int ReportLoad(const Flags& flags, const LoadPlan& plan, const load::LoadResult& r, const std::vector<stats::Bar>& thresholds,
+               LoadReport report);
 
 // The current UTC time, ISO 8601, as Google Benchmark's context.date.
 std::string Now();

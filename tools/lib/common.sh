@@ -5,7 +5,8 @@ PM_PG_BIN="${PMBENCH_PG_BIN:-/usr/lib/postgresql/15/bin}"
 PM_PACKAGES=(cmake g++ make pkg-config ccache libbenchmark-dev libgtest-dev libpqxx-dev
   libboost-dev libboost-system-dev libssl-dev libsimdjson-dev nlohmann-json3-dev
   postgresql-15 postgresql-client-15 pgbouncer git python3-websockets nodejs
-  prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter)
+  prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter
+  nginx-light wrk openssl)
 
 pm_die() {  # pm_die MESSAGE [EXIT_CODE]
   echo "${PM_TOOL:-pmbench}: $1" >&2
