@@ -20,6 +20,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "benchmarks/common/load_report.h"
 #include "benchmarks/common/profile.h"
 #include "benchmarks/common/report.h"
 #include "benchmarks/common/staging.h"
@@ -183,43 +184,6 @@ class PgbenchScriptFiles {
   std::string dir_, args_;
 };
 
-// Latency (from the intended start; failed requests until their answer, dropped and
-// unfinished ones until the deadline) and service time, throughput achieved (and offered,
-// in the open model), failures and the engine's own health; the generator_bound bar fails
-// a closed-model run, whose load it would have lightened.
-std::map<std::string, Observed> Report(benchmark::State& state, const load::LoadResult& r, std::vector<Bar>& bars,
-                                       bool generator_is_the_work = false, std::optional<double> offered = std::nullopt) {
-  ReportLatency(state, r.total.latency);
-  ReportLatency(state, r.total.service, "service_");
-  state.counters["achieved_requests_per_s"] = r.throughput();
-  if (offered) state.counters["offered_requests_per_s"] = *offered;
-  if (const auto s = r.total.success_ratio()) state.counters["success_ratio"] = *s;
-  state.counters["dropped"] = static_cast<double>(r.total.dropped);
-  state.counters["unfinished"] = static_cast<double>(r.total.unfinished);
-  state.counters["failed"] = static_cast<double>(r.total.failed);
-  state.counters["clients"] = r.clients;
-  state.counters["lag_p99_ms"] = r.lag.Percentile(99) / 1e6;
-  state.counters["lag_max_ms"] = static_cast<double>(r.lag.max()) / 1e6;
-  state.counters["generator_cpu"] = r.generator_cpu;
-  state.counters["generator_bound"] = r.generator_bound ? 1 : 0;
-  state.counters["connect_s"] = r.connect_s;
-  state.SetItemsProcessed(r.total.ok);
-  if (r.generator_bound) std::fprintf(stderr, "generator bound: %s\n", r.generator_reason.c_str());
-  if (!r.total.errors.empty()) std::fprintf(stderr, "first error: %s\n", r.total.errors.begin()->first.c_str());
-  // A bound generator is an SLA failure only where its delay could flatter the server: a closed
-  // model asks less than intended. In the open model every delay of the engine's (late
-  // arrivals, late completions) is inside the latency measured from the intended start, so a
-  // latency bar met while bound still holds and a missed one is reported with the reason above.
-  // Answers from the in-process cache cost the server nothing: there the engine is the work.
-  const bool only_a_goal = generator_is_the_work || offered.has_value();
-  bars.push_back(only_a_goal ? Bar::Goal("generator_bound", "count<1") : Bar::Sla("generator_bound", "count<1"));
-  bars.push_back(Bar::Sla("success", "rate>0.99"));
-  return {{"latency", {.latency = &r.total.latency}},
-          {"generator_bound", {.count = r.generator_bound ? 1.0 : 0.0}},
-          {"success", {.rate = r.total.success_ratio()}},
-          {"requests", {.count = static_cast<double>(r.total.ok), .rate = r.throughput()}}};
-}
-
 #define PMBENCH_STAGING_OR_SKIP()                                     \
   Staging& st = Staging::Get();                                       \
   if (!st.error().empty()) return state.SkipWithError(st.error().c_str())
@@ -246,7 +210,7 @@ void BM_MarketsQuery(benchmark::State& state) {
   })
   std::vector<Bar> bars = {Bar::Sla("latency", "p(95)<100ms"),  // the story
                            Bar::Goal("latency", "p(95)<=20ms"), Bar::Goal("latency", "p(99)<=50ms")};
-  auto observed = Report(state, r, bars, false, OfferedRate(Shape(P().db_rate, P().db_seconds)));
+  auto observed = ReportLoad(state, r, bars, false, OfferedRate(Shape(P().db_rate, P().db_seconds)));
   CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_MarketsQuery)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
@@ -283,7 +247,7 @@ void BM_MarketsThroughput(benchmark::State& state) {
     counters = w->counters();
   })
   std::vector<Bar> bars;
-  auto observed = Report(state, r, bars, cached);
+  auto observed = ReportLoad(state, r, bars, cached);
   Runs()[state.range(0)] = r;
   if (!cached) {
     state.counters["limit_requests_per_s"] = limit.tps;  // pgbench -f, the same SQL
@@ -329,7 +293,7 @@ void BM_BetsInsert(benchmark::State& state) {
   })
   std::vector<Bar> bars = {Bar::Sla("latency", "p(95)<100ms")};
   auto observed =
-      Report(state, r, bars, false, OfferedRate(Shape(static_cast<double>(state.range(0)), BetsSeconds(P().db_seconds))));
+      ReportLoad(state, r, bars, false, OfferedRate(Shape(static_cast<double>(state.range(0)), BetsSeconds(P().db_seconds))));
   CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_BetsInsert)->ArgName("rate")->Arg(500)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
@@ -424,7 +388,7 @@ void BM_BetsThroughput(benchmark::State& state) {
   })
   std::vector<Bar> bars = {Bar::Sla("requests", "rate>=500"),  // the story: 500+ inserts/s
                            Bar::Goal("requests", "rate>=5000")};
-  auto observed = Report(state, r, bars);
+  auto observed = ReportLoad(state, r, bars);
   BetRuns()[state.range(0)] = r;
   if (feed) {
     ReportLatency(state, odds_latency, "odds_");
@@ -458,7 +422,7 @@ void BM_Dashboard(benchmark::State& state) {
     }
   })
   std::vector<Bar> bars = {Bar::Sla("latency", "p(95)<100ms")};
-  auto observed = Report(state, r, bars, false, OfferedRate(Shape(P().db_rate / 4, P().db_seconds)));
+  auto observed = ReportLoad(state, r, bars, false, OfferedRate(Shape(P().db_rate / 4, P().db_seconds)));
   CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_Dashboard)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
@@ -483,7 +447,7 @@ void BM_PeakMix(benchmark::State& state) {
   // show how far past its capacity the platform still answers in time.
   const auto bar = P().db_clients <= 1000 ? &Bar::Sla : &Bar::Goal;
   std::vector<Bar> bars = {bar("latency", "p(95)<100ms")};
-  auto observed = Report(state, r, bars);
+  auto observed = ReportLoad(state, r, bars);
   for (const auto& k : r.kinds) {
     state.counters[k.name + "_p95_ms"] = k.latency.Percentile(95) / 1e6;
     state.counters[k.name + "_p99_ms"] = k.latency.Percentile(99) / 1e6;
@@ -541,7 +505,7 @@ void BM_IndexEffect(benchmark::State& state) {
                           index + " was not recreated");
   })
   std::vector<Bar> bars;
-  auto observed = Report(state, with, bars);
+  auto observed = ReportLoad(state, with, bars);
   state.counters["with_index_per_s"] = with.throughput();
   state.counters["without_index_per_s"] = without.throughput();
   state.counters["without_index_p95_ms"] = without.total.latency.Percentile(95) / 1e6;
@@ -572,7 +536,7 @@ void BM_Leaderboard(benchmark::State& state) {
     }
   })
   std::vector<Bar> bars;
-  auto observed = Report(state, mat, bars);
+  auto observed = ReportLoad(state, mat, bars);
   state.counters["live_per_s"] = live.throughput();
   state.counters["live_p95_ms"] = live.total.latency.Percentile(95) / 1e6;
   state.counters["materialized_per_s"] = mat.throughput();
@@ -606,7 +570,7 @@ void BM_VsPgbench(benchmark::State& state) {
     }
   })
   std::vector<Bar> bars;
-  auto observed = Report(state, r, bars);
+  auto observed = ReportLoad(state, r, bars);
   state.counters["pgbench_tps"] = pgbench_tps;
   const auto ratio = pmbench::stats::Ratio(r.throughput(), pgbench_tps);
   if (ratio) state.counters["vs_pgbench_ratio"] = *ratio;
