@@ -12,8 +12,10 @@ Staging ResolveStaging() {
     const char* direct = std::getenv("STAGING_DATABASE_DIRECT_URL");
     const char* ledger = std::getenv("STAGING_LEDGER_URL");
     const char* prometheus = std::getenv("STAGING_PROMETHEUS_URL");
+    const char* redis = std::getenv("STAGING_REDIS_URL");
     return {"remote", pooled, direct && *direct ? direct : pooled, ledger ? ledger : "",
-            ledger && *ledger ? "" : "STAGING_LEDGER_URL is not set", prometheus ? prometheus : "", "", "", ""};
+            ledger && *ledger ? "" : "STAGING_LEDGER_URL is not set", prometheus ? prometheus : "", "", "", "",
+            redis ? redis : ""};
   }
   const char* path = std::getenv("PMBENCH_STAGING_STATE");
   if (!path || !*path) {
@@ -40,7 +42,7 @@ Staging ResolveStaging() {
   const auto ledger = kv.find("PMBENCH_LEDGER_URL");
   Staging s{"embedded", pooled->second, direct->second, ledger == kv.end() ? "" : ledger->second, "",
             kv["PMBENCH_PROMETHEUS_URL"], kv["PMBENCH_PROMETHEUS_TARGETS"], kv["PMBENCH_ALERTMANAGER_URL"],
-            kv["PMBENCH_MONITORING_DASHBOARD"]};
+            kv["PMBENCH_MONITORING_DASHBOARD"], kv["PMBENCH_REDIS_URL"]};
   if (s.ledger_url.empty()) {
     const std::string state = path;
     const auto slash = state.rfind('/');

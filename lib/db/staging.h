@@ -26,6 +26,9 @@ struct Staging {
   // files it scrapes (a run adds its processes there). Empty without monitoring.
   std::string prometheus_url, prometheus_targets;
   std::string alertmanager_url, dashboard;  // and Alertmanager's URL; the dashboard it goes with
+  // The API server's shared cache: redis://host:port (STAGING_REDIS_URL with a remote
+  // staging); empty when there is none.
+  std::string redis_url;
 };
 
 Staging ResolveStaging();

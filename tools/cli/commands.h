@@ -25,6 +25,7 @@ int LoadDbCommand(const std::vector<std::string>& args);
 int LoadHttpCommand(const std::vector<std::string>& args);
 int LoadWsCommand(const std::vector<std::string>& args);
 int LoadChainCommand(const std::vector<std::string>& args);
+int ApiCommand(const std::vector<std::string>& args);
 int RealtimeCommand(const std::vector<std::string>& args);
 int ScenarioCommand(const std::vector<std::string>& args);
 int ExporterCommand(const std::vector<std::string>& args);

@@ -20,7 +20,8 @@ Commands:
   events gen              Solana logsNotification lines of the platform's program
   ingest [verify]         the event listener: decode and batch into PostgreSQL, exactly once
   realtime serve          the WebSocket fan-out of live odds
-  load db|ws|chain        load tests: database, WebSocket subscribers, Solana transactions
+  api serve               the platform's HTTP JSON API (markets, bets, dashboard), cached
+  load db|http|ws|chain   load tests: database, HTTP, WebSocket subscribers, Solana transactions
   scenario run|list       the story's Scenarios 1-4: the whole platform at once, click to screen
   exporter pgbouncer      pgbouncer's pools and stats as Prometheus metrics
   monitoring panels|alerts  the dashboard's queries against Prometheus; Alertmanager's alerts
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
     if (command == "compare") return pmbench::cli::CompareCommand(args);
     if (command == "report") return pmbench::cli::ReportCommand(args);
     if (command == "load") return pmbench::cli::LoadCommand(args);
+    if (command == "api") return pmbench::cli::ApiCommand(args);
     if (command == "realtime") return pmbench::cli::RealtimeCommand(args);
     if (command == "scenario") return pmbench::cli::ScenarioCommand(args);
     if (command == "exporter") return pmbench::cli::ExporterCommand(args);
