@@ -150,15 +150,19 @@ class RedisCache : public BodyCache {
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(LockMs());
     while (true) {
       Reply locked = Run(c, {"SET", ns_ + "l:" + key, "1", "NX", "PX", std::to_string(LockMs())});
-      if (!locked || locked->type == REDIS_REPLY_STATUS || std::chrono::steady_clock::now() > give_up) break;
+      if (!locked) break;
+      const bool mine = locked->type == REDIS_REPLY_STATUS;
+      // Checked after the lock too: the lock is free again once another process has stored.
       Reply v = Run(c, {"GET", ns_ + "v:" + key});
       if (v && v->type == REDIS_REPLY_STRING) {
         ++coalesced_;
         const std::string_view text(v->str, v->len);
         const size_t nl = text.find('\n');
-        Release(c, true);
-        return Finish(key, std::make_shared<const std::string>(text.substr(nl == std::string_view::npos ? text.size() : nl + 1)), "");
+        auto body = std::make_shared<const std::string>(text.substr(nl == std::string_view::npos ? text.size() : nl + 1));
+        Release(c, !mine || Run(c, {"DEL", ns_ + "l:" + key}) != nullptr);
+        return Finish(key, std::move(body), "");
       }
+      if (mine || std::chrono::steady_clock::now() > give_up) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     Release(c, true);

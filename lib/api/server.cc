@@ -126,7 +126,7 @@ struct ApiServer::Impl {
   explicit Impl(ApiOptions opts) : o(std::move(opts)), paths(o.schema) {
     db::CheckSchemaName(o.schema);
     if (o.db_connections < 1 || o.db_connections > 1000) throw std::invalid_argument("db connections must be 1..1000");
-    if (o.cache != "none") cache = MakeBodyCache(o.cache, o.cache_options, o.schema);  // connects Redis: fails early
+    if (o.cache != "none") cache = MakeBodyCache(o.cache, o.cache_options, o.cache_namespace.empty() ? o.schema : o.cache_namespace);  // connects Redis: fails early
   }
 
   void Submit(Job job) {

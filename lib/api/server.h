@@ -43,6 +43,7 @@ struct ApiOptions {
   int db_connections = 16;        // workers, each with its own connection
   std::string cache = "none";     // none | memory | redis://host:port[/db]
   queries::CacheOptions cache_options;
+  std::string cache_namespace;    // keys' prefix in a shared Redis; "" : the schema
   size_t body_limit = 16 * 1024;  // a larger request body gets 413
 };
 

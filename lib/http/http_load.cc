@@ -157,7 +157,14 @@ struct HttpWorkload::Shared {
   tcp::resolver::results_type endpoints;
   std::optional<asio::ssl::context> tls;
   std::vector<std::string> wire;  // each request serialized once
-  std::vector<std::array<std::atomic<int64_t>, 6>> statuses;
+  // The request kinds: lines sharing a name are one kind, sent in turn.
+  struct Kind {
+    std::string name;
+    double weight = 0;
+    std::vector<size_t> lines;
+  };
+  std::vector<Kind> kinds;
+  std::vector<std::array<std::atomic<int64_t>, 6>> statuses;  // per kind
   std::atomic<int64_t> bytes_read{0};
 };
 
@@ -191,15 +198,17 @@ class Connection {
     });
   }
 
-  void Exchange(int kind, load::Completion done) {
+  void Exchange(int kind, uint64_t seq, load::Completion done) {
+    const auto& lines = w_.kinds[static_cast<size_t>(kind)].lines;
+    const size_t line = lines[seq % lines.size()];
     if (!open_) {
-      Connect([this, kind, done](const std::string& error) mutable {
+      Connect([this, kind, line, done](const std::string& error) mutable {
         if (!error.empty()) return Finish(kind, 0, error, done);
-        Send(kind, std::move(done));
+        Send(kind, line, std::move(done));
       });
       return;
     }
-    Send(kind, std::move(done));
+    Send(kind, line, std::move(done));
   }
 
  private:
@@ -243,21 +252,21 @@ class Connection {
     }
   }
 
-  void Send(int kind, load::Completion done) {
+  void Send(int kind, size_t line, load::Completion done) {
     auto& low = beast::get_lowest_layer(*stream_);
     low.expires_after(Timeout());
-    const std::string& bytes = w_.wire[static_cast<size_t>(kind)];
-    asio::async_write(*stream_, asio::buffer(bytes), [this, kind, done = std::move(done)](beast::error_code ec, size_t) mutable {
+    const std::string& bytes = w_.wire[line];
+    asio::async_write(*stream_, asio::buffer(bytes), [this, kind, line, done = std::move(done)](beast::error_code ec, size_t) mutable {
       if (ec) return Lost(kind, "write", ec, done);
       parser_.emplace();
       parser_->body_limit(w_.o.body_limit);
-      if (w_.requests[static_cast<size_t>(kind)].method == "HEAD") parser_->skip(true);
-      bhttp::async_read(*stream_, buffer_, *parser_, [this, kind, done = std::move(done)](beast::error_code rd, size_t n) mutable {
+      if (w_.requests[line].method == "HEAD") parser_->skip(true);
+      bhttp::async_read(*stream_, buffer_, *parser_, [this, kind, line, done = std::move(done)](beast::error_code rd, size_t n) mutable {
         if (rd) return Lost(kind, "read", rd, done);
         w_.bytes_read.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
         const auto& res = parser_->get();
         const int status = static_cast<int>(res.result_int());
-        const Request& rq = w_.requests[static_cast<size_t>(kind)];
+        const Request& rq = w_.requests[line];
         std::string error;
         if (rq.expect_status ? status != rq.expect_status : status >= 400) {
           error = "HTTP " + std::to_string(status);
@@ -295,7 +304,7 @@ class HttpClient : public load::Client {
  public:
   HttpClient(asio::io_context& io, std::shared_ptr<HttpWorkload::Shared> w) : w_(std::move(w)), c_(io, *w_) {}
   void Open(std::function<void(std::string)> done) override { c_.Connect(std::move(done)); }
-  void Start(int kind, uint64_t, load::Completion done) override { c_.Exchange(kind, std::move(done)); }
+  void Start(int kind, uint64_t seq, load::Completion done) override { c_.Exchange(kind, seq, std::move(done)); }
 
  private:
   std::shared_ptr<HttpWorkload::Shared> w_;  // outlives the connection
@@ -316,13 +325,18 @@ std::shared_ptr<HttpWorkload> HttpWorkload::Make(std::vector<Request> requests, 
   auto s = std::make_unique<Shared>();
   s->o = std::move(o);
   s->url = ParseUrl(requests[0].url);
-  std::set<std::string> names;
   for (const Request& r : requests) {
     const Url u = ParseUrl(r.url);
     if (u.origin() != s->url.origin()) {
       throw std::invalid_argument("every request goes to one origin (" + s->url.origin() + "), not " + u.origin());
     }
-    if (!names.insert(r.name).second) throw std::invalid_argument("two requests named '" + r.name + "'");
+    const auto kind = std::find_if(s->kinds.begin(), s->kinds.end(), [&](const Shared::Kind& k) { return k.name == r.name; });
+    if (kind == s->kinds.end()) {
+      s->kinds.push_back({r.name, r.weight, {s->wire.size()}});
+    } else {
+      kind->weight += r.weight;
+      kind->lines.push_back(s->wire.size());
+    }
     if (!IsToken(r.method)) throw std::invalid_argument("bad method '" + r.method + "'");
     bhttp::request<bhttp::string_body> m;
     m.method_string(r.method);
@@ -343,7 +357,7 @@ std::shared_ptr<HttpWorkload> HttpWorkload::Make(std::vector<Request> requests, 
     s->wire.push_back(wire.str());
   }
   s->requests = std::move(requests);
-  s->statuses = std::vector<std::array<std::atomic<int64_t>, 6>>(s->requests.size());
+  s->statuses = std::vector<std::array<std::atomic<int64_t>, 6>>(s->kinds.size());
   if (s->url.tls) {
     s->tls.emplace(asio::ssl::context::tls_client);
     beast::error_code ec;
@@ -368,7 +382,7 @@ HttpWorkload::~HttpWorkload() = default;
 
 std::vector<load::RequestKind> HttpWorkload::Mix() const {
   std::vector<load::RequestKind> mix;
-  for (const Request& r : s_->requests) mix.push_back({r.name, r.weight});
+  for (const auto& k : s_->kinds) mix.push_back({k.name, k.weight});
   return mix;
 }
 
@@ -384,9 +398,9 @@ const std::vector<Request>& HttpWorkload::requests() const { return s_->requests
 const Url& HttpWorkload::origin() const { return s_->url; }
 int64_t HttpWorkload::bytes_read() const { return s_->bytes_read.load(); }
 
-StatusCounts HttpWorkload::statuses(size_t request) const {
+StatusCounts HttpWorkload::statuses(size_t kind) const {
   StatusCounts c;
-  for (size_t i = 0; i < 6; ++i) c.of[i] = s_->statuses.at(request)[i].load();
+  for (size_t i = 0; i < 6; ++i) c.of[i] = s_->statuses.at(kind)[i].load();
   return c;
 }
 

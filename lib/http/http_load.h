@@ -51,7 +51,9 @@ struct Request {
 };
 
 // One request per line: {"name", "method", "url", "headers": {..}, "body", "weight",
-// "expect_status", "expect_body"}; blank lines and lines starting with # are skipped. Throws
+// "expect_status", "expect_body"}; blank lines and lines starting with # are skipped. Lines
+// sharing a name are one request kind (their weights summed), sent in turn: one line per
+// market id makes a "market" kind that visits them all. Throws
 // std::invalid_argument "PATH:LINE: reason" for the first bad line, or for no request.
 std::vector<Request> ParseRequests(std::string_view text, const std::string& path = "requests");
 
@@ -62,7 +64,7 @@ struct HttpOptions {
   size_t body_limit = 8 << 20;   // larger answers fail
 };
 
-// Answers by status class, per request name: of[0] no answer (a connection or TLS error, a
+// Answers by status class, per request kind: of[0] no answer (a connection or TLS error, a
 // timeout), of[1]..of[5] the 1xx..5xx answers.
 struct StatusCounts {
   std::array<int64_t, 6> of{};
@@ -72,16 +74,16 @@ class HttpWorkload {
  public:
   // Every request must go to one origin (scheme, host and port), as with wrk: each connection
   // is bound to it. The host is resolved here, once. Throws std::invalid_argument for bad
-  // requests (duplicate names, mixed origins, a bad method) and std::runtime_error when the
-  // host does not resolve.
+  // requests (mixed origins, a bad method or header) and std::runtime_error when the host
+  // does not resolve.
   static std::shared_ptr<HttpWorkload> Make(std::vector<Request> requests, HttpOptions o = {});
   ~HttpWorkload();
 
-  std::vector<load::RequestKind> Mix() const;
+  std::vector<load::RequestKind> Mix() const;  // one kind per name, in order of appearance
   load::ClientFactory Clients();
   const std::vector<Request>& requests() const;
   const Url& origin() const;
-  StatusCounts statuses(size_t request) const;
+  StatusCounts statuses(size_t kind) const;  // kind: an index of Mix()
   // The bytes of the answers read, headers included.
   int64_t bytes_read() const;
 

@@ -63,11 +63,39 @@ TEST(ParseRequestsTest, ReadsJsonLinesAndNamesTheBadLine) {
   EXPECT_EQ(error("# only a comment\n"), "f.jsonl: no request in it");
 }
 
-TEST(HttpWorkloadTest, RefusesMixedOriginsAndDuplicateNames) {
+TEST(HttpWorkloadTest, RefusesMixedOriginsAndGroupsLinesByName) {
   EXPECT_THROW(HttpWorkload::Make(ParseRequests("{\"url\": \"http://127.0.0.1:1/\"}\n{\"url\": \"http://127.0.0.1:2/\"}")),
                std::invalid_argument);
-  EXPECT_THROW(HttpWorkload::Make(ParseRequests("{\"name\": \"a\", \"url\": \"http://127.0.0.1:1/x\"}\n{\"name\": \"a\", \"url\": \"http://127.0.0.1:1/y\"}")),
-               std::invalid_argument);
+  const auto w = HttpWorkload::Make(ParseRequests(
+      "{\"name\": \"a\", \"url\": \"http://127.0.0.1:1/x\"}\n{\"name\": \"b\", \"url\": \"http://127.0.0.1:1/z\", \"weight\": 3}\n"
+      "{\"name\": \"a\", \"url\": \"http://127.0.0.1:1/y\", \"weight\": 2}"));
+  const auto mix = w->Mix();
+  ASSERT_EQ(mix.size(), 2u);
+  EXPECT_EQ(mix[0].name, "a");
+  EXPECT_EQ(mix[0].weight, 3);
+  EXPECT_EQ(mix[1].name, "b");
+}
+
+// Lines of one name are sent in turn: the bytes per answer fall between those of each file
+// alone, near the middle.
+TEST(HttpLoadTest, LinesOfOneNameAreSentInTurn) {
+  test::Nginx nginx;
+  const auto bytes_per_answer = [&](std::vector<Request> requests) {
+    auto w = HttpWorkload::Make(std::move(requests));
+    const auto r = load::RunLoad({.model = load::Model::kClosed, .start = 2, .stages = {{0.3, 2}}, .clients = 2, .mix = w->Mix()},
+                                 w->Clients());
+    EXPECT_EQ(r.kinds.size(), 1u);
+    EXPECT_GT(r.total.ok, 50);
+    EXPECT_EQ(r.total.failed, 0);
+    return static_cast<double>(w->bytes_read()) / static_cast<double>(r.total.ok);
+  };
+  const double a = bytes_per_answer({{.name = "one", .url = nginx.url("/static.txt")}});
+  const double b = bytes_per_answer({{.name = "one", .url = nginx.url("/api.json")}});
+  const double both = bytes_per_answer({{.name = "both", .url = nginx.url("/static.txt")}, {.name = "both", .url = nginx.url("/api.json")}});
+  ASSERT_NE(a, b);
+  const double share_of_b = (both - a) / (b - a);
+  EXPECT_GT(share_of_b, 0.3);
+  EXPECT_LT(share_of_b, 0.7);
 }
 
 load::LoadResult RunHttp(HttpWorkload& w, load::Model model, double level, double seconds, int clients) {
