@@ -26,10 +26,12 @@ namespace pmbench::bench {
 // connect_s; adds the bars `success rate>0.99` (SLA) and `generator_bound count<1`: an SLA in
 // the closed model, whose load a bound engine lightens; a goal in the open model (`offered`
 // given: every delay of the engine's is inside the latency measured from the intended start)
-// and when `generator_is_the_work`. Returns what those bars and `latency`, `requests` read.
+// and when `generator_is_the_work`. A `reference` run (what another is compared with, not
+// held to the SLA) has `success` as a goal. Returns what those bars and `latency`,
+// `requests` read.
 std::map<std::string, stats::Observed> ReportLoad(benchmark::State& state, const load::LoadResult& r,
                                                   std::vector<stats::Bar>& bars, bool generator_is_the_work = false,
-                                                  std::optional<double> offered = std::nullopt);
+                                                  std::optional<double> offered = std::nullopt, bool reference = false);
 
 }  // namespace pmbench::bench
 

@@ -4,6 +4,10 @@
 //    as many connections and threads: vs_wrk_ratio (goal >= 0.9).
 //  - BM_FixedRate: both at the same fixed rate (wrk paced by a Lua delay, its only way):
 //    latency as each reports it; wrk's from the actual send, the engine's from the intended.
+//  - BM_ApiCache/cache:none,memory,redis/model:open,closed: pmbench api serve over HTTP at the
+//    profile's clients (the story's 1,000), after 2 s of unrecorded warm-up: the story's rate
+//    in the open model (SLA p95 < 100 ms with a cache; a goal without), and as many requests
+//    as they get back to back in the closed one, beside the uncached server (cached_vs_none).
 #include <unistd.h>
 
 #include <cstdio>
@@ -21,6 +25,10 @@
 #include "benchmarks/common/load_report.h"
 #include "benchmarks/common/profile.h"
 #include "benchmarks/common/report.h"
+#include "benchmarks/common/staging.h"
+#include "lib/api/server.h"
+#include "lib/db/pg_session.h"
+#include "lib/db/seed.h"
 #include "lib/http/http_load.h"
 #include "lib/http/testing/nginx.h"
 #include "lib/load/engine.h"
@@ -176,6 +184,124 @@ void BM_FixedRate(benchmark::State& state) {
   CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_FixedRate)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+// A seeded schema of the process's own for the API.
+class ApiStaging : public BenchSchema {
+ public:
+  static ApiStaging& Get() {
+    static ApiStaging s;
+    return s;
+  }
+
+ private:
+  ApiStaging() : BenchSchema("http") {
+    Prepare([this] {
+      db::Seed(direct(), schema(), {.scale = std::max(1.0, P().seed_scale), .seed = 17});
+      db::PgSession s(direct());
+      s.Exec("REFRESH MATERIALIZED VIEW \"" + schema() + "\".leaderboard_mv");
+      for (const char* t : {"markets", "bets", "users", "leaderboard_mv"}) s.Exec("VACUUM (ANALYZE) \"" + schema() + "\"." + t);
+    });
+  }
+};
+
+// What browsers ask the API, every answer checked: market lists of each category (5), the
+// pages of the 200 most traded open markets (4), the leaderboard (1).
+std::vector<http::Request> BrowseRequests(const std::string& base, const std::string& schema, const std::string& direct) {
+  db::PgSession s(direct);
+  std::vector<http::Request> out;
+  const auto categories = s.QueryRows("SELECT DISTINCT category FROM \"" + schema + "\".markets ORDER BY 1");
+  for (const auto& c : categories) {
+    out.push_back({.name = "list", .url = base + "/api/markets?limit=20&category=" + c[0], .weight = 5.0 / static_cast<double>(categories.size()),
+                   .expect_status = 200, .expect_body = "{\"markets\":["});
+  }
+  for (const auto& m : s.QueryRows("SELECT id FROM \"" + schema + "\".markets WHERE status = 'open' ORDER BY volume DESC LIMIT 200")) {
+    out.push_back({.name = "market", .url = base + "/api/markets/" + m[0], .weight = 4.0 / 200, .expect_status = 200,
+                   .expect_body = "{\"last_bets\":["});
+  }
+  out.push_back({.name = "leaderboard", .url = base + "/api/leaderboard?limit=10", .weight = 1, .expect_status = 200,
+                 .expect_body = "\"by_volume\":[{"});
+  return out;
+}
+
+std::map<std::pair<int64_t, int64_t>, double>& ApiThroughput() {  // (cache, model) -> requests/s
+  static std::map<std::pair<int64_t, int64_t>, double> runs;
+  return runs;
+}
+
+// The API at the profile's clients. Args: cache (0 none, 1 memory, 2 Redis: staging's),
+// model (0 open, at the story's rate; 1 closed, back to back).
+void BM_ApiCache(benchmark::State& state) {
+  ApiStaging& st = ApiStaging::Get();
+  if (!st.error().empty()) return state.SkipWithError(st.error().c_str());
+  const int64_t cache = state.range(0);
+  const bool closed = state.range(1) == 1;
+  const std::string redis = db::ResolveStaging().redis_url;
+  if (cache == 2 && redis.empty()) return state.SkipWithError("staging has no Redis (tools/staging up starts one; apt-get install redis-server)");
+  const int clients = P().db_clients;
+  const double seconds = P().db_seconds;
+  load::LoadResult r;
+  api::ApiCounters counters;
+  try {
+    load::RaiseOpenFileLimit();
+    api::ApiServer server({.database = st.pooled(),
+                           .feed_url = cache == 0 ? "" : st.direct(),
+                           .schema = st.schema(),
+                           .cache = cache == 0 ? "none" : cache == 1 ? "memory" : redis,
+                           .cache_options = {.ttl = std::chrono::seconds(1), .stale = std::chrono::seconds(5)},
+                           .cache_namespace = st.schema() + "-" + std::to_string(state.range(1))});
+    server.Start();
+    auto w = http::HttpWorkload::Make(BrowseRequests("http://127.0.0.1:" + std::to_string(server.port()), st.schema(), st.direct()),
+                                      {.timeout_s = 10});
+    for (auto _ : state) {
+      load::LoadSpec spec{.model = closed ? load::Model::kClosed : load::Model::kOpen,
+                          .start = closed ? static_cast<double>(clients) : P().db_rate,
+                          .stages = {{seconds, closed ? static_cast<double>(clients) : P().db_rate}},
+                          .clients = clients,
+                          .mix = w->Mix(),
+                          .warmup_s = 2,  // a cold cache's first loads are a start-up cost, not the steady state
+                          .drain_s = 10};
+      spec.stages.insert(spec.stages.begin(), {2, spec.start});
+      r = load::RunLoad(spec, w->Clients());
+      state.SetIterationTime(r.seconds);
+    }
+    counters = server.counters();
+    server.Stop();
+  } catch (const std::exception& e) {
+    return state.SkipWithError(db::RedactSecrets(e.what()).c_str());
+  }
+  std::vector<Bar> bars;
+  // The story's SLA at its load holds the platform as deployed, with its cache; the
+  // uncached server is the reference that shows what the cache buys (a goal).
+  if (!closed) bars.push_back(cache == 0 ? Bar::Goal("latency", "p(95)<100ms") : Bar::Sla("latency", "p(95)<100ms"));
+  bars.push_back(Bar::Goal("latency", "p(99)<=50ms"));
+  auto observed = ReportLoad(state, r, bars, false, closed ? std::nullopt : std::optional<double>(P().db_rate), /*reference=*/cache == 0);
+  const auto& c = counters.cache;
+  if (cache != 0) {
+    const auto looked = c.hits + c.stale + c.misses;
+    if (const auto ratio = stats::Ratio(static_cast<double>(c.hits + c.stale), static_cast<double>(looked))) state.counters["cache_hit_ratio"] = *ratio;
+    state.counters["cache_loads"] = static_cast<double>(c.loads);
+    state.counters["cache_backend_errors"] = static_cast<double>(c.backend_errors);
+    observed["cache_backend_errors"] = {.count = static_cast<double>(c.backend_errors)};
+    bars.push_back(Bar::Sla("cache_backend_errors", "count<1"));
+  }
+  state.counters["api_5xx"] = static_cast<double>(counters.by_class[5]);
+  ApiThroughput()[{cache, state.range(1)}] = r.throughput();
+  if (cache != 0 && closed) {
+    // Side by side with the uncached server that ran just before, same clients.
+    const auto none = ApiThroughput().find({0, 1});
+    const auto ratio = none == ApiThroughput().end() ? std::nullopt : stats::Ratio(r.throughput(), none->second);
+    if (ratio) state.counters["cached_vs_none"] = *ratio;
+    observed["cached_vs_none"] = {.rate = ratio};
+    bars.push_back(Bar::Goal("cached_vs_none", "rate>=2"));
+  }
+  CheckBars(state, bars, observed);
+}
+BENCHMARK(BM_ApiCache)
+    ->ArgNames({"cache", "model"})
+    ->ArgsProduct({{0, 1, 2}, {0, 1}})
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace pmbench::bench

@@ -139,7 +139,7 @@ int LoadHttpCommand(const std::vector<std::string>& args) {
     return out;
   };
   http::StatusCounts total;
-  for (size_t i = 0; i < w->requests().size(); ++i) {
+  for (size_t i = 0; i < plan.spec.mix.size(); ++i) {
     const auto c = w->statuses(i);
     for (size_t j = 0; j < 6; ++j) total.of[j] += c.of[j];
   }
