@@ -1,7 +1,7 @@
 // HTTP load: the engine (pmbench load http) beside wrk, Debian's, against the same nginx on
 // loopback, so a user can see what the HTTP numbers of the other benchmarks are worth.
-//  - BM_VsWrk/target:static,json: requests/s at saturation, wrk first, then the engine with
-//    as many connections and threads: vs_wrk_ratio (goal >= 0.9).
+//  - BM_VsWrk/target:static,json: requests/s at saturation, in 1-second turns of wrk and the
+//    engine with as many connections and threads: vs_wrk_ratio of the medians (goal >= 0.9).
 //  - BM_FixedRate: both at the same fixed rate (wrk paced by a Lua delay, its only way):
 //    latency as each reports it; wrk's from the actual send, the engine's from the intended.
 //  - BM_ApiCache/cache:none,memory,redis/model:open,closed: pmbench api serve over HTTP at the
@@ -10,6 +10,7 @@
 //    as they get back to back in the closed one, beside the uncached server (cached_vs_none).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -96,6 +97,12 @@ WrkRun RunWrk(const std::string& url, int seconds, double rate = 0) {
   return w;
 }
 
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
 std::string Path(int64_t target) { return target == 0 ? "/static.txt" : "/api.json"; }
 std::string Body(int64_t target) { return target == 0 ? http::test::Nginx::kStatic : http::test::Nginx::kJson; }
 
@@ -106,7 +113,9 @@ http::Request RequestFor(const http::test::Nginx& nginx, int64_t target) {
 
 int Seconds() { return std::max(2, static_cast<int>(P().db_seconds / 2)); }
 
-// Saturation: the most requests per second each tool gets from the same nginx, wrk first.
+// Saturation: the most requests per second each tool gets from the same nginx, in 1-second
+// turns (wrk, then the engine, as many times as the profile's seconds), so a burst of the
+// machine's noise lands on both; the ratio is of the medians of the turns.
 // Arg: target (0: a 64-byte static file, 1: a small JSON document).
 void BM_VsWrk(benchmark::State& state) {
   std::optional<http::test::Nginx> nginx;
@@ -115,32 +124,49 @@ void BM_VsWrk(benchmark::State& state) {
   } catch (const std::exception& e) {
     return state.SkipWithError(e.what());
   }
-  const int seconds = Seconds();
+  const int turns = std::max(2, Seconds());
   auto w = http::HttpWorkload::Make({RequestFor(*nginx, state.range(0))});
-  WrkRun wrk;
-  load::LoadResult r;
+  std::vector<double> wrk_rates, rates;
+  WrkRun wrk;  // the last turn's, for its latency
+  load::LoadResult r, all;
   for (auto _ : state) {
-    wrk = RunWrk(nginx->url(Path(state.range(0))), seconds);
-    if (!wrk.error.empty()) return state.SkipWithError(wrk.error.c_str());
-    r = load::RunLoad({.model = load::Model::kClosed, .start = kConnections, .stages = {{static_cast<double>(seconds), kConnections}},
-                       .clients = kConnections, .mix = w->Mix(), .threads = Threads(), .drain_s = 5},
-                      w->Clients());
-    state.SetIterationTime(r.seconds);
+    double seconds = 0;
+    for (int turn = 0; turn < turns; ++turn) {
+      wrk = RunWrk(nginx->url(Path(state.range(0))), 1);
+      if (!wrk.error.empty()) return state.SkipWithError(wrk.error.c_str());
+      if (wrk.errors > 0) return state.SkipWithError(("wrk counted " + std::to_string(wrk.errors) + " errors: no limit to compare with").c_str());
+      wrk_rates.push_back(wrk.requests_per_s);
+      r = load::RunLoad({.model = load::Model::kClosed, .start = kConnections, .stages = {{1, kConnections}}, .clients = kConnections,
+                         .mix = w->Mix(), .threads = Threads(), .drain_s = 5},
+                        w->Clients());
+      rates.push_back(r.throughput());
+      seconds += r.seconds;
+      if (turn == 0) {
+        all = r;
+      } else {
+        all.total.latency.Merge(r.total.latency);
+        all.total.service.Merge(r.total.service);
+        all.total.ok += r.total.ok;
+        all.total.failed += r.total.failed;
+        all.generator_cpu = std::max(all.generator_cpu, r.generator_cpu);
+        all.generator_bound = all.generator_bound || r.generator_bound;
+      }
+    }
+    all.seconds = seconds;
+    state.SetIterationTime(seconds);
   }
   std::vector<Bar> bars;
   // The engine here is the work measured (nginx answers a static file in microseconds).
-  auto observed = ReportLoad(state, r, bars, /*generator_is_the_work=*/true);
-  state.counters["wrk_requests_per_s"] = wrk.requests_per_s;
+  auto observed = ReportLoad(state, all, bars, /*generator_is_the_work=*/true);
+  const double median_wrk = Median(wrk_rates), median = Median(rates);
+  state.counters["achieved_requests_per_s"] = median;  // the median turn's, as wrk's
+  state.counters["wrk_requests_per_s"] = median_wrk;
   state.counters["wrk_p50_ms"] = wrk.p50_ms;
   state.counters["wrk_p99_ms"] = wrk.p99_ms;
-  state.counters["wrk_errors"] = static_cast<double>(wrk.errors);
-  const auto ratio = stats::Ratio(r.throughput(), wrk.requests_per_s);
+  const auto ratio = stats::Ratio(median, median_wrk);
   if (ratio) state.counters["vs_wrk_ratio"] = *ratio;
   observed["vs_wrk_ratio"] = {.rate = ratio};
-  observed["wrk_errors"] = {.count = static_cast<double>(wrk.errors)};
   bars.push_back(Bar::Goal("vs_wrk_ratio", "rate>=0.9"));
-  // A peer that failed requests is no limit to compare with.
-  bars.push_back(Bar::Sla("wrk_errors", "count<1"));
   CheckBars(state, bars, observed);
 }
 BENCHMARK(BM_VsWrk)->ArgName("target")->Arg(0)->Arg(1)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);

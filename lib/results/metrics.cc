@@ -17,7 +17,7 @@ constexpr std::string_view kLowerCounts[] = {
     "errors", "lost", "rejected", "failed", "dropped", "unfinished", "resets", "reconnects",
     "generator_bound", "generator_cpu", "thresholds_failed", "goals_missed", "false_alarms",
     "false_improvements", "expired", "timeouts", "slow_consumers", "click_incomplete", "new_market_incomplete",
-    "odds_missing"};
+    "odds_missing", "api_5xx", "cache_backend_errors"};
 
 // The run's size, its input, or what a fault run endured: reported, never judged.
 constexpr std::string_view kInfo[] = {
@@ -25,7 +25,7 @@ constexpr std::string_view kInfo[] = {
     "notified", "updates_received", "threads_used", "resubscriptions", "bets_in_database",
     "backend_kills", "retries", "resends", "resigns", "rpc_429s", "rpc_retries", "rpc_failovers",
     "first_missed_tx_per_min", "repetitions_needed", "repetitions_a_side", "pgbench_tps", "verify_threads",
-    "users", "click_complete", "ws_connections", "submitted", "writers"};
+    "users", "click_complete", "ws_connections", "submitted", "writers", "cache_loads"};
 
 template <size_t N>
 bool In(const std::string_view (&names)[N], std::string_view m) {
@@ -41,8 +41,9 @@ bool IsMetricKey(std::string_view key) { return !In(kNotMetrics, key); }
 
 Direction DirectionOf(std::string_view m) {
   if (m == "real_time" || m == "cpu_time" || In(kLowerCounts, m)) return Direction::kLower;
-  // A limit measured beside our figure (limit_*) says what the hardware gave, not how we did.
-  if (In(kInfo, m) || m.ends_with("_samples") || m.starts_with("offered_") || m.starts_with("limit_") ||
+  // A limit measured beside our figure (limit_*) says what the hardware gave, and a peer's
+  // own figures (wrk_*) how the peer did: neither is how we did.
+  if (In(kInfo, m) || m.ends_with("_samples") || m.starts_with("offered_") || m.starts_with("limit_") || m.starts_with("wrk_") ||
       m.ends_with("_confirmed") ||
       m.ends_with("_stored")) {
     return Direction::kInfo;

@@ -14,15 +14,17 @@ namespace {
 TEST(MetricsTest, DirectionsFollowTheNames) {
   for (const char* m : {"real_time", "cpu_time", "p99_ms", "submit_p95_ms", "connect_s", "errors", "lost", "dropped",
                         "failed", "unfinished", "resets", "generator_bound", "false_alarms", "verify_floor_ratio", "odds_missing",
-                        "server_kb_per_connection"}) {
+                        "server_kb_per_connection", "api_5xx", "cache_backend_errors"}) {
     EXPECT_EQ(DirectionOf(m), Direction::kLower) << m;
   }
   for (const char* m : {"events_per_s", "achieved_requests_per_s", "items_per_second", "success_ratio", "copy_vs_insert",
-                        "sync_accuracy", "index_speedup", "tx_per_min", "slowdowns_flagged", "ballots_per_s_vs_limit"}) {
+                        "sync_accuracy", "index_speedup", "tx_per_min", "slowdowns_flagged", "ballots_per_s_vs_limit",
+                        "vs_wrk_ratio", "cached_vs_none", "cache_hit_ratio"}) {
     EXPECT_EQ(DirectionOf(m), Direction::kHigher) << m;
   }
   for (const char* m : {"samples", "fanout_samples", "rows", "clients", "offered_requests_per_s", "offered_ballots_per_s",
-                        "trials", "retries", "pgbench_tps", "limit_ballots_per_s"}) {
+                        "trials", "retries", "pgbench_tps", "limit_ballots_per_s", "wrk_requests_per_s", "wrk_p99_ms",
+                        "cache_loads"}) {
     EXPECT_EQ(DirectionOf(m), Direction::kInfo) << m;
   }
   EXPECT_EQ(DirectionOf("widgets"), Direction::kUnknown);
