@@ -195,6 +195,37 @@ expect 2 "monitoring panels: a dashboard that is not there" -- "$PMBENCH" monito
 expect 1 "exporter pgbouncer: unreachable pooler" -- "$PMBENCH" exporter pgbouncer --listen 127.0.0.1:0 \
   --pooler "postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=1"
 check "unreachable pooler: one line, no password" bash -c "[ \$(grep -c . '$err') -eq 1 ] && ! grep -q s3cret '$err'"
+# load http and api serve: usage errors before anything connects, then a real round trip.
+expect 0 "load http --help" -- "$PMBENCH" load http --help
+check "load http help documents request files" grep -q -- "--requests FILE" "$out"
+expect 2 "load http: no URL" -- "$PMBENCH" load http
+expect 2 "load http: not http" -- "$PMBENCH" load http ftp://127.0.0.1/x
+expect 2 "load http: password in the URL" -- "$PMBENCH" load http http://u:s3cret@127.0.0.1:1/
+check "load http: the password is not echoed" bash -c "! grep -q s3cret '$err'"
+expect 2 "load http: remote without consent" -- "$PMBENCH" load http http://192.0.2.1/
+check "load http: says how to allow it" grep -q -- "--allow-remote" "$err"
+printf '{"url": "http://127.0.0.1:1/a"}\n{"url": 7}\n' >"$tmp/bad.jsonl"
+expect 2 "load http: a bad request line" -- "$PMBENCH" load http --requests "$tmp/bad.jsonl"
+check "load http: names the file and line" grep -q "bad.jsonl:2: " "$err"
+expect 2 "load http: a missing request file" -- "$PMBENCH" load http --requests "$tmp/nosuch.jsonl"
+expect 1 "load http: nothing listening" -- "$PMBENCH" load http http://127.0.0.1:1/ --rate 10 --duration 1
+check "load http: refused in one line" bash -c "[ \$(grep -c . '$err') -ge 1 ] && grep -q 'connect: Connection refused' '$err'"
+expect 0 "api serve --help" -- "$PMBENCH" api serve --help
+expect 2 "api serve: unknown cache" -- "$PMBENCH" api serve --cache memcached://x --listen 127.0.0.1:0 --feed-database none
+expect 1 "api serve: port in use" -- "$PMBENCH" api serve --listen "127.0.0.1:$PMBENCH_STAGING_BOUNCER_PORT" --feed-database none
+check "api serve: names the address" bash -c "[ \$(grep -c . '$err') -eq 1 ] && grep -q '127.0.0.1:$PMBENCH_STAGING_BOUNCER_PORT' '$err'"
+aport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$PMBENCH" api serve --listen "127.0.0.1:$aport" --schema "${schema}_load" --cache memory 2>"$tmp/api.err" &
+api=$!
+for _ in $(seq 50); do grep -q serving "$tmp/api.err" 2>/dev/null && break; sleep 0.1; done
+printf '{"name": "list", "url": "http://127.0.0.1:%s/api/markets?limit=5", "expect_status": 200, "expect_body": "{\\"markets\\":[{"}\n{"name": "nope", "url": "http://127.0.0.1:%s/api/markets/999999999", "expect_status": 404}\n' "$aport" "$aport" >"$tmp/api.jsonl"
+expect 0 "load http drives api serve" -- "$PMBENCH" load http --requests "$tmp/api.jsonl" --rate 100 --connections 10 \
+  --duration 1 --threshold 'success:rate>=1' --threshold 'list:p(95)<100ms' --out "$tmp/http.json"
+check "load http: JSON per request name with status classes" \
+  python3 -c "import json,sys; b=json.load(open('$tmp/http.json'))['benchmarks']; sys.exit(not (b[0]['name']=='load_http' and b[0]['ok']==100 and b[1]['name']=='load_http/list' and b[2]['status_4xx']==b[2]['ok']>0))"
+kill -TERM "$api"
+wait "$api"
+check "api serve: stops on SIGTERM and counts what it served" grep -q "100 requests: 2xx" "$tmp/api.err"
 expect 0 "results summary of a load run" -- "$PMBENCH" results summary "$tmp/load.json"
 check "summary gives the verdict first" bash -c "head -n 2 '$out' | grep -q 'pmbench: PASS'"
 expect 1 "load: a failing threshold exits 1" -- "$PMBENCH" load db --schema "${schema}_load" \
