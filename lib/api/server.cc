@@ -23,6 +23,7 @@
 #include "lib/db/database_url.h"
 #include "lib/db/pg_session.h"
 #include "lib/queries/queries.h"
+#include "lib/queries/schema_check.h"
 #include "lib/realtime/hub.h"
 #include "lib/realtime/market_feed.h"
 
@@ -124,7 +125,7 @@ struct ApiServer::Impl {
   std::atomic<bool> db_error_said{false};
 
   explicit Impl(ApiOptions opts) : o(std::move(opts)), paths(o.schema) {
-    db::CheckSchemaName(o.schema);
+    db::CheckReadableSchemaName(o.schema);
     if (o.db_connections < 1 || o.db_connections > 1000) throw std::invalid_argument("db connections must be 1..1000");
     if (o.cache != "none") cache = MakeBodyCache(o.cache, o.cache_options, o.cache_namespace.empty() ? o.schema : o.cache_namespace);  // connects Redis: fails early
   }
@@ -439,6 +440,9 @@ ApiServer::~ApiServer() { Stop(); }
 void ApiServer::Start() {
   Impl& a = *impl_;
   if (a.running) return;
+  // A platform's own schema is used as it is: what the routes read is checked, never migrated.
+  queries::CheckSchema(a.o.database, a.o.schema, queries::ApiNeeds(), "api serve");
+  if (!a.o.feed_url.empty() && a.cache) queries::CheckSchema(a.o.feed_url, a.o.schema, queries::FeedNeeds(), "the live feed");
   if (a.cache && !a.o.feed_url.empty()) {
     a.hub = std::make_unique<realtime::Hub>(realtime::HubOptions{.replay = 1});
     a.invalidator = std::make_shared<Invalidator>(a);

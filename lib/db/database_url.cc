@@ -80,4 +80,11 @@ void CheckSchemaName(const std::string& schema) {
   }
 }
 
+void CheckReadableSchemaName(const std::string& schema) {
+  static const std::regex kIdentifier("[a-z_][a-z0-9_]{0,62}");
+  if (!std::regex_match(schema, kIdentifier) || schema.starts_with("pg_") || schema == "information_schema") {
+    throw std::invalid_argument("invalid schema name '" + schema + "': use lower-case letters, digits and _, not pg_*");
+  }
+}
+
 }  // namespace pmbench::db

@@ -37,8 +37,12 @@ std::string RedactSecrets(std::string_view text);
 // passed --allow-remote-writes.
 void CheckWritable(const DatabaseTarget& target, bool allow_remote_writes);
 
-// Throws std::invalid_argument unless `schema` is a plain lower-case identifier.
+// Throws std::invalid_argument unless `schema` is a plain lower-case identifier the suite may
+// own (create, seed, drop): never public or pg_*.
 void CheckSchemaName(const std::string& schema);
+// The same for a schema the suite only reads and calls into (a platform's own, public
+// included): a plain lower-case identifier, never pg_*.
+void CheckReadableSchemaName(const std::string& schema);
 
 }  // namespace pmbench::db
 

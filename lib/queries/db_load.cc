@@ -83,14 +83,15 @@ std::shared_ptr<DbWorkload> DbWorkload::Prepare(const std::string& url, const st
     w->open_markets_.push_back(std::stoll(r[0]));
   }
   for (const auto& r : s.QueryRows("SELECT wallet FROM " + q + "users ORDER BY id")) w->wallets_.push_back(r[0]);
-  for (const auto& r : s.QueryRows("SELECT id FROM " + q + "proposals ORDER BY id")) {
-    w->proposals_.push_back(std::stoll(r[0]));
+  // Only the mix votes: a platform schema without governance serves every other scenario.
+  if (!s.QueryValue("SELECT to_regclass('" + q + "proposals')").empty()) {
+    for (const auto& r : s.QueryRows("SELECT id FROM " + q + "proposals ORDER BY id")) w->proposals_.push_back(std::stoll(r[0]));
   }
   for (const auto& r : s.QueryRows("SELECT DISTINCT category FROM " + q + "markets ORDER BY 1")) {
     w->categories_.push_back(r[0]);
   }
-  if (w->open_markets_.empty() || w->wallets_.empty() || w->proposals_.empty()) {
-    throw std::runtime_error("schema '" + schema + "' holds no open market, user or proposal: seed it first (pmbench db seed)");
+  if (w->open_markets_.empty() || w->wallets_.empty()) {
+    throw std::runtime_error("schema '" + schema + "' holds no open market or no user: seed it first (pmbench db seed)");
   }
   if (!s.QueryValue("SELECT to_regclass('public.pgbench_accounts')").empty()) {
     w->point_select_sql_ = "SELECT abalance FROM public.pgbench_accounts WHERE aid = $1::int";
@@ -377,6 +378,9 @@ load::ClientFactory DbWorkload::Clients(const std::string& pooled_url, DbScenari
     for (const auto& [kind, name] : kKinds) {
       if (name == k.name) kinds.push_back(kind);
     }
+  }
+  if (s == DbScenario::kMix && proposals_.empty()) {
+    throw std::runtime_error("the mix votes on proposals, and schema '" + schema_ + "' holds none: seed it first (pmbench db seed)");
   }
   if (s == DbScenario::kPointSelect && point_select_sql_.empty()) {
     throw std::runtime_error("point_select needs pgbench's tables: run pgbench -i on the database first");

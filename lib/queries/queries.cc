@@ -101,7 +101,7 @@ std::string_view BetCodeName(BetCode c) {
 }
 
 QueryPaths::QueryPaths(const std::string& schema) {
-  db::CheckSchemaName(schema);
+  db::CheckReadableSchemaName(schema);
   const std::string s = "\"" + schema + "\".";
   // $1 status, [$2 category], then the cursor's two values, then the limit.
   for (int order = 0; order < 2; ++order) {

@@ -195,6 +195,9 @@ expect 2 "monitoring panels: a dashboard that is not there" -- "$PMBENCH" monito
 expect 1 "exporter pgbouncer: unreachable pooler" -- "$PMBENCH" exporter pgbouncer --listen 127.0.0.1:0 \
   --pooler "postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=1"
 check "unreachable pooler: one line, no password" bash -c "[ \$(grep -c . '$err') -eq 1 ] && ! grep -q s3cret '$err'"
+# A platform's own schema is checked, never migrated: what is missing is named in one line.
+expect 1 "load db: a schema without the suite's tables" -- "$PMBENCH" load db --schema public --database "$PMBENCH_STAGING_URL" --duration 1
+check "schema check: one line naming what is missing" bash -c "grep -c . '$err' | grep -q 2 && grep -q \"schema 'public' lacks what load db --scenario markets needs: table markets, table users\" '$err'"
 # load http and api serve: usage errors before anything connects, then a real round trip.
 expect 0 "load http --help" -- "$PMBENCH" load http --help
 check "load http help documents request files" grep -q -- "--requests FILE" "$out"

@@ -14,6 +14,7 @@
 #include "lib/db/staging.h"
 #include "lib/load/engine.h"
 #include "lib/queries/db_load.h"
+#include "lib/queries/schema_check.h"
 #include "lib/results/gbench_json.h"
 #include "lib/stats/threshold.h"
 #include "tools/cli/commands.h"
@@ -96,7 +97,7 @@ DbRun ParseDbRun(const Flags& flags) {
   // Load goes to loopback only, unless asked: it writes, and it is a lot of traffic.
   db::CheckWritable(run.target, flags.Has("allow-remote-writes"));
   run.schema = flags.Get("schema", "pmbench");
-  db::CheckSchemaName(run.schema);
+  db::CheckReadableSchemaName(run.schema);
   return run;
 }
 
@@ -105,6 +106,9 @@ DbRun ParseDbRun(const Flags& flags) {
 load::LoadResult RunDb(DbRun& run, bool cache, metrics::Registry* metrics) {
   std::cerr << "preparing " << run.scenario_name << " on " << run.target.Display() << " (schema " << run.schema
             << ")\n";
+  if (run.scenario != queries::DbScenario::kPointSelect) {
+    queries::CheckSchema(run.url, run.schema, queries::NeedsOf(run.scenario), "load db --scenario " + run.scenario_name);
+  }
   auto workload = queries::DbWorkload::Prepare(
       run.url, run.schema,
       {.cache = cache,

@@ -5,6 +5,7 @@
 
 #include "lib/db/database_url.h"
 #include "lib/db/staging.h"
+#include "lib/queries/schema_check.h"
 #include "lib/realtime/market_feed.h"
 #include "lib/realtime/server.h"
 #include "tools/cli/commands.h"
@@ -15,9 +16,9 @@ namespace {
 
 constexpr const char* kUsage = R"(Usage: pmbench realtime serve [options]
 
-Serves live market odds over WebSocket: LISTENs for the market changes the database's
-trigger announces (migration 005) and fans each out to the subscribers of "market:<id>" and
-"markets". Runs until SIGINT or SIGTERM.
+Serves live market odds over WebSocket: follows the committed changes to <schema>.markets by
+logical decoding (a direct connection with REPLICATION; wal_level=logical) and fans each
+out to the subscribers of "market:<id>" and "markets". Runs until SIGINT or SIGTERM.
 
   ws://HOST:PORT/realtime   JSON frames: {"op":"subscribe","channel":"market:42","since":17},
                             {"op":"unsubscribe",...}, {"op":"ping"}; see README.md
@@ -27,7 +28,8 @@ trigger announces (migration 005) and fans each out to the subscribers of "marke
 
 Options:
   --listen HOST:PORT      address to listen on (default 127.0.0.1:8090)
-  --database URL          a direct (not pooled) connection for LISTEN (default: staging's)
+  --database URL          a direct (not pooled) connection for logical decoding (default:
+                          staging's)
   --schema NAME           whose markets to serve (default: pmbench)
   --threads N             io threads (default: one per core)
   --queue-messages N      a session's unsent frames before it is closed as slow (4096)
@@ -49,7 +51,7 @@ int RealtimeCommand(const std::vector<std::string>& args) {
   const std::string url = flags.Has("database") ? flags.Get("database", "") : db::ResolveStaging().direct_url;
   const db::DatabaseTarget target = db::ParseDatabaseUrl(url);
   const std::string schema = flags.Get("schema", "pmbench");
-  db::CheckSchemaName(schema);
+  db::CheckReadableSchemaName(schema);
 
   // Signals are taken by sigwait below, not by whichever thread they would interrupt.
   sigset_t signals;
@@ -58,6 +60,7 @@ int RealtimeCommand(const std::vector<std::string>& args) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  queries::CheckSchema(url, schema, queries::FeedNeeds(), "realtime serve");
   realtime::Hub hub({.replay = static_cast<size_t>(flags.GetUint("replay", 256))});
   realtime::MarketFeed feed(url, schema, hub);
   feed.Start();
