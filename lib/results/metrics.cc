@@ -25,7 +25,7 @@ constexpr std::string_view kInfo[] = {
     "notified", "updates_received", "threads_used", "resubscriptions", "bets_in_database",
     "backend_kills", "retries", "resends", "resigns", "rpc_429s", "rpc_retries", "rpc_failovers",
     "first_missed_tx_per_min", "repetitions_needed", "repetitions_a_side", "pgbench_tps", "verify_threads",
-    "users", "click_complete", "ws_connections", "submitted", "writers", "cache_loads"};
+    "users", "click_complete", "ws_connections", "submitted", "writers", "cache_loads", "faults_injected"};
 
 template <size_t N>
 bool In(const std::string_view (&names)[N], std::string_view m) {
