@@ -67,7 +67,7 @@ struct WsLoad::Impl {
   class Conn : public std::enable_shared_from_this<Conn> {
    public:
     Conn(Impl& load, Shard& shard, std::vector<std::string> channels)
-        : load_(load), shard_(shard), channels_(std::move(channels)), timer_(shard.io) {}
+        : load_(load), shard_(shard), channels_(std::move(channels)), timer_(shard.io), heartbeat_(shard.io) {}
 
     void Start() {
       stopping_ = false;  // a connection stopped by a shrinking load may be started again
@@ -80,7 +80,7 @@ struct WsLoad::Impl {
     }
 
     void Resubscribe(size_t which) {  // churn: unsubscribe, then subscribe with since
-      if (!open_ || channels_.empty()) return;
+      if (!open_ || channels_.empty() || load_.o.protocol) return;
       const std::string& ch = channels_[which % channels_.size()];
       Write(R"({"op":"unsubscribe","channel":")" + ch + R"("})");
       Subscribe(ch);
@@ -89,6 +89,7 @@ struct WsLoad::Impl {
     void Stop() {
       stopping_ = true;
       timer_.cancel();
+      heartbeat_.cancel();
       // Closed, not just cancelled: a load that shrinks must let the server see it go.
       if (ws_) beast::get_lowest_layer(*ws_).close();
     }
@@ -99,7 +100,8 @@ struct WsLoad::Impl {
       beast::get_lowest_layer(*ws_).expires_never();
       websocket::stream_base::timeout t = websocket::stream_base::timeout::suggested(beast::role_type::client);
       ws_->set_option(t);
-      ws_->async_handshake(load_.o.host, "/realtime", [self = shared_from_this()](beast::error_code e) { self->OnHandshake(e); });
+      ws_->async_handshake(load_.o.host, load_.o.protocol ? load_.o.protocol->path : "/realtime",
+                           [self = shared_from_this()](beast::error_code e) { self->OnHandshake(e); });
     }
 
     void OnHandshake(beast::error_code ec) {
@@ -107,10 +109,26 @@ struct WsLoad::Impl {
       open_ = true;
       pending_ = 0;
       for (const auto& ch : channels_) Subscribe(ch);
+      if (load_.o.protocol && load_.o.protocol->heartbeat_s > 0) Heartbeat();
       Read();
     }
 
+    void Heartbeat() {
+      heartbeat_.expires_after(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(load_.o.protocol->heartbeat_s)));
+      heartbeat_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (ec || !self->open_) return;
+        self->Write(FillWsTemplate(self->load_.o.protocol->heartbeat, "", ++self->ref_));
+        self->Heartbeat();
+      });
+    }
+
     void Subscribe(const std::string& ch) {
+      if (const auto& p = load_.o.protocol) {
+        if (p->subscribed) ++pending_;
+        target_[ch] = 0;  // no replay: caught up once acknowledged
+        Write(FillWsTemplate(p->subscribe, ch, ++ref_));
+        return;
+      }
       std::string msg = R"({"op":"subscribe","channel":")" + ch + "\"";
       if (const auto it = last_.find(ch); it != last_.end()) msg += R"(,"since":)" + std::to_string(it->second);
       msg += "}";
@@ -141,7 +159,35 @@ struct WsLoad::Impl {
       Read();
     }
 
+    // A frame of another server's protocol: what its rules recognise.
+    void HandleOther(std::string_view f) {
+      const WsFrame w = ReadWsFrame(*load_.o.protocol, f);
+      if (w.kind == WsFrame::kSubscribed) {
+        if (pending_ > 0) --pending_;
+      } else if (w.kind == WsFrame::kUpdate) {
+        const int64_t now = stats::WallClockNs();
+        std::lock_guard lock(shard_.mu);
+        if (w.seq) {
+          auto& next = next_[w.channel];
+          if (next != 0 && *w.seq > next) {
+            shard_.stats.lost += static_cast<int64_t>(*w.seq - next);
+            shard_.stats.gaps.emplace_back(w.ts_ns.value_or(now), static_cast<int64_t>(*w.seq - next));
+          }
+          if (next != 0 && *w.seq < next) return;  // a duplicate: neither counted nor lost
+          next = *w.seq + 1;
+        }
+        ++shard_.stats.received;
+        if (w.ts_ns) {
+          shard_.stats.update.Record(std::max<int64_t>(0, now - *w.ts_ns));
+          if (load_.o.update_latency) load_.o.update_latency->Observe(static_cast<double>(std::max<int64_t>(0, now - *w.ts_ns)) / 1e9);
+        }
+        if (load_.o.on_update) load_.o.on_update(w.channel, w.data, now);
+      }
+      CheckCaughtUp();
+    }
+
     void Handle(std::string_view f) {
+      if (load_.o.protocol) return HandleOther(f);
       const std::string_view op = Field(f, "op");
       const std::string ch(Field(f, "channel"));
       if (op == "update") {
@@ -213,6 +259,7 @@ struct WsLoad::Impl {
       }
       if (caught_up_) load_.caught_up.fetch_sub(1);
       open_ = caught_up_ = false;
+      heartbeat_.cancel();
       out_.clear();
       if (stopping_) return;
       // Everyone was dropped at once: spread the reconnects over half a second.
@@ -237,7 +284,8 @@ struct WsLoad::Impl {
     Impl& load_;
     Shard& shard_;
     std::vector<std::string> channels_;
-    net::steady_timer timer_;
+    net::steady_timer timer_, heartbeat_;
+    uint64_t ref_ = 0;  // the protocol's {ref}: numbers this connection's messages
     std::unique_ptr<websocket::stream<beast::tcp_stream>> ws_;
     beast::flat_buffer buf_;
     std::deque<std::string> out_;

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "lib/realtime/ws_protocol.h"
 #include "lib/stats/histogram.h"
 
 namespace pmbench::metrics {
@@ -47,6 +48,10 @@ struct WsLoadOptions {
   // receipt time (CLOCK_REALTIME ns).
   std::function<void(std::string_view channel, std::string_view data, int64_t wall_ns)> on_update;
   metrics::Histogram* update_latency = nullptr;  // also observes each update's latency (seconds)
+  // Another server's protocol (ws_protocol.h); nullptr: pmbench realtime serve's own. Its
+  // updates are counted, timed when they carry a timestamp and checked for gaps when they
+  // carry a sequence; churn (Churn) and `since` are for the own protocol only.
+  std::shared_ptr<const WsProtocol> protocol;
 };
 
 struct WsLoadStats {

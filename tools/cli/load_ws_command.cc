@@ -32,8 +32,15 @@ each to channels, holds them while updates flow (from bets placed by anyone), an
 what the subscribers saw: connect + subscribe time, update latency (receipt - the update's
 ts_ns: run it on the server's machine or with synchronised clocks), seq gaps (lost), resets.
 
+With --protocol FILE it loads another WebSocket server instead (a team's own, Supabase
+Realtime's phx_join, ...): the file gives the handshake's path, the subscribe message, how
+its acknowledgement and an update are recognised, where an update's channel, sequence and
+timestamp are (JSON pointers), and a heartbeat (README.md, "Other WebSocket servers").
+Without a sequence losses are not measured; without a timestamp, latency is not.
+
 Options:
   --url URL               ws://HOST:PORT (default ws://127.0.0.1:8090)
+  --protocol FILE         the server's protocol (default: pmbench realtime serve's)
   --connections N         subscribers                                            [500]
   --channels LIST         comma-separated channels, spread over the connections  [markets]
   --per-connection N      channels each connection subscribes to                 [1]
@@ -60,6 +67,7 @@ struct WsTarget {
   uint16_t port = 0;
   std::vector<std::string> channels;
   double connections = 0;
+  std::shared_ptr<const realtime::WsProtocol> protocol;  // nullptr: our own server's
 };
 
 WsTarget ParseWsTarget(const Flags& flags) {
@@ -74,13 +82,23 @@ WsTarget ParseWsTarget(const Flags& flags) {
   if (host != "127.0.0.1" && host != "localhost") {
     throw UsageError("--url: load goes to loopback only (127.0.0.1), not '" + host + "'");
   }
+  if (flags.Has("protocol")) {
+    const std::string path = flags.Get("protocol", "");
+    try {
+      t.protocol = std::make_shared<const realtime::WsProtocol>(realtime::ParseWsProtocol(ReadFileOrFail(path), path));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
   {
     const std::string list = flags.Get("channels", "markets");
     size_t start = 0;
     while (start <= list.size()) {
       const size_t end = std::min(list.find(',', start), list.size());
       const std::string ch = list.substr(start, end - start);
-      if (!realtime::IsValidChannel(ch)) throw UsageError("--channels: '" + ch + "' is not market:<id> or markets");
+      if (t.protocol ? ch.empty() : !realtime::IsValidChannel(ch)) {
+        throw UsageError("--channels: '" + ch + "' is not " + (t.protocol ? "a channel" : "market:<id> or markets"));
+      }
       t.channels.push_back(ch);
       start = end + 1;
     }
@@ -101,16 +119,22 @@ int ReportWs(const Flags& flags, const WsTarget& t, double duration, const std::
                                                        {"resets", {.count = static_cast<double>(st.resets)}},
                                                        {"success", {.rate = st.success_ratio()}}});
   results::RunEntry e{"load_ws", duration, {}};
-  for (const auto& [name, v] : stats::LatencyCounters(latency)) e.counters.emplace_back(name, v);
+  const bool timed = !t.protocol || !t.protocol->update.timestamp.empty();
+  const bool sequenced = !t.protocol || !t.protocol->update.seq.empty();
+  if (timed) {
+    for (const auto& [name, v] : stats::LatencyCounters(latency)) e.counters.emplace_back(name, v);
+  }
   for (const auto& [name, v] : stats::LatencyCounters(st.connect, "connect_")) e.counters.emplace_back(name, v);
   e.counters.insert(e.counters.end(), {{"connections", t.connections},
                                        {"updates_received", static_cast<double>(st.received)},
                                        {"delivered_frames_per_s", duration > 0 ? static_cast<double>(st.received) / duration : 0},
-                                       {"lost", static_cast<double>(st.lost)},
                                        {"resets", static_cast<double>(st.resets)},
                                        {"reconnects", static_cast<double>(st.reconnects)},
                                        {"errors", static_cast<double>(st.errors)}});
-  if (const auto s = st.success_ratio()) e.counters.emplace_back("success_ratio", *s);
+  if (sequenced) {
+    e.counters.emplace_back("lost", static_cast<double>(st.lost));
+    if (const auto s = st.success_ratio()) e.counters.emplace_back("success_ratio", *s);
+  }
   WriteResult(flags, results::WriteRunJson({{"date", Now()}, {"executable", "pmbench load ws"}, {"pmbench_url", t.url}}, {e},
                                            verdicts));
   return AllPass(verdicts) ? 0 : 1;
@@ -119,8 +143,8 @@ int ReportWs(const Flags& flags, const WsTarget& t, double duration, const std::
 }  // namespace
 
 int LoadWsCommand(const std::vector<std::string>& args) {
-  const Flags flags(args, {"url", "connections", "channels", "per-connection", "duration", "ramp-up", "stage", "threads", "threshold",
-                           "out", "metrics-listen"},
+  const Flags flags(args, {"url", "protocol", "connections", "channels", "per-connection", "duration", "ramp-up", "stage", "threads",
+                           "threshold", "out", "metrics-listen"},
                     {"spike", "help"});
   if (PrintedHelpOrRejectedArguments(flags, kWsUsage, "pmbench load ws")) return 0;
   const WsTarget t = ParseWsTarget(flags);
@@ -129,7 +153,11 @@ int LoadWsCommand(const std::vector<std::string>& args) {
   const double duration = shape.seconds();
   const load::ArrivalSchedule levels(shape.start, shape.stages);
   const auto subscribers_at = [&](double s) { return static_cast<int>(std::lround(levels.LevelAt(s))); };
-  const auto thresholds = ParseThresholds(flags, "latency", {"latency", "connect", "lost", "resets", "success"});
+  // What the protocol cannot tell is not offered as a threshold: a bar on it could only pass.
+  std::vector<std::string> metrics = {"connect", "resets"};
+  if (!t.protocol || !t.protocol->update.timestamp.empty()) metrics.push_back("latency");
+  if (!t.protocol || !t.protocol->update.seq.empty()) metrics.insert(metrics.end(), {"lost", "success"});
+  const auto thresholds = ParseThresholds(flags, "latency", metrics);
   load::RaiseOpenFileLimit();
 
   const auto served = ServeMetrics(flags, "pmbench load ws");
@@ -141,7 +169,8 @@ int LoadWsCommand(const std::vector<std::string>& args) {
                        .threads = static_cast<int>(flags.GetUint("threads", 2)),
                        .channels = t.channels,
                        .channels_per_connection = static_cast<int>(flags.GetUint("per-connection", 1)),
-                       .update_latency = live ? live->latency() : nullptr});
+                       .update_latency = live ? live->latency() : nullptr,
+                       .protocol = t.protocol});
   std::cerr << "opening " << subscribers_at(0) << " connections to " << t.url
             << (shape.peak() > shape.start ? " (up to " + std::to_string(static_cast<int>(shape.peak())) + " as the stages go)" : "")
             << "\n";
