@@ -440,8 +440,17 @@ ApiServer::~ApiServer() { Stop(); }
 void ApiServer::Start() {
   Impl& a = *impl_;
   if (a.running) return;
-  // A platform's own schema is used as it is: what the routes read is checked, never migrated.
-  queries::CheckSchema(a.o.database, a.o.schema, queries::ApiNeeds(), "api serve");
+  // A platform's own schema is used as it is: what the routes read is checked, never
+  // migrated. A database that does not answer yet is no reason not to serve: its requests
+  // get 503 until it does.
+  bool reachable = true;
+  try {
+    db::PgSession probe(a.o.database);
+  } catch (const std::exception& e) {
+    reachable = false;
+    std::fprintf(stderr, "api: the database does not answer (%s): serving 503 until it does\n", db::RedactSecrets(e.what()).c_str());
+  }
+  if (reachable) queries::CheckSchema(a.o.database, a.o.schema, queries::ApiNeeds(), "api serve");
   if (!a.o.feed_url.empty() && a.cache) queries::CheckSchema(a.o.feed_url, a.o.schema, queries::FeedNeeds(), "the live feed");
   if (a.cache && !a.o.feed_url.empty()) {
     a.hub = std::make_unique<realtime::Hub>(realtime::HubOptions{.replay = 1});

@@ -102,7 +102,9 @@ TEST_F(QueriesTest, BadListArgumentsAreRejected) {
   EXPECT_THROW(q().ListMarkets({.after = "c10.5"}), std::invalid_argument);  // a closes_at cursor for volume
   EXPECT_THROW(q().ListMarkets({.after = "v10"}), std::invalid_argument);
   EXPECT_THROW(q().ListMarkets({.after = "v10.x"}), std::invalid_argument);
-  EXPECT_THROW(QueryPaths("public"), std::invalid_argument);
+  EXPECT_THROW(QueryPaths("pg_catalog"), std::invalid_argument);
+  EXPECT_THROW(QueryPaths("Bad-Name"), std::invalid_argument);
+  EXPECT_NO_THROW(QueryPaths("public"));  // a platform's own schema is read as it is
 }
 
 TEST_F(QueriesTest, MarketDetailHasOddsAndTheLatestTwentyBets) {

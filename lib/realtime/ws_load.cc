@@ -141,7 +141,10 @@ struct WsLoad::Impl {
       if (out_.size() == 1) WriteNext();
     }
     void WriteNext() {
-      ws_->async_write(net::buffer(out_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+      // A write of a connection that closed meanwhile completes after its queue was cleared
+      // (and maybe refilled by the next connection): it must not touch the queue.
+      ws_->async_write(net::buffer(out_.front()), [self = shared_from_this(), life = life_](beast::error_code ec, size_t) {
+        if (life != self->life_ || self->out_.empty()) return;
         self->out_.pop_front();
         if (!ec && !self->out_.empty()) self->WriteNext();
       });
@@ -261,6 +264,7 @@ struct WsLoad::Impl {
       open_ = caught_up_ = false;
       heartbeat_.cancel();
       out_.clear();
+      ++life_;
       if (stopping_) return;
       // Everyone was dropped at once: spread the reconnects over half a second.
       timer_.expires_after(std::chrono::milliseconds(load_.Jitter(500)));
@@ -285,7 +289,8 @@ struct WsLoad::Impl {
     Shard& shard_;
     std::vector<std::string> channels_;
     net::steady_timer timer_, heartbeat_;
-    uint64_t ref_ = 0;  // the protocol's {ref}: numbers this connection's messages
+    uint64_t ref_ = 0;   // the protocol's {ref}: numbers this connection's messages
+    uint64_t life_ = 0;  // bumped when a connection closes: its writes still completing are stale
     std::unique_ptr<websocket::stream<beast::tcp_stream>> ws_;
     beast::flat_buffer buf_;
     std::deque<std::string> out_;
