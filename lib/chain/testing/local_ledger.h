@@ -28,6 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include "lib/base/testing/loopback_port.h"
+
 extern char** environ;
 
 namespace pmbench::chain::test {
@@ -43,19 +45,7 @@ inline std::string LocalnetDir() {
 }
 
 // http://127.0.0.1:PORT where nothing listens: a port the kernel handed out and took back.
-inline std::string UnusedLoopbackUrl() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    throw std::runtime_error("cannot find a free loopback port");
-  }
-  ::close(fd);
-  return "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
-}
+inline std::string UnusedLoopbackUrl() { return "http://127.0.0.1:" + std::to_string(base::test::FreeLoopbackPort()); }
 
 class LocalLedger {
  public:

@@ -29,6 +29,8 @@
 #include <thread>
 #include <vector>
 
+#include "lib/base/testing/loopback_port.h"
+
 extern char** environ;
 
 namespace pmbench::http::test {
@@ -58,7 +60,7 @@ class Nginx {
       if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl req failed (is openssl installed?)");
     }
     for (int attempt = 0; attempt < 5; ++attempt) {  // a free port can be taken before nginx binds it
-      port_ = FreePort();
+      port_ = base::test::FreeLoopbackPort();
       WriteConf();
       if (Start()) return;
     }
@@ -97,19 +99,6 @@ class Nginx {
   static void Write(const std::string& path, const std::string& text) {
     std::ofstream(path) << text;
     ::chmod(path.c_str(), 0644);
-  }
-  static uint16_t FreePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      throw std::runtime_error("cannot find a free loopback port");
-    }
-    ::close(fd);
-    return ntohs(a.sin_port);
   }
   void WriteConf() const {
     std::ostringstream c;
