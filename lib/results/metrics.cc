@@ -48,7 +48,7 @@ Direction DirectionOf(std::string_view m) {
       m.ends_with("_stored")) {
     return Direction::kInfo;
   }
-  if (m.ends_with("_floor_ratio") || m.ends_with("kb_per_connection") || m.ends_with("_mb") ||
+  if (m.ends_with("_floor_ratio") || m.ends_with("kb_per_connection") || m.ends_with("_mb") || m.ends_with("_cores_used") ||
       m.find("_drift_") != std::string_view::npos) {
     return Direction::kLower;
   }

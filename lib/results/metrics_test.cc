@@ -14,7 +14,7 @@ namespace {
 TEST(MetricsTest, DirectionsFollowTheNames) {
   for (const char* m : {"real_time", "cpu_time", "p99_ms", "submit_p95_ms", "connect_s", "errors", "lost", "dropped",
                         "failed", "unfinished", "resets", "generator_bound", "false_alarms", "verify_floor_ratio", "odds_missing",
-                        "server_kb_per_connection", "api_5xx", "cache_backend_errors"}) {
+                        "server_kb_per_connection", "api_5xx", "cache_backend_errors", "server_cores_used"}) {
     EXPECT_EQ(DirectionOf(m), Direction::kLower) << m;
   }
   for (const char* m : {"events_per_s", "achieved_requests_per_s", "items_per_second", "success_ratio", "copy_vs_insert",
