@@ -64,6 +64,12 @@ class BoundedQueue {
     return item;
   }
 
+  // Items waiting now (another thread may change it at once: a hint, not a promise).
+  size_t Size() const {
+    std::lock_guard lock(mu_);
+    return items_.size();
+  }
+
   // The producer is done: consumers drain what is left.
   void Finish() { Set(finished_); }
   // The consumer side gave up: producers stop, consumers stop.
@@ -92,7 +98,7 @@ class BoundedQueue {
   }
 
   const size_t capacity_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable changed_;
   std::deque<T> items_;
   bool finished_ = false;

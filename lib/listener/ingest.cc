@@ -192,7 +192,7 @@ IngestSummary Ingest(const std::function<bool(std::string&, Clock::time_point&)>
         rows += n.events.size();
       }
     }
-    if (rows >= options.batch_size) flush();
+    if (rows >= options.batch_size && (rows >= options.max_batch || queue.Size() == 0)) flush();
   }
   flush();
   reader.join();

@@ -3,6 +3,10 @@
 // The event listener: a reader thread decodes lines into a bounded queue (backpressure,
 // nothing dropped), the calling thread cuts batches — at `batch_size` rows or `linger_ms`
 // after the batch's first line — and applies each with its checkpoint in one transaction.
+// A batch that reaches `batch_size` while more lines are already waiting (a backlog, a
+// catch-up, a stream faster than the writer) keeps taking them up to `max_batch` rows: a
+// batch's fixed costs — a statement per table, the update of every market it touches, the
+// commit — then spread over more events, while a live stream's batches stay small.
 // A lost connection is retried with capped exponential backoff and the batch re-applied
 // (idempotently); past `give_up_after_s` Ingest throws, leaving the checkpoint intact.
 // With `writers` > 1 a batch of at least `split_min_events` per writer is split by market and its
@@ -48,12 +52,16 @@ struct IngestSummary {
   std::string ToJson() const;
 };
 
+// What `pmbench ingest` lets a batch grow to by default (--max-batch).
+inline constexpr size_t kDefaultMaxBatch = 10'000;
+
 struct IngestOptions {
   std::string url;
   std::string schema = "pmbench";
   std::string source = "-";  // names the checkpoint
   SinkKind sink = SinkKind::kCopy;
   size_t batch_size = 1000;
+  size_t max_batch = 0;  // rows a batch may grow to while lines wait; 0 or <= batch_size: no growth
   size_t writers = 2;  // connections a batch's parts are written on at once
   size_t split_min_events = 256;  // events each part needs before a batch is split
   int linger_ms = 50;

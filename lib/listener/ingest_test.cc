@@ -185,6 +185,41 @@ TEST(IngestTest, AMultirowBatchPastTheParameterLimitIsCutAndComplete) {
   EXPECT_TRUE(r.ok()) << r.ToJson();
 }
 
+// A backlog (every line waiting from the start) grows its batches past batch_size up to
+// max_batch and stores exactly what fixed batches store; max_batch = batch_size never grows.
+TEST(IngestTest, ABacklogGrowsItsBatchesUpToMaxBatchAndStoresTheSame) {
+  const auto lines = Messy(4, 3000);
+  std::vector<uint64_t> batches;
+  std::vector<size_t> largest;
+  std::vector<std::string> states;
+  for (size_t max_batch : {size_t{0}, size_t{50}, size_t{400}}) {
+    TestSchema schema("grow_" + std::to_string(max_batch));
+    db::Migrate(schema.url(), schema.name());
+    size_t most_lines = 0;
+    // A queue as large as the input: the reader runs ahead, so lines are waiting at every cut.
+    IngestOptions options{.url = schema.url(), .schema = schema.name(), .source = "g", .batch_size = 50,
+                          .max_batch = max_batch, .linger_ms = 60'000, .queue = lines.size(),
+                          .program = DefaultProgram()};
+    options.on_commit = [&](const std::vector<Clock::time_point>& a) { most_lines = std::max(most_lines, a.size()); };
+    const IngestSummary sum = Ingest(FromLines(lines), options);
+    EXPECT_EQ(sum.read, lines.size());
+    const VerifyReport r = Verify(lines, DefaultProgram(), schema.url(), schema.name());
+    EXPECT_TRUE(r.ok()) << max_batch << ": " << r.ToJson();
+    batches.push_back(sum.batches);
+    largest.push_back(most_lines);
+    states.push_back(State(schema));
+  }
+  EXPECT_EQ(states[0], states[1]);
+  EXPECT_EQ(states[0], states[2]);
+  // Rows per line vary (events per transaction, failed and foreign lines): bounds, not counts.
+  EXPECT_LE(largest[0], 60u);  // fixed at 50 rows
+  EXPECT_LE(largest[1], 60u);  // max_batch = batch_size: no growth
+  EXPECT_GT(largest[2], 200u);  // grown
+  EXPECT_LE(largest[2], 460u);
+  EXPECT_GE(batches[1], batches[0] * 9 / 10);
+  EXPECT_LT(batches[2], batches[0] / 4);
+}
+
 // What a scrape of `ingest --metrics-listen` reads: the summary's counts, as counters.
 TEST(IngestTest, MetricsCountWhatTheSummarySays) {
   const auto lines = Messy(3, 600);

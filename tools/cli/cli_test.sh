@@ -133,6 +133,7 @@ psql -X -q "$PMBENCH_STAGING_DIRECT_URL" -c "UPDATE ${schema}_copy.markets SET n
 expect 1 "verify catches a tampered market" -- "$PMBENCH" ingest verify --input "$tmp/events.jsonl" --schema "${schema}_copy"
 check "verify names the market" grep -q 'market 2' "$out"
 expect 2 "ingest: unknown sink" -- "$PMBENCH" ingest --input "$tmp/events.jsonl" --sink bulk
+expect 2 "ingest: --max-batch below --batch-size" -- "$PMBENCH" ingest --input "$tmp/events.jsonl" --batch-size 500 --max-batch 100
 expect 2 "ingest: missing input" -- "$PMBENCH" ingest --input "$tmp/none.jsonl"
 expect 1 "ingest: unreachable database" -- "$PMBENCH" ingest --input "$tmp/events.jsonl" --give-up-after 1 \
   --database "postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=1"

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -55,6 +56,10 @@ http:// (https:// for wss://).
   --duration D           ws:// input: stop after D (30, 30s, 2m; default: until interrupted)
   --sink insert|multirow|copy   (default copy)
   --batch-size N         flush at N rows (default 1000)
+  --max-batch N          ... unless more lines are already waiting (a backlog, a
+                         catch-up): then grow up to N rows, spreading each batch's fixed
+                         costs over more events (default 10000, or --batch-size if larger;
+                         = --batch-size: never grow)
   --writers N            connections a batch is written on at once: a batch with 256+
                          events per writer is split by market (default 2; 1: every
                          batch whole on one connection)
@@ -134,6 +139,8 @@ listener::IngestOptions ParseIngestOptions(const Flags& flags, const IngestTarge
   if (!sink) throw UsageError("--sink is insert, multirow or copy");
   const uint64_t batch = flags.GetUint("batch-size", 1000);
   if (batch == 0 || batch > 1'000'000) throw UsageError("--batch-size must be 1 to 1,000,000");
+  const uint64_t max_batch = flags.GetUint("max-batch", std::max<uint64_t>(batch, listener::kDefaultMaxBatch));
+  if (max_batch < batch || max_batch > 1'000'000) throw UsageError("--max-batch must be --batch-size to 1,000,000");
   const uint64_t writers = flags.GetUint("writers", 2);
   if (writers == 0 || writers > 16) throw UsageError("--writers must be 1 to 16");
   const uint64_t linger = flags.GetUint("linger-ms", 50);
@@ -143,6 +150,7 @@ listener::IngestOptions ParseIngestOptions(const Flags& flags, const IngestTarge
           .source = flags.Get("source", t.input),
           .sink = *sink,
           .batch_size = batch,
+          .max_batch = max_batch,
           .writers = writers,
           .linger_ms = static_cast<int>(linger),
           .queue = flags.GetUint("queue", 10000),
@@ -220,7 +228,7 @@ int RunIngest(const Flags& flags, const IngestTarget& t) {
 int IngestCommand(const std::vector<std::string>& args) {
   const bool verify = !args.empty() && args[0] == "verify";
   const Flags flags({args.begin() + (verify ? 1 : 0), args.end()},
-                    {"input", "database", "schema", "program", "sink", "batch-size", "writers", "linger-ms", "queue",
+                    {"input", "database", "schema", "program", "sink", "batch-size", "max-batch", "writers", "linger-ms", "queue",
                      "give-up-after", "source", "carrier", "duration", "metrics-listen"},
                     {"resume", "allow-remote-writes", "help"});
   if (PrintedHelpOrRejectedArguments(flags, kIngestUsage, "pmbench ingest")) return 0;
