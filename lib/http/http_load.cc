@@ -165,6 +165,10 @@ struct HttpWorkload::Shared {
   };
   std::vector<Kind> kinds;
   std::vector<std::array<std::atomic<int64_t>, 6>> statuses;  // per kind
+  // Per kind, the next of its lines: one counter for every engine thread, so the lines
+  // alternate over the whole run (the engine's seq is strided per thread: seq % lines would
+  // give each thread the same line again and again).
+  std::unique_ptr<std::atomic<uint64_t>[]> turns;
   std::atomic<int64_t> bytes_read{0};
 };
 
@@ -198,9 +202,9 @@ class Connection {
     });
   }
 
-  void Exchange(int kind, uint64_t seq, load::Completion done) {
+  void Exchange(int kind, load::Completion done) {
     const auto& lines = w_.kinds[static_cast<size_t>(kind)].lines;
-    const size_t line = lines[seq % lines.size()];
+    const size_t line = lines[w_.turns[static_cast<size_t>(kind)].fetch_add(1, std::memory_order_relaxed) % lines.size()];
     if (!open_) {
       Connect([this, kind, line, done](const std::string& error) mutable {
         if (!error.empty()) return Finish(kind, 0, error, done);
@@ -304,7 +308,7 @@ class HttpClient : public load::Client {
  public:
   HttpClient(asio::io_context& io, std::shared_ptr<HttpWorkload::Shared> w) : w_(std::move(w)), c_(io, *w_) {}
   void Open(std::function<void(std::string)> done) override { c_.Connect(std::move(done)); }
-  void Start(int kind, uint64_t seq, load::Completion done) override { c_.Exchange(kind, seq, std::move(done)); }
+  void Start(int kind, uint64_t /*seq*/, load::Completion done) override { c_.Exchange(kind, std::move(done)); }
 
  private:
   std::shared_ptr<HttpWorkload::Shared> w_;  // outlives the connection
@@ -358,6 +362,7 @@ std::shared_ptr<HttpWorkload> HttpWorkload::Make(std::vector<Request> requests, 
   }
   s->requests = std::move(requests);
   s->statuses = std::vector<std::array<std::atomic<int64_t>, 6>>(s->kinds.size());
+  s->turns = std::make_unique<std::atomic<uint64_t>[]>(s->kinds.size());
   if (s->url.tls) {
     s->tls.emplace(asio::ssl::context::tls_client);
     beast::error_code ec;

@@ -76,8 +76,10 @@ TEST(HttpWorkloadTest, RefusesMixedOriginsAndGroupsLinesByName) {
   EXPECT_EQ(mix[1].name, "b");
 }
 
-// Lines of one name are sent in turn: the bytes per answer fall between those of each file
-// alone, near the middle.
+// Lines of one name are sent in turn across the whole run, whatever engine thread sends
+// them: the bytes per answer fall between those of each file alone, at the middle. (With
+// each thread taking its line from its own strided sequence, a thread sent one file only,
+// and the share followed whichever thread ran faster.)
 TEST(HttpLoadTest, LinesOfOneNameAreSentInTurn) {
   test::Nginx nginx;
   const auto bytes_per_answer = [&](std::vector<Request> requests) {
@@ -94,8 +96,8 @@ TEST(HttpLoadTest, LinesOfOneNameAreSentInTurn) {
   const double both = bytes_per_answer({{.name = "both", .url = nginx.url("/static.txt")}, {.name = "both", .url = nginx.url("/api.json")}});
   ASSERT_NE(a, b);
   const double share_of_b = (both - a) / (b - a);
-  EXPECT_GT(share_of_b, 0.3);
-  EXPECT_LT(share_of_b, 0.7);
+  EXPECT_GT(share_of_b, 0.4);
+  EXPECT_LT(share_of_b, 0.6);
 }
 
 load::LoadResult RunHttp(HttpWorkload& w, load::Model model, double level, double seconds, int clients) {
