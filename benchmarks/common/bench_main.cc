@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 
+#include "benchmarks/common/staging.h"
 #include "lib/db/database_url.h"
 #include "lib/db/staging.h"
 #include "lib/monitoring/evidence.h"
@@ -185,6 +186,9 @@ int main(int argc, char** argv) {
 #endif
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
+#ifndef PMBENCH_MICRO_MAIN
+  pmbench::bench::DropBenchSchemas();  // here, while every library's statics still live
+#endif
 
   if (!bars_out.empty()) {
     std::ofstream out(bars_out);

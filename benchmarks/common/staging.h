@@ -22,6 +22,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "lib/db/database_url.h"
 #include "lib/db/migrate.h"
@@ -56,6 +58,25 @@ inline db::Staging WritableStaging() {
 // A schema named bench_<area>_<pid> on the writable staging, made by Prepare (migrate,
 // seed, load) and dropped on destruction. Failures are kept in error() (secrets removed)
 // for the benchmarks to skip with, rather than thrown.
+// The schemas this process's BenchSchemas made (url, schema), for DropBenchSchemas.
+inline std::vector<std::pair<std::string, std::string>>& BenchSchemasMade() {
+  static std::vector<std::pair<std::string, std::string>> made;
+  return made;
+}
+
+// Drops every BenchSchema's schema; the benchmark main calls it once the benchmarks have
+// run. Not a destructor's job: BenchSchemas are statics, destroyed after libpqxx's and the
+// standard library's function-local statics constructed later (a query from there spun or
+// crashed at exit).
+inline void DropBenchSchemas() {
+  for (const auto& [url, schema] : std::exchange(BenchSchemasMade(), {})) {
+    try {
+      if (db::IsSuiteSchema(url, schema)) db::DropSuiteSchema(url, schema);
+    } catch (const std::exception&) {  // the server is gone: nothing left to clean
+    }
+  }
+}
+
 class BenchSchema {
  public:
   explicit BenchSchema(const std::string& area) : schema_("bench_" + area + "_" + std::to_string(getpid())) {
@@ -63,14 +84,9 @@ class BenchSchema {
       const db::Staging s = WritableStaging();
       direct_ = s.direct_url;
       pooled_ = s.pooled_url;
+      BenchSchemasMade().emplace_back(direct_, schema_);
     } catch (const std::exception& e) {
       error_ = db::RedactSecrets(e.what());
-    }
-  }
-  ~BenchSchema() {
-    try {
-      if (!direct_.empty() && db::IsSuiteSchema(direct_, schema_)) db::DropSuiteSchema(direct_, schema_);
-    } catch (const std::exception&) {  // the server is gone: nothing left to clean
     }
   }
   BenchSchema(const BenchSchema&) = delete;
