@@ -7,20 +7,11 @@
 #include <stdexcept>
 
 namespace pmbench::db {
-namespace {
-
-// The patterns are never destroyed: static objects' destructors (a benchmark's schema
-// dropped at exit) call these after function-local statics constructed later are gone.
-const std::regex& Pattern(const char* pattern, std::regex::flag_type flags = std::regex::ECMAScript) {
-  return *new std::regex(pattern, flags);
-}
-
-}  // namespace
 
 bool DatabaseTarget::IsLoopback() const {
   if (host.empty() || host.front() == '/') return true;
   if (host == "localhost" || host == "::1" || host == "[::1]") return true;
-  static const std::regex& kLoopbackV4 = Pattern(R"(127\.\d{1,3}\.\d{1,3}\.\d{1,3})");
+  static const std::regex kLoopbackV4(R"(127\.\d{1,3}\.\d{1,3}\.\d{1,3})");
   return std::regex_match(host, kLoopbackV4);
 }
 
@@ -34,8 +25,8 @@ std::string DatabaseTarget::Display() const {
 }
 
 std::string RedactSecrets(std::string_view text) {
-  static const std::regex& kUrlPassword = Pattern(R"((://[^:/@\s]*):[^@\s]*@)");
-  static const std::regex& kKeyword = Pattern(R"((password\s*=\s*)('[^']*'|\S+))", std::regex::icase);
+  static const std::regex kUrlPassword(R"((://[^:/@\s]*):[^@\s]*@)");
+  static const std::regex kKeyword(R"((password\s*=\s*)('[^']*'|\S+))", std::regex::icase);
   std::string s = std::regex_replace(std::string(text), kUrlPassword, "$1:***@");
   return std::regex_replace(s, kKeyword, "$1***");
 }
@@ -65,7 +56,7 @@ DatabaseTarget ParseDatabaseUrl(const std::string& url) {
   // A hostaddr decides where libpq actually connects.
   if (!hostaddr.empty()) t.host = hostaddr;
   // libpq would only notice at connect time; a typo deserves an error before any work.
-  static const std::regex& kPorts = Pattern(R"(\d{1,5}(,\d{1,5})*)");
+  static const std::regex kPorts(R"(\d{1,5}(,\d{1,5})*)");
   if (!t.port.empty() && !std::regex_match(t.port, kPorts)) {
     throw std::invalid_argument("invalid database URL: port '" + RedactSecrets(t.port) +
                                 "' is not a number");
@@ -81,7 +72,7 @@ void CheckWritable(const DatabaseTarget& target, bool allow_remote_writes) {
 }
 
 void CheckSchemaName(const std::string& schema) {
-  static const std::regex& kIdentifier = Pattern("[a-z_][a-z0-9_]{0,62}");
+  static const std::regex kIdentifier("[a-z_][a-z0-9_]{0,62}");
   if (!std::regex_match(schema, kIdentifier) || schema.starts_with("pg_") ||
       schema == "public" || schema == "information_schema") {
     throw std::invalid_argument("invalid schema name '" + schema +
@@ -90,7 +81,7 @@ void CheckSchemaName(const std::string& schema) {
 }
 
 void CheckReadableSchemaName(const std::string& schema) {
-  static const std::regex& kIdentifier = Pattern("[a-z_][a-z0-9_]{0,62}");
+  static const std::regex kIdentifier("[a-z_][a-z0-9_]{0,62}");
   if (!std::regex_match(schema, kIdentifier) || schema.starts_with("pg_") || schema == "information_schema") {
     throw std::invalid_argument("invalid schema name '" + schema + "': use lower-case letters, digits and _, not pg_*");
   }
