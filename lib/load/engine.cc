@@ -105,20 +105,22 @@ void Merge(KindResult& into, const KindResult& from) {
   for (const auto& [reason, n] : from.errors) into.errors[reason] += n;
 }
 
-// One thread's share of the clients and of the schedule (arrivals i with i % count == index),
-// driven by its own event loop: nothing here is shared with other shards but the atomics.
-class Shard {
+// One thread's share of the clients and of the schedule (arrivals and users
+// index + count x m: see ShardClients in engine.h), driven by its own event loop: nothing
+// here is shared with other lanes but the atomics.
+class Lane {
  public:
-  Shard(const LoadSpec& spec, const ArrivalSchedule& schedule, const Live& live, int index, int count)
+  // max_in_flight: this lane's share of the bound.
+  Lane(const LoadSpec& spec, const ArrivalSchedule& schedule, const Live& live, uint64_t index, uint64_t count,
+       int64_t max_in_flight)
       : spec_(spec), schedule_(schedule), live_(live), index_(index), count_(count), timer_(io_), ramp_(io_),
-        drain_(io_), rng_(spec.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(index) + 1) {
+        drain_(io_), rng_(spec.seed * 0x9E3779B97F4A7C15ULL + index + 1), max_in_flight_(max_in_flight) {
     kinds_.resize(spec.mix.size());
     for (size_t i = 0; i < spec.mix.size(); ++i) {
       kinds_[i].name = spec.mix[i].name;
       kinds_[i].series = stats::IntervalSeries(spec.interval_s);
       total_weight_ += spec.mix[i].weight;
     }
-    max_in_flight_ = (spec.max_in_flight + count - 1) / count;
   }
 
   asio::io_context& io() { return io_; }
@@ -177,6 +179,9 @@ class Shard {
   const stats::LatencyHistogram& lag() const { return lag_; }
   double cpu_share() const { return cpu_share_; }
   Clock::time_point last_done() const { return last_done_; }
+  // How late this lane began its schedule: its first due arrival's (open) or its first
+  // ramp's (closed) wake-up after the time it was due; nullopt when it never began.
+  std::optional<Clock::duration> start_lag() const { return start_lag_; }
   int64_t unfinished() const { return unfinished_; }
 
  private:
@@ -246,9 +251,10 @@ class Shard {
     for (auto t = schedule_.TimeOf(next_arrival_); t && t0_ + Seconds(*t) <= now;
          t = schedule_.TimeOf(next_arrival_)) {
       const auto intended = t0_ + Seconds(*t);
+      if (!start_lag_) start_lag_ = now - intended;
       if (intended >= warm_end_) lag_.Record(Ns(now - intended));
       Arrive(intended, next_arrival_);
-      next_arrival_ += static_cast<uint64_t>(count_);
+      next_arrival_ += count_;
     }
     ScheduleNext();
   }
@@ -336,7 +342,7 @@ class Shard {
   bool Active(int v, Clock::time_point now) const {
     if (now >= end_) return false;
     const double users = schedule_.LevelAt(std::chrono::duration<double>(now - t0_).count());
-    return static_cast<double>(index_ + count_ * v) < std::floor(users + 1e-9);
+    return static_cast<double>(index_ + count_ * static_cast<uint64_t>(v)) < std::floor(users + 1e-9);
   }
 
   void Loop(int v) {
@@ -347,7 +353,7 @@ class Shard {
       return;
     }
     SetInFlight(in_flight_ + 1);
-    const uint64_t seq = static_cast<uint64_t>(index_) + static_cast<uint64_t>(count_) * closed_seq_++;
+    const uint64_t seq = index_ + count_ * closed_seq_++;
     const int kind = Pick();
     if (live_.registry) live_.kinds[kind].arrivals->Inc();
     Send(v, kind, now, seq);
@@ -378,6 +384,7 @@ class Shard {
   // Wakes parked users whose turn has come as the stages ramp up; every 20 ms.
   void Ramp() {
     const auto now = Clock::now();
+    if (!start_lag_) start_lag_ = now - t0_;
     std::vector<int> wake;
     std::erase_if(parked_, [&](int v) {
       if (!Active(v, now)) return false;
@@ -447,7 +454,7 @@ class Shard {
   const LoadSpec& spec_;
   const ArrivalSchedule& schedule_;
   const Live& live_;
-  const int index_, count_;
+  const uint64_t index_, count_;
   asio::io_context io_{1};
   // The loop idles between opening the clients and the start: keep it running.
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
@@ -461,10 +468,11 @@ class Shard {
 
   uint64_t rng_;
   double total_weight_ = 0;
-  int64_t max_in_flight_;
+  const int64_t max_in_flight_;
   Clock::time_point t0_, end_, deadline_, last_done_, warm_end_;
+  std::optional<Clock::duration> start_lag_;
   double cpu0_ = 0, cpu_share_ = 0;
-  uint64_t next_arrival_ = static_cast<uint64_t>(index_);
+  uint64_t next_arrival_ = index_;
   uint64_t closed_seq_ = 0;
   bool schedule_done_ = false;
   int64_t in_flight_ = 0, unfinished_ = 0;
@@ -499,9 +507,23 @@ void Validate(const LoadSpec& s) {
   if (!(s.interval_s > 0)) throw std::invalid_argument("the series interval must be > 0 s");
   if (!(s.think_jitter >= 0 && s.think_jitter <= 1)) throw std::invalid_argument("think jitter must be in [0, 1]");
   if (s.think_s < 0 || s.drain_s < 0 || s.warmup_s < 0) throw std::invalid_argument("think, warm-up and drain times must be >= 0");
+  if (s.shard_count < 1 || s.shard_index < 0 || s.shard_index >= s.shard_count) {
+    throw std::invalid_argument("shard " + std::to_string(s.shard_index) + "/" + std::to_string(s.shard_count) +
+                                ": want 0 <= I < N");
+  }
+  if (s.shard_count > s.clients) {
+    throw std::invalid_argument(std::to_string(s.shard_count) + " shards need at least as many clients, not " +
+                                std::to_string(s.clients));
+  }
 }
 
+int64_t CeilPart(int64_t total, int index, int count) { return (total - index + count - 1) / count; }
+
 }  // namespace
+
+int ShardClients(const LoadSpec& spec) {
+  return static_cast<int>(CeilPart(spec.clients, spec.shard_index, spec.shard_count));
+}
 
 std::optional<double> KindResult::success_ratio() const {
   const int64_t n = requests();
@@ -524,25 +546,33 @@ LoadResult RunLoad(const LoadSpec& spec_in, const ClientFactory& make_client) {
   LoadSpec spec = spec_in;
   Validate(spec);
   const ArrivalSchedule schedule(spec.start, spec.stages);
+  const int clients = ShardClients(spec);
   if (spec.threads <= 0) spec.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  spec.threads = std::min(spec.threads, spec.clients);
+  spec.threads = std::min(spec.threads, clients);
   if (spec.max_in_flight <= 0) spec.max_in_flight = 2 * spec.clients;
+  const int64_t shard_in_flight = std::max<int64_t>(1, CeilPart(spec.max_in_flight, spec.shard_index, spec.shard_count));
   const int64_t files = RaiseOpenFileLimit();
-  if (files >= 0 && files < spec.clients + 64) {
+  if (files >= 0 && files < clients + 64) {
     throw std::runtime_error("open-file limit " + std::to_string(files) + " is too low for " +
-                             std::to_string(spec.clients) + " clients (ulimit -n)");
+                             std::to_string(clients) + " clients (ulimit -n)");
   }
 
   const Live live(spec);
-  std::vector<std::unique_ptr<Shard>> shards;
-  for (int k = 0; k < spec.threads; ++k) shards.push_back(std::make_unique<Shard>(spec, schedule, live, k, spec.threads));
-  for (int i = 0; i < spec.clients; ++i) {
-    Shard& s = *shards[static_cast<size_t>(i % spec.threads)];
-    s.clients().push_back(make_client(s.io(), i));
+  std::vector<std::unique_ptr<Lane>> shards;
+  const auto shard_count = static_cast<uint64_t>(spec.shard_count);
+  for (int k = 0; k < spec.threads; ++k) {
+    shards.push_back(std::make_unique<Lane>(spec, schedule, live, static_cast<uint64_t>(spec.shard_index) + shard_count * static_cast<uint64_t>(k),
+                                            shard_count * static_cast<uint64_t>(spec.threads),
+                                            std::max<int64_t>(1, CeilPart(shard_in_flight, k, spec.threads))));
+  }
+  // Local client i serves thread i % threads; the factory gets the run-wide client index.
+  for (int i = 0; i < clients; ++i) {
+    Lane& s = *shards[static_cast<size_t>(i % spec.threads)];
+    s.clients().push_back(make_client(s.io(), spec.shard_index + spec.shard_count * i));
   }
   // Clients close on their own thread's loop: stop the loops first, then destroy.
   struct StopAll {
-    std::vector<std::unique_ptr<Shard>>& shards;
+    std::vector<std::unique_ptr<Lane>>& shards;
     ~StopAll() {
       for (auto& s : shards) s->Stop();
     }
@@ -562,10 +592,24 @@ LoadResult RunLoad(const LoadSpec& spec_in, const ClientFactory& make_client) {
   LoadResult result;
   result.connect_s = std::chrono::duration<double>(Clock::now() - c0).count();
   result.threads = spec.threads;
-  result.clients = spec.clients;
+  result.clients = clients;
+  result.max_in_flight = shard_in_flight;
 
-  // A common start a little ahead, so no shard begins late.
-  const auto t0 = Clock::now() + std::chrono::milliseconds(20);
+  // A common start a little ahead, so no thread begins late; or the wall-clock instant the
+  // shards agreed on, read off the steady clock from here on.
+  const auto steady_now = Clock::now();
+  const auto wall_now = std::chrono::system_clock::now();
+  auto t0 = steady_now + std::chrono::milliseconds(20);
+  if (spec.start_at) {
+    const auto ahead = *spec.start_at - wall_now;
+    if (ahead < std::chrono::milliseconds(1)) {
+      throw std::runtime_error("--start-at passed " +
+                               std::to_string(std::chrono::duration<double>(-ahead).count()).substr(0, 6) +
+                               " s before this shard's clients were open: give every shard a later instant");
+    }
+    t0 = steady_now + std::chrono::duration_cast<Clock::duration>(ahead);
+  }
+  result.wall_t0 = wall_now + std::chrono::duration_cast<std::chrono::system_clock::duration>(t0 - steady_now);
   result.deadline = t0 + Seconds(schedule.seconds() + spec.drain_s);
   result.t0 = t0;
   if (spec.on_start) spec.on_start(t0);
@@ -604,6 +648,7 @@ LoadResult RunLoad(const LoadSpec& spec_in, const ClientFactory& make_client) {
 
   result.kinds.resize(spec.mix.size());
   Clock::time_point end = t0;
+  std::optional<Clock::duration> start_lag;
   for (size_t i = 0; i < spec.mix.size(); ++i) {
     result.kinds[i].name = spec.mix[i].name;
     result.kinds[i].series = stats::IntervalSeries(spec.interval_s);
@@ -616,7 +661,10 @@ LoadResult RunLoad(const LoadSpec& spec_in, const ClientFactory& make_client) {
     result.generator_cpu = std::max(result.generator_cpu, s->cpu_share());
     result.unfinished += s->unfinished();
     end = std::max(end, s->last_done());
+    if (const auto lag = s->start_lag()) start_lag = std::min(start_lag.value_or(*lag), *lag);
   }
+  result.wall_started = result.wall_t0 + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                             start_lag.value_or(Clock::duration::zero()));
   for (const auto& k : result.kinds) Merge(result.total, k);
   // The run lasts at least its schedule: an idle tail is part of the offered load's time.
   const auto measured_from = t0 + Seconds(spec.warmup_s);

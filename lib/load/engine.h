@@ -92,6 +92,15 @@ struct LoadSpec {
   std::vector<RequestKind> mix = {{"request", 1}};
   int threads = 0;             // 0: one per core
   uint64_t seed = 1;
+  // This process's part of a run spread over `shard_count` processes (machines, pods):
+  // every field above describes the whole run, and shard I takes arrivals, virtual users,
+  // clients and random streams i with i % shard_count == I, so the shards' union is
+  // exactly the single-process run's schedule (see Lanes below).
+  int shard_index = 0, shard_count = 1;
+  // When the schedule starts, by the wall clock, so shards on different machines start
+  // together; nullopt: as soon as every client is open. std::runtime_error when it has
+  // already passed once the clients are open (a late shard would run a different test).
+  std::optional<std::chrono::system_clock::time_point> start_at;
   double warmup_s = 0;         // the schedule's first seconds run but are not recorded
                                // (pooler and backends starting, plans and caches warming)
   double drain_s = 10;         // after the schedule, how long requests in flight may finish
@@ -147,10 +156,23 @@ struct LoadResult {
   // timed until then.
   std::chrono::steady_clock::time_point deadline;
   std::chrono::steady_clock::time_point t0;  // when the schedule started (series' time 0)
+  std::chrono::system_clock::time_point wall_t0;  // the same instant by the wall clock
+  // When the schedule actually began, by the wall clock: wall_t0 plus how late the engine
+  // woke for its first due arrival (open) or its first users (closed). Shards' differences
+  // in this are how far apart they began.
+  std::chrono::system_clock::time_point wall_started;
+  // This process's clients and its share of max_in_flight (the whole run's / shard_count).
+  int64_t max_in_flight = 0;
   double throughput() const { return seconds > 0 ? static_cast<double>(total.ok) / seconds : 0; }
 };
 
-// Opens spec.clients clients, runs the schedule, drains, closes. Throws
+// The run's arrivals, virtual users and clients are dealt over shards first (i belongs to
+// shard i % shard_count), then over the shard's own threads: thread k of shard I owns
+// i = I + shard_count x (k + threads x m). So shards may run different thread counts and
+// still partition the run exactly. ShardClients: how many of spec.clients shard I opens.
+int ShardClients(const LoadSpec& spec);
+
+// Opens spec.clients clients (a shard: ShardClients of them), runs the schedule, drains, closes. Throws
 // std::invalid_argument for a bad spec and std::runtime_error when a client cannot be
 // opened (nothing is left running).
 LoadResult RunLoad(const LoadSpec& spec, const ClientFactory& make_client);

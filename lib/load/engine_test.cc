@@ -267,7 +267,67 @@ TEST(EngineTest, ClosedModelThinkTimePacesUsers) {
   EXPECT_LE(r.total.ok, 22);
 }
 
+// Shards with different thread counts, run one after another, send exactly the
+// arrivals of one process's run: each once, none missing.
+TEST(EngineTest, ShardsPartitionTheOpenSchedule) {
+  Harness run;
+  const int threads[] = {1, 2, 3};
+  int64_t ok = 0, clients = 0;
+  for (int i = 0; i < 3; ++i) {
+    const LoadResult r = run({.start = 300, .stages = {{0.5, 300}}, .clients = 8, .max_in_flight = 1000,
+                              .threads = threads[i], .shard_index = i, .shard_count = 3}, 0);
+    ok += r.total.ok;
+    clients += r.clients;
+    EXPECT_NEAR(static_cast<double>(r.total.ok), 50, 1) << "shard " << i;
+  }
+  EXPECT_EQ(ok, 150);
+  EXPECT_EQ(clients, 8);  // 3 + 3 + 2
+  ASSERT_EQ(run.seqs.size(), 150u);
+  EXPECT_EQ(std::set<uint64_t>(run.seqs.begin(), run.seqs.end()).size(), 150u);
+  EXPECT_EQ(*run.seqs.rbegin(), 149u);
+}
+
+// Each shard runs its own users of the closed model: the users at the peak, together.
+TEST(EngineTest, ShardsPartitionTheClosedUsers) {
+  std::mutex mu;
+  std::set<int> users;
+  int64_t opened = 0;
+  for (int i = 0; i < 2; ++i) {
+    std::multiset<uint64_t> seqs;
+    const LoadResult r = RunLoad({.model = Model::kClosed, .start = 5, .stages = {{0.3, 5}}, .clients = 6, .think_s = 30,
+                                  .threads = 2, .shard_index = i, .shard_count = 2},
+                                 [&](asio::io_context& io, int index) {
+                                   std::lock_guard lock(mu);
+                                   users.insert(index);
+                                   return std::make_unique<TimedClient>(io, std::chrono::milliseconds(1), mu, seqs);
+                                 });
+    opened += r.clients;
+    // Users 0..4 are active: shard 0 has 0, 2, 4; shard 1 has 1, 3. Each sends once.
+    EXPECT_EQ(r.total.ok, i == 0 ? 3 : 2);
+  }
+  EXPECT_EQ(opened, 6);
+  EXPECT_EQ(users, (std::set<int>{0, 1, 2, 3, 4, 5}));  // run-wide client indexes, each once
+}
+
+TEST(EngineTest, AStartAtInstantIsKeptAndOneAlreadyPassedIsRefused) {
+  Harness run;
+  const auto at = std::chrono::system_clock::now() + std::chrono::milliseconds(300);
+  const auto before = std::chrono::steady_clock::now();
+  const LoadResult r = run({.start = 100, .stages = {{0.2, 100}}, .clients = 2, .threads = 1, .start_at = at}, 0);
+  EXPECT_GE(r.t0 - before, std::chrono::milliseconds(250));
+  EXPECT_LT(std::chrono::abs(r.wall_t0 - at), std::chrono::milliseconds(2));
+  EXPECT_GE(r.wall_started, r.wall_t0);  // measured: the first request's actual send
+  EXPECT_LT(r.wall_started - r.wall_t0, std::chrono::milliseconds(100));
+  EXPECT_EQ(r.total.ok, 20);
+  EXPECT_THROW(run({.start = 100, .stages = {{0.2, 100}}, .clients = 2, .threads = 1,
+                    .start_at = std::chrono::system_clock::now() - std::chrono::seconds(1)}, 0),
+               std::runtime_error);
+}
+
 TEST(EngineTest, BadSpecsAreRejected) {
+  Harness shards;
+  EXPECT_THROW(shards({.start = 5, .stages = {{1, 5}}, .clients = 4, .shard_index = 2, .shard_count = 2}, 0), std::invalid_argument);
+  EXPECT_THROW(shards({.start = 5, .stages = {{1, 5}}, .clients = 2, .shard_index = 0, .shard_count = 3}, 0), std::invalid_argument);
   Harness run;
   EXPECT_THROW(run({.start = 1, .stages = {{1, 1}}, .clients = 0}, 0), std::invalid_argument);
   EXPECT_THROW(run({.start = 1, .stages = {{1, 1}}, .mix = {}}, 0), std::invalid_argument);
