@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 
@@ -167,6 +168,22 @@ void AppendCopyText(std::string& out, std::string_view field) {
       default: out.push_back(c);
     }
   }
+}
+
+ClockOffset MeasureClockOffset(PgSession& session, int tries) {
+  ClockOffset best{0, -1};
+  for (int i = 0; i < tries; ++i) {
+    const auto unix_us = [] {
+      return static_cast<double>(
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    };
+    const double t1 = unix_us();
+    const std::string server = session.QueryValue("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint");
+    const double t2 = unix_us();
+    const double half_rtt_ms = (t2 - t1) / 2e3;
+    if (best.error_ms < 0 || half_rtt_ms < best.error_ms) best = {((t1 + t2) / 2 - std::stod(server)) / 1e3, half_rtt_ms};
+  }
+  return best;
 }
 
 }  // namespace pmbench::db

@@ -69,6 +69,14 @@ class PgSession {
 // Appends `field` escaped for COPY's text format (backslash, tab, newline, CR).
 void AppendCopyText(std::string& out, std::string_view field);
 
+// This machine's wall clock minus the server's (clock_timestamp()), NTP's way: of `tries`
+// round trips the shortest, whose half is the error bound. What sharded load runs on
+// different machines report, so their merge can say how far their clocks disagree.
+struct ClockOffset {
+  double offset_ms = 0, error_ms = 0;
+};
+ClockOffset MeasureClockOffset(PgSession& session, int tries = 8);
+
 }  // namespace pmbench::db
 
 #endif  // PMBENCH_DB_PG_SESSION_H_
