@@ -308,7 +308,8 @@ struct WsLoad::Impl {
     for (int i = 0; i < o.connections; ++i) {
       std::vector<std::string> chs;
       for (int k = 0; k < o.channels_per_connection; ++k) {
-        chs.push_back(o.channels[(static_cast<size_t>(i) + static_cast<size_t>(k)) % o.channels.size()]);
+        const auto run_index = static_cast<size_t>(o.first_index) + static_cast<size_t>(o.index_stride) * static_cast<size_t>(i);
+        chs.push_back(o.channels[(run_index + static_cast<size_t>(k)) % o.channels.size()]);
       }
       chs.insert(chs.end(), o.every_connection.begin(), o.every_connection.end());
       conns.push_back(std::make_shared<Conn>(*this, *shards[static_cast<size_t>(i % o.threads)], std::move(chs)));

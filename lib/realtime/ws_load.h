@@ -42,6 +42,10 @@ struct WsLoadOptions {
   int threads = 2;
   std::vector<std::string> channels;  // connection i subscribes to channels[i % size] (and the next ones)
   int channels_per_connection = 1;
+  // Connection i is the run's connection first_index + index_stride x i for its channels:
+  // a shard (--shard I/N) opens the run's connections I, I + N, ... and subscribes each as
+  // one process would.
+  int first_index = 0, index_stride = 1;
   std::vector<std::string> every_connection;  // channels every connection also subscribes to
   int connect_concurrency = 256;      // handshakes in flight at once
   // Called on every update received, from the client threads: its channel, data and the

@@ -196,6 +196,35 @@ expect 2 "monitoring panels: a dashboard that is not there" -- "$PMBENCH" monito
 expect 1 "exporter pgbouncer: unreachable pooler" -- "$PMBENCH" exporter pgbouncer --listen 127.0.0.1:0 \
   --pooler "postgresql://u:s3cret@127.0.0.1:1/x?connect_timeout=1"
 check "unreachable pooler: one line, no password" bash -c "[ \$(grep -c . '$err') -eq 1 ] && ! grep -q s3cret '$err'"
+# Shards: two processes each take half of one run, start together, and merge exactly.
+expect 2 "load: --shard out of range" -- "$PMBENCH" load db --shard 2/2
+expect 2 "load: --shard malformed" -- "$PMBENCH" load db --shard half
+expect 2 "load: --start-at malformed" -- "$PMBENCH" load db --start-at tomorrow
+expect 1 "load: --start-at already past" -- "$PMBENCH" load db --schema "${schema}_load" --database "$PMBENCH_STAGING_URL" \
+  --duration 1 --clients 4 --shard 0/2 --start-at 2020-01-01T00:00:00Z
+check "past start: one line saying so" bash -c "[ \$(grep -c . '$err') -le 3 ] && grep -q 'start-at passed' '$err'"
+at=$(python3 -c 'import time; print(f"{time.time() + 2:.3f}")')
+for i in 0 1; do
+  "$PMBENCH" load db --schema "${schema}_load" --database "$PMBENCH_STAGING_URL" --clients 10 --rate 200 --duration 2 \
+    --threshold 'requests:count<300' --shard "$i/2" --start-at "$at" --out "$tmp/shard$i.json" 2>"$tmp/shard$i.err" &
+  pids[$i]=$!
+done
+wait "${pids[0]}"; rc0=$?
+wait "${pids[1]}"; rc1=$?
+check "shards: each passes requests:count<300 alone" test "$rc0" -eq 0 -a "$rc1" -eq 0
+expect 1 "shards: the merged run fails it (400 requests)" -- "$PMBENCH" results merge --out "$tmp/merged.json" "$tmp/shard1.json" "$tmp/shard0.json"
+check "merge: verdict first, each shard's beside it" bash -c "head -n 1 '$err' | grep -q '^FAIL: 2 shards merged' && grep -q 'each shard alone: pass pass' '$err'"
+check "merge: the schedule's 400 requests, counted once" \
+  python3 -c "import json,sys; b=json.load(open('$tmp/merged.json'))['benchmarks'][0]; s=[json.load(open('$tmp/shard%d.json' % i))['benchmarks'][0] for i in (0,1)]; sys.exit(not (b['ok']+b['dropped']+b['failed']+b['unfinished']==400 and b['ok']==s[0]['ok']+s[1]['ok'] and b['offered_requests_per_s']==200 and s[0]['offered_requests_per_s']==100))"
+check "merge: started together, clocks read against the database" \
+  python3 -c "import json,sys; m=json.load(open('$tmp/merged.json'))['context']['pmbench_merge']; sys.exit(not (m['shards']==2 and m['start_spread_ms'] < 50 and m['clock_skew_ms'] is not None and m['clock_skew_ms'] < 5))"
+check "merge: no password in the plan" bash -c "! grep -q \"$(python3 -c "import urllib.parse,os; print(urllib.parse.urlparse(os.environ.get('PMBENCH_STAGING_URL','')).password or 'no-password-here-xyz')")\" '$tmp/merged.json'"
+expect 2 "merge: a missing shard" -- "$PMBENCH" results merge "$tmp/shard0.json"
+check "missing shard: named" grep -q "shard(s) 1 of 2 missing" "$err"
+expect 2 "merge: a shard twice" -- "$PMBENCH" results merge "$tmp/shard0.json" "$tmp/shard0.json"
+expect 2 "scenario run: --shard refused, not ignored" -- "$PMBENCH" scenario run peak --shard 0/2
+expect 2 "load chain: fewer wallets than shards" -- "$PMBENCH" load chain --rpc http://127.0.0.1:1 --wallets 2 --shard 0/4
+
 # A platform's own schema is checked, never migrated: what is missing is named in one line.
 expect 1 "load db: a schema without the suite's tables" -- "$PMBENCH" load db --schema public --database "$PMBENCH_STAGING_URL" --duration 1
 check "schema check: one line naming what is missing" bash -c "grep -c . '$err' | grep -q 2 && grep -q \"schema 'public' lacks what load db --scenario markets needs: table markets, table users\" '$err'"

@@ -64,6 +64,9 @@ Options:
                           sent; exit status 1 when one fails.
   --seed S                                                                      [1]
   --out FILE              the result JSON there instead of stdout
+)" + std::string(kShardUsage) + R"(                          a shard takes its part of the arrivals and of --wallets,
+                          its own wallets (seeded apart); --rpc-limit is per shard (a
+                          provider limits each machine's address)
 )" + std::string(kMetricsUsage) + R"(  --allow-remote          permit endpoints that are not on loopback (devnet, a validator)
 
 Every transaction counts: confirm times run from the first accepted send; a transaction
@@ -144,11 +147,14 @@ struct ChainRun {
   double poll = 0, resend = 0;
   int wallets = 4, max_in_flight = 2000;
   uint64_t seed = 1;
+  load::LoadSpec shard;  // its shard_index, shard_count and start_at (ParseShard)
+  std::string plan;      // ShardPlan
 };
 
 // What a run gave: the engine's result and the workload's per-kind reports.
 struct ChainOutcome {
   std::unique_ptr<events::ChainWorkload> workload;
+  load::LoadSpec spec;  // as run
   load::LoadResult r;
   std::vector<events::ChainKindReport> reports;
   chain::RpcStats rpc;
@@ -232,6 +238,15 @@ ChainRun ParseChainRun(const Flags& flags) {
   c.seed = flags.GetUint("seed", 1);
   c.max_in_flight = static_cast<int>(flags.GetUint("max-in-flight", 2000));
   if (c.max_in_flight < 1) throw UsageError("--max-in-flight must be >= 1");
+  c.shard.clients = c.max_in_flight;
+  ParseShard(flags, c.shard);
+  const int n = c.shard.shard_count, i = c.shard.shard_index;
+  if (n > 1) {
+    if (c.wallets < n) throw UsageError("--wallets " + std::to_string(c.wallets) + " cannot be shared by " + std::to_string(n) + " shards");
+    // Wallet w is shard w % n's; each shard's are its own keys, so no two shards sign
+    // with one wallet.
+    c.wallets = (c.wallets - i + n - 1) / n;
+  }
   return c;
 }
 
@@ -239,14 +254,17 @@ ChainOutcome RunChainLoad(const ChainRun& c, metrics::Registry* metrics) {
   std::cerr << "preparing: " << c.endpoints.size() << " endpoint(s), " << c.commitment << " commitment, confirmed by "
             << (c.confirm == "subscribe" ? "signatureSubscribe (polling as fallback)" : "polling") << "\n";
   ChainOutcome o;
+  // A shard's wallets and request seeds: apart from every other shard's.
+  const uint64_t seed = c.shard.shard_count > 1 ? c.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(c.shard.shard_index) + 1
+                                                : c.seed;
   o.workload = events::ChainWorkload::Prepare(
       {.rpc = {.endpoints = c.endpoints, .requests_per_10s = c.limit_all, .sends_per_10s = c.limit_send,
-               .seed = c.seed},
+               .seed = seed},
        .sender = {.commitment = c.commitment, .poll_s = c.poll, .resend_s = c.resend, .subscribe_url = c.subscribe_url},
        .keypair_path = c.keypair,
        .wallets = c.wallets,
        .treasury = c.treasury,
-       .seed = c.seed,
+       .seed = seed,
        .say = [](const std::string& s) { std::cerr << "  " << s << "\n"; }});
 
   load::LoadSpec spec;
@@ -257,6 +275,9 @@ ChainOutcome RunChainLoad(const ChainRun& c, metrics::Registry* metrics) {
   spec.max_in_flight = spec.clients;
   spec.threads = 1;  // clients only hand transactions to the sender's threads
   spec.seed = c.seed;
+  spec.shard_index = c.shard.shard_index;
+  spec.shard_count = c.shard.shard_count;
+  spec.start_at = c.shard.start_at;
   spec.mix = o.workload->Mix(c.mix);
   spec.metrics = metrics;
   spec.role = "chain";
@@ -274,6 +295,7 @@ ChainOutcome RunChainLoad(const ChainRun& c, metrics::Registry* metrics) {
     };
   }
   std::cerr << "sending up to " << c.shape.peak() * 60 << " tx/min over " << c.shape.seconds() << " s\n";
+  o.spec = spec;
   o.r = load::RunLoad(spec, o.workload->Clients());
   if (tty) std::cerr << "\n";
   o.workload->Drain(10);
@@ -322,7 +344,7 @@ ChainTotals SummarizeChain(const ChainRun& c, const ChainOutcome& o) {
 }
 
 // The thresholds and the result JSON; the exit status.
-int ReportChain(const Flags& flags, const ChainRun& c, const ChainOutcome& o, const ChainTotals& t) {
+int ReportChain(const Flags& flags, const ChainRun& c, const ChainOutcome& o, const ChainTotals& t, const load::LoadSpec& spec) {
   const auto& r = o.r;
   const auto& rs = o.rpc;
   const auto& reports = o.reports;
@@ -365,8 +387,8 @@ int ReportChain(const Flags& flags, const ChainRun& c, const ChainOutcome& o, co
                          {"dropped", static_cast<double>(r.total.dropped)},
                          {"unfinished", static_cast<double>(r.total.unfinished)},
                          {"tx_per_min", r.seconds > 0 ? static_cast<double>(t.confirmed) * 60 / r.seconds : 0},
-                         // The shape's mean: for a constant one, --rate.
-                         {"offered_tx_per_min", static_cast<double>(load::ArrivalSchedule(c.shape.start, c.shape.stages).total()) * 60 /
+                         // The shape's mean: for a constant one, --rate; a shard's part of it.
+                         {"offered_tx_per_min", static_cast<double>(ShardArrivals({.shape = c.shape, .spec = spec})) * 60 /
                                                     c.shape.seconds()},
                          {"rpc_429s", static_cast<double>(rs.http_429)},
                          {"rpc_retries", static_cast<double>(rs.retries)},
@@ -393,7 +415,24 @@ int ReportChain(const Flags& flags, const ChainRun& c, const ChainOutcome& o, co
     entries.push_back(std::move(e));
   }
   entries.insert(entries.begin(), std::move(total));
-  WriteResult(flags, results::WriteRunJson(context, entries, verdicts, SeriesJson("load_chain", r)));
+  std::string text = results::WriteRunJson(context, entries, verdicts, SeriesJson("load_chain", r));
+  if (flags.Has("shard")) {
+    std::map<std::string, results::ShardMetric> shard_observed = {
+        {"confirm", {.latency = &t.confirm_all}},
+        {"latency", {.latency = &r.total.latency}},
+        {"success", {.ratio = std::pair{static_cast<double>(t.confirmed), static_cast<double>(t.submitted + r.total.dropped)}}},
+        {"failed", {.count = static_cast<double>(t.failed + r.total.dropped)}},
+        {"dropped", {.count = static_cast<double>(r.total.dropped)}},
+        {"unfinished", {.count = static_cast<double>(r.total.unfinished)}}};
+    std::vector<results::ShardHistogram> hists = {{"load_chain", "confirm", &t.confirm_all}};
+    for (size_t i = 0; i < reports.size(); ++i) {
+      shard_observed[reports[i].name] = {.latency = &t.to_commitment[i]};
+      hists.push_back({"load_chain/" + reports[i].name, "confirm", &t.to_commitment[i]});
+      if (reports[i].processed.count() > 0) hists.push_back({"load_chain/" + reports[i].name, "processed", &reports[i].processed});
+    }
+    text = WithShard(text, spec, r, {.base = "load_chain", .plan = c.plan}, shard_observed, hists);
+  }
+  WriteResult(flags, text);
   return AllPass(verdicts) ? 0 : 1;
 }
 
@@ -402,13 +441,15 @@ int ReportChain(const Flags& flags, const ChainRun& c, const ChainOutcome& o, co
 int LoadChainCommand(const std::vector<std::string>& args) {
   const Flags flags(args,
                     {"rpc", "rate", "duration", "ramp-up", "stage", "mix", "commitment", "keypair", "wallets", "rpc-limit", "poll",
-                     "resend", "max-in-flight", "treasury", "threshold", "seed", "out", "confirm", "ws", "metrics-listen"},
+                     "resend", "max-in-flight", "treasury", "threshold", "seed", "out", "confirm", "ws", "metrics-listen", "shard",
+                     "start-at"},
                     {"spike", "allow-remote", "help"});
   if (PrintedHelpOrRejectedArguments(flags, kUsage, "pmbench load chain")) return 0;
-  const ChainRun run = ParseChainRun(flags);
+  ChainRun run = ParseChainRun(flags);
+  run.plan = ShardPlan("load chain", args);
   const auto served = ServeMetrics(flags, "pmbench load chain");
   const ChainOutcome outcome = RunChainLoad(run, served ? &served->registry : nullptr);
-  return ReportChain(flags, run, outcome, SummarizeChain(run, outcome));
+  return ReportChain(flags, run, outcome, SummarizeChain(run, outcome), outcome.spec);
 }
 
 }  // namespace pmbench::cli

@@ -2,15 +2,18 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <set>
 #include <iostream>
 #include <stdexcept>
 
 #include "lib/db/database_url.h"
 #include "lib/load/arrival_schedule.h"
 #include "lib/results/gbench_json.h"
+#include "lib/results/shard_merge.h"
 #include "lib/stats/interval_series.h"
 #include "tools/cli/flags.h"
 
@@ -154,6 +157,90 @@ std::map<std::string, stats::Observed> LoadObserved(const load::LoadResult& r) {
 }
 
 
+const char* const kShardUsage =
+    R"(  --shard I/N             run part I (0-based) of a run spread over N processes: every
+                          other option describes the whole run; results merge with
+                          pmbench results merge (README "Beyond one machine")
+  --start-at TIME         start the schedule at TIME (UTC RFC 3339 or Unix seconds) so
+                          shards start together; one already past exits 1
+)";
+
+namespace {
+
+std::chrono::system_clock::time_point ParseInstant(const std::string& text) {
+  const auto bad = [&] {
+    return UsageError("--start-at takes UTC RFC 3339 (2026-12-03T20:30:00Z) or Unix seconds, not '" + text + "'");
+  };
+  if (const auto unix_s = ParseFinite(text)) {
+    if (*unix_s < 0) throw bad();
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(*unix_s)));
+  }
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                  &tm.tm_sec, &consumed) != 6) {
+    throw bad();
+  }
+  std::string rest = text.substr(static_cast<size_t>(consumed));
+  double fraction = 0;
+  if (!rest.empty() && rest[0] == '.') {
+    size_t digits = 1;
+    while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
+    if (digits == 1) throw bad();
+    fraction = std::stod("0" + rest.substr(0, digits));
+    rest = rest.substr(digits);
+  }
+  if (rest != "Z" || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 60) {
+    throw bad();
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const std::time_t t = timegm(&tm);
+  return std::chrono::system_clock::from_time_t(t) +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(fraction));
+}
+
+}  // namespace
+
+void ParseShard(const Flags& flags, load::LoadSpec& spec) {
+  if (flags.Has("shard")) {
+    const std::string text = flags.Get("shard", "");
+    const auto slash = text.find('/');
+    const auto i = slash == std::string::npos ? std::nullopt : ParseFinite(text.substr(0, slash));
+    const auto n = slash == std::string::npos ? std::nullopt : ParseFinite(text.substr(slash + 1));
+    if (!i || !n || *i != std::floor(*i) || *n != std::floor(*n) || *n < 1 || *n > 10'000 || *i < 0 || *i >= *n) {
+      throw UsageError("--shard takes I/N with 0 <= I < N (e.g. 0/4 .. 3/4), not '" + text + "'");
+    }
+    spec.shard_index = static_cast<int>(*i);
+    spec.shard_count = static_cast<int>(*n);
+    if (spec.shard_count > spec.clients) {
+      throw UsageError(std::to_string(spec.shard_count) + " shards need at least as many connections, not " +
+                       std::to_string(spec.clients));
+    }
+  }
+  if (flags.Has("start-at")) spec.start_at = ParseInstant(flags.Get("start-at", ""));
+}
+
+std::string ShardPlan(const std::string& command, const std::vector<std::string>& args) {
+  static const std::set<std::string> own = {"shard", "out", "metrics-listen"};
+  std::string plan = command;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.starts_with("--")) {
+      const std::string name = a.substr(2, a.find('=') == std::string::npos ? std::string::npos : a.find('=') - 2);
+      if (own.contains(name)) {
+        // --name VALUE: skip the value too (these options all take one).
+        if (a.find('=') == std::string::npos) ++i;
+        continue;
+      }
+    }
+    plan += " " + a;
+  }
+  return db::RedactSecrets(plan);
+}
+
 std::string PlanUsage() {
   return R"(  --rate R                open model: requests per second                       [1000]
   --vus N                 closed model: virtual users (at most the connections)
@@ -195,6 +282,7 @@ LoadPlan ParseLoadPlan(const Flags& flags, double default_rate, const std::strin
   spec.max_in_flight = static_cast<int>(flags.GetUint("max-in-flight", 0));
   spec.threads = static_cast<int>(flags.GetUint("threads", 0));
   spec.seed = flags.GetUint("seed", 1);
+  ParseShard(flags, spec);
   return plan;
 }
 
@@ -212,6 +300,18 @@ void AddProgress(const LoadPlan& plan, load::LoadSpec& spec) {
             << (plan.shape.spike_end_s ? " (a x10 spike)" : "") << "\n";
 }
 
+uint64_t ShardArrivals(const LoadPlan& plan) {
+  const auto& spec = plan.spec;
+  const uint64_t after_warmup = load::ArrivalSchedule(spec.start, spec.stages).total();
+  const uint64_t warmup = spec.warmup_s > 0 ? load::ArrivalSchedule(spec.start, {spec.stages.front()}).total() : 0;
+  // Arrival i is shard (i % count)'s: how many of [0, n) are shard index's.
+  const auto part = [&](uint64_t n) {
+    const auto i = static_cast<uint64_t>(spec.shard_index), c = static_cast<uint64_t>(spec.shard_count);
+    return n > i ? (n - i + c - 1) / c : 0;
+  };
+  return part(after_warmup) - part(warmup);
+}
+
 void PrintLoadSummary(const LoadPlan& plan, const load::LoadResult& r) {
   if (isatty(STDERR_FILENO)) std::cerr << "\n";
   for (const auto& k : r.kinds) {
@@ -222,8 +322,13 @@ void PrintLoadSummary(const LoadPlan& plan, const load::LoadResult& r) {
                  k.latency.Percentile(95) / 1e6, k.latency.Percentile(99) / 1e6, k.service.Percentile(99) / 1e6);
     for (const auto& [reason, n] : k.errors) std::fprintf(stderr, "      %lld x %s\n", static_cast<long long>(n), db::RedactSecrets(reason).c_str());
   }
+  std::string offered = plan.closed ? "by the users" : std::to_string(static_cast<int64_t>(plan.level)) + "/s";
+  if (!plan.closed && plan.spec.shard_count > 1) {
+    offered = std::to_string(static_cast<int64_t>(std::llround(static_cast<double>(ShardArrivals(plan)) / plan.shape.seconds()))) +
+              "/s, this shard's part of the run's " + offered;
+  }
   std::fprintf(stderr, "  achieved %.0f requests/s (offered %s) over %.1f s; schedule lag p99 %.2f ms; busiest engine thread %.0f%% CPU\n",
-               r.throughput(), plan.closed ? "by the users" : (std::to_string(static_cast<int64_t>(plan.level)) + "/s").c_str(), r.seconds,
+               r.throughput(), offered.c_str(), r.seconds,
                r.lag.Percentile(99) / 1e6, r.generator_cpu * 100);
   if (r.generator_bound) {
     std::cerr << "  GENERATOR BOUND: " << r.generator_reason << " - latencies include the engine's own delay\n";
@@ -250,10 +355,9 @@ int ReportLoad(const Flags& flags, const LoadPlan& plan, const load::LoadResult&
   context["pmbench_errors"] = errors;
   double total_weight = 0;
   for (const auto& k : plan.spec.mix) total_weight += k.weight;
-  // The mean rate the shape offered (for a constant shape, its rate), shared by weight.
-  const double mean = plan.closed ? 0
-                                  : static_cast<double>(load::ArrivalSchedule(plan.shape.start, plan.shape.stages).total()) /
-                                        plan.shape.seconds();
+  // The mean rate the shape offered (for a constant shape, its rate), shared by weight;
+  // a shard's: its part of the arrivals.
+  const double mean = plan.closed ? 0 : static_cast<double>(ShardArrivals(plan)) / plan.shape.seconds();
   const auto offered = [&](std::optional<size_t> kind) -> std::optional<double> {
     if (plan.closed) return std::nullopt;
     return kind ? mean * plan.spec.mix[*kind].weight / total_weight : mean;
@@ -277,8 +381,49 @@ int ReportLoad(const Flags& flags, const LoadPlan& plan, const load::LoadResult&
     }
     entries.push_back(std::move(e));
   }
-  WriteResult(flags, results::WriteRunJson(context, entries, verdicts, SeriesJson(report.base, r)));
+  std::string text = results::WriteRunJson(context, entries, verdicts, SeriesJson(report.base, r));
+  if (flags.Has("shard")) {
+    const auto requests = static_cast<double>(r.total.requests());
+    std::map<std::string, results::ShardMetric> observed = {
+        {"latency", {.latency = &r.total.latency}},
+        {"service", {.latency = &r.total.service}},
+        {"success", {.ratio = std::pair{static_cast<double>(r.total.ok), requests}}},
+        {"requests", {.count = static_cast<double>(r.total.ok), .count_per_second = true}},
+        {"dropped", {.count = static_cast<double>(r.total.dropped)}},
+        {"failed", {.count = static_cast<double>(r.total.failed)}},
+        {"unfinished", {.count = static_cast<double>(r.total.unfinished)}}};
+    for (const auto& k : r.kinds) observed[k.name] = {.latency = &k.latency};
+    std::vector<results::ShardHistogram> hists = {{report.base, "latency", &r.total.latency},
+                                                  {report.base, "service", &r.total.service},
+                                                  {report.base, "lag", &r.lag}};
+    for (const auto& k : r.kinds) {
+      hists.push_back({report.base + "/" + k.name, "latency", &k.latency});
+      hists.push_back({report.base + "/" + k.name, "service", &k.service});
+    }
+    text = WithShard(text, plan.spec, r, report, observed, hists);
+  }
+  WriteResult(flags, text);
   return failed ? 1 : 0;
+}
+
+std::string WithShard(const std::string& text, const load::LoadSpec& spec, const load::LoadResult& r, const LoadReport& report,
+                      const std::map<std::string, results::ShardMetric>& observed,
+                      const std::vector<results::ShardHistogram>& histograms) {
+  nlohmann::json doc = nlohmann::json::parse(text);
+  const auto unix_ns = [](std::chrono::system_clock::time_point t) {
+    return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+  };
+  results::ShardRun run{.index = spec.shard_index, .count = spec.shard_count, .plan = report.plan,
+                        .schedule_ns = unix_ns(r.wall_t0), .started_ns = unix_ns(r.wall_started),
+                        .warmup_s = spec.warmup_s, .seconds = r.seconds};
+  if (spec.start_at) run.start_at_ns = unix_ns(*spec.start_at);
+  if (report.clock_offset_ms) {
+    run.clock_offset_ms = report.clock_offset_ms->first;
+    run.clock_offset_error_ms = report.clock_offset_ms->second;
+    run.clock_reference = report.clock_reference;
+  }
+  results::AddShard(doc, run, observed, histograms);
+  return db::RedactSecrets(doc.dump(2)) + "\n";
 }
 
 std::string Now() {

@@ -18,6 +18,7 @@
 #include "lib/metrics/exporter.h"
 #include "lib/metrics/registry.h"
 #include "lib/load/shape.h"
+#include "lib/results/shard_merge.h"
 #include "lib/stats/report.h"
 
 namespace pmbench::cli {
@@ -74,6 +75,16 @@ extern const char* const kMetricsUsage;  // the help line of --metrics-listen
 std::vector<std::string> LoadMetrics(const std::vector<load::RequestKind>& mix);
 std::map<std::string, stats::Observed> LoadObserved(const load::LoadResult& r);
 
+// --shard I/N and --start-at TIME into `spec` (engine.h: shard I takes its part of every
+// arrival, user and client; the schedule starts at TIME by the wall clock). TIME is UTC
+// RFC 3339 (2026-12-03T20:30:00Z, fractions allowed) or Unix seconds. UsageError for a
+// bad one.
+void ParseShard(const Flags& flags, load::LoadSpec& spec);
+extern const char* const kShardUsage;  // the help lines of those flags
+// The command line but a shard's own options (--shard, --out, --metrics-listen), secrets
+// redacted: what the shards of one run share, and the merge checks.
+std::string ShardPlan(const std::string& command, const std::vector<std::string>& args);
+
 // The model, level, shape and engine spec of a load command: --rate (open) or --vus with
 // --think (closed), the shape (ParseShape), --warmup, --max-in-flight, --threads, --seed and
 // the connections (--`clients_flag`). UsageError for a bad or contradictory one.
@@ -86,6 +97,9 @@ struct LoadPlan {
 LoadPlan ParseLoadPlan(const Flags& flags, double default_rate, const std::string& clients_flag = "clients");
 // The help lines of those flags (but the connections' and the seed's).
 std::string PlanUsage();
+
+// The open model's arrivals after the warm-up that are this shard's (all of them unsharded).
+uint64_t ShardArrivals(const LoadPlan& plan);
 
 // A progress line on a terminal (nothing otherwise), and "opening N connections; ..." first.
 void AddProgress(const LoadPlan& plan, load::LoadSpec& spec);
@@ -100,9 +114,21 @@ struct LoadReport {
   nlohmann::json context;  // date, executable and the command's own keys
   std::vector<std::pair<std::string, double>> whole;
   std::function<std::vector<std::pair<std::string, double>>(size_t kind)> per_kind;
+  // A shard's result (--shard) carries these: ShardPlan, and this clock's offset from a
+  // reference both shards read (nullopt: not measured) — see results/shard_merge.h.
+  std::string plan;
+  std::optional<std::pair<double, double>> clock_offset_ms;  // offset, error
+  std::string clock_reference;
 };
 int ReportLoad(const Flags& flags, const LoadPlan& plan, const load::LoadResult& r, const std::vector<stats::Bar>& thresholds,
                LoadReport report);
+
+// A shard's result (--shard): `text` with what results merge needs to rebuild the whole
+// run exactly — when and how it ran, every histogram behind its counters, and every
+// metric a threshold can read in a form that adds up (results/shard_merge.h).
+std::string WithShard(const std::string& text, const load::LoadSpec& spec, const load::LoadResult& r, const LoadReport& report,
+                      const std::map<std::string, results::ShardMetric>& observed,
+                      const std::vector<results::ShardHistogram>& histograms);
 
 // The current UTC time, ISO 8601, as Google Benchmark's context.date.
 std::string Now();

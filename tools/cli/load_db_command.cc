@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/db/database_url.h"
+#include "lib/db/pg_session.h"
 #include "lib/db/staging.h"
 #include "lib/load/engine.h"
 #include "lib/queries/db_load.h"
@@ -41,7 +42,7 @@ Options:
                           mix is the story's peak: 500 browsing, 300 betting, 150 voting,
                           50 creating markets; browse is its reads alone
   --clients N             connections opened before the run                     [100]
-)" + PlanUsage() + R"(  --cache                 lists, market pages and leaderboard via the in-process cache
+)" + PlanUsage() + kShardUsage + R"(  --cache                 lists, market pages and leaderboard via the in-process cache
   --leaderboard KIND      materialized | live                                   [materialized]
   --threshold EXPR        k6-style, repeatable: [METRIC:]EXPR, e.g. 'p(95)<100ms',
                           'list_markets:p(99)<50ms', 'success:rate>0.99', 'dropped:count<1'.
@@ -125,11 +126,17 @@ load::LoadResult RunDb(DbRun& run, bool cache, metrics::Registry* metrics) {
 }
 
 // The summary on stderr, the thresholds, and the result JSON; the exit status.
-int ReportDb(const Flags& flags, const DbRun& run, const load::LoadResult& r) {
+int ReportDb(const Flags& flags, const DbRun& run, const load::LoadResult& r, std::string plan,
+             std::optional<db::ClockOffset> clock) {
   LoadReport report{.base = "load_db/" + run.scenario_name,
                     .context = {{"executable", "pmbench load db"},
                                 {"pmbench_scenario", run.scenario_name},
-                                {"pmbench_database", run.target.Display()}}};
+                                {"pmbench_database", run.target.Display()}},
+                    .plan = std::move(plan)};
+  if (clock) {
+    report.clock_offset_ms = std::pair{clock->offset_ms, clock->error_ms};
+    report.clock_reference = "the database's clock_timestamp()";
+  }
   // After a spike: until p95 is back under the story's database SLA (100 ms) for good.
   if (run.plan.shape.spike_end_s) report.whole.push_back({"recovery_s", RecoverySeconds(run.plan.shape, r.total, 100e6).value_or(-1)});
   return ReportLoad(flags, run.plan, r, run.thresholds, std::move(report));
@@ -140,13 +147,20 @@ int ReportDb(const Flags& flags, const DbRun& run, const load::LoadResult& r) {
 int LoadDbCommand(const std::vector<std::string>& args) {
   const Flags flags(args,
                     {"scenario", "clients", "rate", "vus", "think", "duration", "ramp-up", "stage", "warmup", "max-in-flight", "threads",
-                     "leaderboard", "threshold", "database", "schema", "seed", "out", "metrics-listen"},
+                     "leaderboard", "threshold", "database", "schema", "seed", "out", "metrics-listen", "shard", "start-at"},
                     {"cache", "spike", "allow-remote-writes", "help"});
   if (PrintedHelpOrRejectedArguments(flags, kUsage, "pmbench load db")) return 0;
   DbRun run = ParseDbRun(flags);
   const auto served = ServeMetrics(flags, "pmbench load db");
+  // A shard measures its clock against the database every shard reads: the merge reports
+  // how far the shards' clocks disagree.
+  std::optional<db::ClockOffset> clock;
+  if (flags.Has("shard")) {
+    db::PgSession session(run.url);
+    clock = db::MeasureClockOffset(session);
+  }
   const load::LoadResult r = RunDb(run, flags.Has("cache"), served ? &served->registry : nullptr);
-  return ReportDb(flags, run, r);
+  return ReportDb(flags, run, r, ShardPlan("load db", args), clock);
 }
 
 }  // namespace pmbench::cli

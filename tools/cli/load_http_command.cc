@@ -37,7 +37,7 @@ Options:
   --header 'K: V'         with a URL: a header, repeatable
   --body TEXT             with a URL: the body
   --connections N         keep-alive connections opened before the run          [100]
-)" + PlanUsage() + R"(  --timeout D             each request's (and connection's) timeout              [10s]
+)" + PlanUsage() + kShardUsage + R"(  --timeout D             each request's (and connection's) timeout              [10s]
   --ca FILE               PEM certificates to verify the server with (default: the system's)
   --insecure              TLS without verifying the server (never for real numbers)
   --threshold EXPR        k6-style, repeatable: [METRIC:]EXPR, e.g. 'p(95)<100ms',
@@ -97,7 +97,8 @@ std::vector<http::Request> RequestsOf(const Flags& flags) {
 int LoadHttpCommand(const std::vector<std::string>& args) {
   const Flags flags(args,
                     {"requests", "method", "header", "body", "connections", "rate", "vus", "think", "duration", "ramp-up", "stage",
-                     "warmup", "max-in-flight", "threads", "timeout", "ca", "threshold", "seed", "out", "metrics-listen"},
+                     "warmup", "max-in-flight", "threads", "timeout", "ca", "threshold", "seed", "out", "metrics-listen",
+                     "shard", "start-at"},
                     {"insecure", "spike", "allow-remote", "help"});
   if (flags.Has("help")) {
     std::cout << kUsage;
@@ -149,7 +150,8 @@ int LoadHttpCommand(const std::vector<std::string>& args) {
   LoadReport report{.base = "load_http",
                     .context = {{"executable", "pmbench load http"}, {"pmbench_target", w->origin().origin()}},
                     .whole = classes(total),
-                    .per_kind = [&](size_t i) { return classes(w->statuses(i)); }};
+                    .per_kind = [&](size_t i) { return classes(w->statuses(i)); },
+                    .plan = ShardPlan("load http", args)};
   report.whole.push_back({"read_bytes_per_s", r.seconds > 0 ? static_cast<double>(w->bytes_read()) / r.seconds : 0});
   return ReportLoad(flags, plan, r, thresholds, std::move(report));
 }

@@ -54,6 +54,9 @@ Options:
                           resets, success, e.g. 'p(95)<200ms', 'lost:count<1'; an unknown
                           one exits 2 before connecting; exit 1 when one fails
   --out FILE              the result JSON there instead of stdout
+)" + std::string(kShardUsage) + R"(                          a shard opens its part of the subscribers (the run's
+                          connections I, I + N, ...) on the channels one process would
+                          give them
 )" + std::string(kMetricsUsage) + R"(
 Latency counts every update: received ones from their publish time, lost ones (seq gaps)
 at the end of the run, so losing the slowest cannot pass a percentile; success_ratio is
@@ -112,7 +115,8 @@ WsTarget ParseWsTarget(const Flags& flags) {
 
 // The thresholds and the result JSON; the exit status.
 int ReportWs(const Flags& flags, const WsTarget& t, double duration, const std::vector<stats::Bar>& thresholds,
-             const realtime::WsLoadStats& st, const stats::LatencyHistogram& latency) {
+             const realtime::WsLoadStats& st, const stats::LatencyHistogram& latency, const load::LoadSpec& shard,
+             const load::LoadResult& timing, const std::string& plan) {
   const auto verdicts = EvaluateThresholds(thresholds, {{"latency", {.latency = &latency}},
                                                        {"connect", {.latency = &st.connect}},
                                                        {"lost", {.count = static_cast<double>(st.lost)}},
@@ -125,7 +129,7 @@ int ReportWs(const Flags& flags, const WsTarget& t, double duration, const std::
     for (const auto& [name, v] : stats::LatencyCounters(latency)) e.counters.emplace_back(name, v);
   }
   for (const auto& [name, v] : stats::LatencyCounters(st.connect, "connect_")) e.counters.emplace_back(name, v);
-  e.counters.insert(e.counters.end(), {{"connections", t.connections},
+  e.counters.insert(e.counters.end(), {{"connections", static_cast<double>(timing.clients)},
                                        {"updates_received", static_cast<double>(st.received)},
                                        {"delivered_frames_per_s", duration > 0 ? static_cast<double>(st.received) / duration : 0},
                                        {"resets", static_cast<double>(st.resets)},
@@ -135,8 +139,25 @@ int ReportWs(const Flags& flags, const WsTarget& t, double duration, const std::
     e.counters.emplace_back("lost", static_cast<double>(st.lost));
     if (const auto s = st.success_ratio()) e.counters.emplace_back("success_ratio", *s);
   }
-  WriteResult(flags, results::WriteRunJson({{"date", Now()}, {"executable", "pmbench load ws"}, {"pmbench_url", t.url}}, {e},
-                                           verdicts));
+  std::string text =
+      results::WriteRunJson({{"date", Now()}, {"executable", "pmbench load ws"}, {"pmbench_url", t.url}}, {e}, verdicts);
+  if (flags.Has("shard")) {
+    std::map<std::string, results::ShardMetric> observed = {
+        {"connect", {.latency = &st.connect}},
+        {"lost", {.count = static_cast<double>(st.lost)}},
+        {"resets", {.count = static_cast<double>(st.resets)}}};
+    std::vector<results::ShardHistogram> hists;
+    if (timed) {
+      observed["latency"] = {.latency = &latency};
+      hists.push_back({"load_ws", "latency", &latency});
+    }
+    hists.push_back({"load_ws", "connect", &st.connect});
+    if (st.received + st.lost > 0) {
+      observed["success"] = {.ratio = std::pair{static_cast<double>(st.received), static_cast<double>(st.received + st.lost)}};
+    }
+    text = WithShard(text, shard, timing, {.base = "load_ws", .plan = plan}, observed, hists);
+  }
+  WriteResult(flags, text);
   return AllPass(verdicts) ? 0 : 1;
 }
 
@@ -144,7 +165,7 @@ int ReportWs(const Flags& flags, const WsTarget& t, double duration, const std::
 
 int LoadWsCommand(const std::vector<std::string>& args) {
   const Flags flags(args, {"url", "protocol", "connections", "channels", "per-connection", "duration", "ramp-up", "stage", "threads",
-                           "threshold", "out", "metrics-listen"},
+                           "threshold", "out", "metrics-listen", "shard", "start-at"},
                     {"spike", "help"});
   if (PrintedHelpOrRejectedArguments(flags, kWsUsage, "pmbench load ws")) return 0;
   const WsTarget t = ParseWsTarget(flags);
@@ -152,7 +173,13 @@ int LoadWsCommand(const std::vector<std::string>& args) {
   const load::Shape shape = ParseShape(flags, t.connections);
   const double duration = shape.seconds();
   const load::ArrivalSchedule levels(shape.start, shape.stages);
-  const auto subscribers_at = [&](double s) { return static_cast<int>(std::lround(levels.LevelAt(s))); };
+  load::LoadSpec shard;
+  shard.clients = static_cast<int>(std::ceil(shape.peak()));
+  ParseShard(flags, shard);
+  const int n = shard.shard_count, index = shard.shard_index;
+  // A shard's part of the run's subscribers: connections index, index + n, ... below the level.
+  const auto part = [&](long level) { return level > index ? static_cast<int>((level - index + n - 1) / n) : 0; };
+  const auto subscribers_at = [&](double s) { return part(std::lround(levels.LevelAt(s))); };
   // What the protocol cannot tell is not offered as a threshold: a bar on it could only pass.
   std::vector<std::string> metrics = {"connect", "resets"};
   if (!t.protocol || !t.protocol->update.timestamp.empty()) metrics.push_back("latency");
@@ -165,15 +192,28 @@ int LoadWsCommand(const std::vector<std::string>& args) {
   if (served) live.emplace(served->registry, "ws");
   realtime::WsLoad ws({.host = "127.0.0.1",
                        .port = t.port,
-                       .connections = static_cast<int>(std::ceil(shape.peak())),
+                       .connections = std::max(1, part(static_cast<long>(std::ceil(shape.peak())))),
                        .threads = static_cast<int>(flags.GetUint("threads", 2)),
                        .channels = t.channels,
                        .channels_per_connection = static_cast<int>(flags.GetUint("per-connection", 1)),
+                       .first_index = index,
+                       .index_stride = n,
                        .update_latency = live ? live->latency() : nullptr,
                        .protocol = t.protocol});
   std::cerr << "opening " << subscribers_at(0) << " connections to " << t.url
             << (shape.peak() > shape.start ? " (up to " + std::to_string(static_cast<int>(shape.peak())) + " as the stages go)" : "")
             << "\n";
+  load::LoadResult timing;  // when it started and ran, for a shard's result
+  if (shard.start_at) {
+    const auto ahead = *shard.start_at - std::chrono::system_clock::now();
+    if (ahead < std::chrono::milliseconds(1)) {
+      throw std::runtime_error("--start-at passed " + std::to_string(std::chrono::duration<double>(-ahead).count()).substr(0, 6) +
+                               " s before this shard was ready: give every shard a later instant");
+    }
+    std::this_thread::sleep_until(std::chrono::steady_clock::now() + ahead);  // the run's shared instant, not a pause in work
+  }
+  timing.wall_t0 = shard.start_at.value_or(std::chrono::system_clock::now());
+  timing.wall_started = std::chrono::system_clock::now();
   ws.Resize(subscribers_at(0));
   const bool tty = isatty(STDERR_FILENO);
   const auto t0 = std::chrono::steady_clock::now();
@@ -200,7 +240,9 @@ int LoadWsCommand(const std::vector<std::string>& args) {
                static_cast<long long>(st.received), latency.Percentile(50) / 1e6, latency.Percentile(95) / 1e6,
                latency.Percentile(99) / 1e6, st.connect.Percentile(99) / 1e6, static_cast<long long>(st.lost),
                static_cast<long long>(st.resets), static_cast<long long>(st.reconnects));
-  return ReportWs(flags, t, duration, thresholds, st, latency);
+  timing.seconds = duration;
+  timing.clients = part(static_cast<long>(std::ceil(shape.peak())));
+  return ReportWs(flags, t, duration, thresholds, st, latency, shard, timing, ShardPlan("load ws", args));
 }
 
 }  // namespace pmbench::cli

@@ -160,11 +160,17 @@ int ScenarioCommand(const std::vector<std::string>& args) {
     return 0;
   }
   if (args[0] != "run") throw UsageError("unknown scenario command '" + args[0] + "' (see pmbench scenario --help)");
-  const Flags flags({args.begin() + 1, args.end()}, {"profile", "stage", "duration", "stall", "interval", "seed", "out", "metrics-listen"},
+  const Flags flags({args.begin() + 1, args.end()},
+                    {"profile", "stage", "duration", "stall", "interval", "seed", "out", "metrics-listen", "shard", "start-at"},
                     {"spike", "keep-schema", "allow-remote-writes", "help"});
   if (flags.Has("help")) {
     std::cout << kUsage;
     return 0;
+  }
+  if (flags.Has("shard") || flags.Has("start-at")) {
+    // Said, not ignored: N copies of a run that starts its own platform would be N runs.
+    throw UsageError("scenario run starts the platform itself (schema, listener, fan-out), so it cannot be split over "
+                     "processes yet: shard its load with pmbench load db|http|ws|chain --shard I/N");
   }
   if (flags.positional().size() != 1) throw UsageError("scenario run takes one NAME or FILE (see pmbench scenario --help)");
   const scenario::ScenarioSpec spec = ParseSpec(flags.positional()[0], flags);
