@@ -6,7 +6,7 @@ PM_PACKAGES=(cmake g++ make pkg-config ccache libbenchmark-dev libgtest-dev libp
   libboost-dev libboost-system-dev libssl-dev libsimdjson-dev nlohmann-json3-dev
   postgresql-15 postgresql-client-15 pgbouncer git python3-websockets nodejs
   prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter
-  nginx-light wrk openssl redis-server libhiredis-dev)
+  nginx-light wrk openssl redis-server libhiredis-dev socat iproute2)
 
 pm_die() {  # pm_die MESSAGE [EXIT_CODE]
   echo "${PM_TOOL:-pmbench}: $1" >&2
