@@ -224,7 +224,8 @@ void ParseShard(const Flags& flags, load::LoadSpec& spec) {
 }
 
 std::string ShardPlan(const std::string& command, const std::vector<std::string>& args) {
-  static const std::set<std::string> own = {"shard", "out", "metrics-listen"};
+  // A shard's own: which one it is, where it writes, and how many threads its machine gives it.
+  static const std::set<std::string> own = {"shard", "out", "metrics-listen", "threads"};
   std::string plan = command;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];

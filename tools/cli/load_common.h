@@ -81,7 +81,7 @@ std::map<std::string, stats::Observed> LoadObserved(const load::LoadResult& r);
 // bad one.
 void ParseShard(const Flags& flags, load::LoadSpec& spec);
 extern const char* const kShardUsage;  // the help lines of those flags
-// The command line but a shard's own options (--shard, --out, --metrics-listen), secrets
+// The command line but a shard's own options (--shard, --out, --metrics-listen, --threads), secrets
 // redacted: what the shards of one run share, and the merge checks.
 std::string ShardPlan(const std::string& command, const std::vector<std::string>& args);
 

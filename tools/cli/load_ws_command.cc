@@ -129,7 +129,7 @@ int ReportWs(const Flags& flags, const WsTarget& t, double duration, const std::
     for (const auto& [name, v] : stats::LatencyCounters(latency)) e.counters.emplace_back(name, v);
   }
   for (const auto& [name, v] : stats::LatencyCounters(st.connect, "connect_")) e.counters.emplace_back(name, v);
-  e.counters.insert(e.counters.end(), {{"connections", static_cast<double>(timing.clients)},
+  e.counters.insert(e.counters.end(), {{"connections", static_cast<double>(timing.clients)},  // --connections (a shard's part)
                                        {"updates_received", static_cast<double>(st.received)},
                                        {"delivered_frames_per_s", duration > 0 ? static_cast<double>(st.received) / duration : 0},
                                        {"resets", static_cast<double>(st.resets)},
@@ -241,7 +241,7 @@ int LoadWsCommand(const std::vector<std::string>& args) {
                latency.Percentile(99) / 1e6, st.connect.Percentile(99) / 1e6, static_cast<long long>(st.lost),
                static_cast<long long>(st.resets), static_cast<long long>(st.reconnects));
   timing.seconds = duration;
-  timing.clients = part(static_cast<long>(std::ceil(shape.peak())));
+  timing.clients = part(std::lround(t.connections));
   return ReportWs(flags, t, duration, thresholds, st, latency, shard, timing, ShardPlan("load ws", args));
 }
 
