@@ -25,7 +25,7 @@ constexpr std::string_view kInfo[] = {
     "notified", "updates_received", "threads_used", "resubscriptions", "bets_in_database",
     "backend_kills", "retries", "resends", "resigns", "rpc_429s", "rpc_retries", "rpc_failovers",
     "first_missed_tx_per_min", "repetitions_needed", "repetitions_a_side", "pgbench_tps", "verify_threads",
-    "users", "click_complete", "ws_connections", "submitted", "writers", "cache_loads", "faults_injected"};
+    "users", "click_complete", "ws_connections", "submitted", "writers", "cache_loads", "faults_injected", "shards"};
 
 template <size_t N>
 bool In(const std::string_view (&names)[N], std::string_view m) {
@@ -43,8 +43,10 @@ Direction DirectionOf(std::string_view m) {
   if (m == "real_time" || m == "cpu_time" || In(kLowerCounts, m)) return Direction::kLower;
   // A limit measured beside our figure (limit_*) says what the hardware gave, and a peer's
   // own figures (wrk_*) how the peer did: neither is how we did.
+  // A sharded run's percentiles over a single process's: 1 is right, and whether it is
+  // close enough is the *_agrees goals' to say.
   if (In(kInfo, m) || m.ends_with("_samples") || m.starts_with("offered_") || m.starts_with("limit_") || m.starts_with("wrk_") ||
-      m.ends_with("_confirmed") ||
+      m.ends_with("_confirmed") || m.starts_with("merged_vs_single_") ||
       m.ends_with("_stored")) {
     return Direction::kInfo;
   }
@@ -52,7 +54,7 @@ Direction DirectionOf(std::string_view m) {
       m.find("_drift_") != std::string_view::npos) {
     return Direction::kLower;
   }
-  if (m == "items_per_second" || m == "bytes_per_second" || m == "slowdowns_flagged" || m.ends_with("_per_s") ||
+  if (m == "items_per_second" || m == "bytes_per_second" || m == "slowdowns_flagged" || m.ends_with("_agrees") || m.ends_with("_per_s") ||
       m.ends_with("_per_min") || m.ends_with("_ratio") || m.ends_with("_accuracy") || m.ends_with("_speedup") ||
       m.find("_vs_") != std::string_view::npos) {
     return Direction::kHigher;

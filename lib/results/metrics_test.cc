@@ -19,12 +19,12 @@ TEST(MetricsTest, DirectionsFollowTheNames) {
   }
   for (const char* m : {"events_per_s", "achieved_requests_per_s", "items_per_second", "success_ratio", "copy_vs_insert",
                         "sync_accuracy", "index_speedup", "tx_per_min", "slowdowns_flagged", "ballots_per_s_vs_limit",
-                        "vs_wrk_ratio", "cached_vs_none", "cache_hit_ratio"}) {
+                        "vs_wrk_ratio", "cached_vs_none", "cache_hit_ratio", "p50_agrees"}) {
     EXPECT_EQ(DirectionOf(m), Direction::kHigher) << m;
   }
   for (const char* m : {"samples", "fanout_samples", "rows", "clients", "offered_requests_per_s", "offered_ballots_per_s",
                         "trials", "retries", "pgbench_tps", "limit_ballots_per_s", "wrk_requests_per_s", "wrk_p99_ms",
-                        "cache_loads"}) {
+                        "cache_loads", "shards", "merged_vs_single_p99"}) {
     EXPECT_EQ(DirectionOf(m), Direction::kInfo) << m;
   }
   EXPECT_EQ(DirectionOf("widgets"), Direction::kUnknown);
