@@ -433,7 +433,7 @@ int ReportChain(const Flags& flags, const ChainRun& c, const ChainOutcome& o, co
     text = WithShard(text, spec, r, {.base = "load_chain", .plan = c.plan}, shard_observed, hists);
   }
   WriteResult(flags, text);
-  return AllPass(verdicts) ? 0 : 1;
+  return VerdictStatus(flags, AllPass(verdicts));
 }
 
 }  // namespace

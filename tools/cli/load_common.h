@@ -115,7 +115,8 @@ struct LoadReport {
   std::vector<std::pair<std::string, double>> whole;
   std::function<std::vector<std::pair<std::string, double>>(size_t kind)> per_kind;
   // A shard's result (--shard) carries these: ShardPlan, and this clock's offset from a
-  // reference both shards read (nullopt: not measured) — see results/shard_merge.h.
+  // reference both shards read (nullopt: WithShard reads staging's database, when there
+  // is one) — see results/shard_merge.h.
   std::string plan;
   std::optional<std::pair<double, double>> clock_offset_ms;  // offset, error
   std::string clock_reference;
@@ -129,6 +130,12 @@ int ReportLoad(const Flags& flags, const LoadPlan& plan, const load::LoadResult&
 std::string WithShard(const std::string& text, const load::LoadSpec& spec, const load::LoadResult& r, const LoadReport& report,
                       const std::map<std::string, results::ShardMetric>& observed,
                       const std::vector<results::ShardHistogram>& histograms);
+
+// The exit status for a run's verdicts: 1 when one failed — but a shard's (--shard) are
+// parts of the run's, judged by `results merge` on the whole; a shard exits 0 once it has
+// written its result (an Indexed Job fails on any pod's non-zero exit, and would never
+// reach the merge), saying on stderr what failed on it alone.
+int VerdictStatus(const Flags& flags, bool passed);
 
 // The current UTC time, ISO 8601, as Google Benchmark's context.date.
 std::string Now();

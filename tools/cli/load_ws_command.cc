@@ -1,4 +1,5 @@
 // pmbench load ws: WebSocket subscribers of the fan-out server, and what they saw.
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -39,7 +40,9 @@ timestamp are (JSON pointers), and a heartbeat (README.md, "Other WebSocket serv
 Without a sequence losses are not measured; without a timestamp, latency is not.
 
 Options:
-  --url URL               ws://HOST:PORT (default ws://127.0.0.1:8090)
+  --url URL               ws://HOST:PORT, HOST an IP address (default ws://127.0.0.1:8090)
+  --allow-remote          permit a host that is not on loopback (a shard on another
+                          machine loading one fan-out server)
   --protocol FILE         the server's protocol (default: pmbench realtime serve's)
   --connections N         subscribers                                            [500]
   --channels LIST         comma-separated channels, spread over the connections  [markets]
@@ -66,7 +69,7 @@ second over all connections.
 
 // Where load ws connects and what it subscribes to, checked before anything connects.
 struct WsTarget {
-  std::string url;
+  std::string url, host;
   uint16_t port = 0;
   std::vector<std::string> channels;
   double connections = 0;
@@ -78,13 +81,20 @@ WsTarget ParseWsTarget(const Flags& flags) {
   const std::string& url = t.url = flags.Get("url", "ws://127.0.0.1:8090");
   const auto colon = url.rfind(':');
   if (!url.starts_with("ws://") || colon < 5) throw UsageError("--url takes ws://HOST:PORT, not '" + url + "'");
-  const std::string host = url.substr(5, colon - 5);
+  std::string host = url.substr(5, colon - 5);
   std::string port_text = url.substr(colon + 1);
   if (const auto slash = port_text.find('/'); slash != std::string::npos) port_text.resize(slash);
   t.port = ParsePort("url", port_text);
-  if (host != "127.0.0.1" && host != "localhost") {
-    throw UsageError("--url: load goes to loopback only (127.0.0.1), not '" + host + "'");
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  in6_addr any;
+  const bool v4 = inet_pton(AF_INET, host.c_str(), &any) == 1, v6 = inet_pton(AF_INET6, host.c_str(), &any) == 1;
+  // Addresses, not names: N shards resolving a name could load N different machines.
+  if (!v4 && !v6) throw UsageError("--url: the host must be an IP address (or localhost), not '" + host + "'");
+  if (host != "127.0.0.1" && host != "::1" && !host.starts_with("127.") && !flags.Has("allow-remote")) {
+    throw UsageError("--url: " + host + " is not on loopback: add --allow-remote to load it");
   }
+  t.host = host;
   if (flags.Has("protocol")) {
     const std::string path = flags.Get("protocol", "");
     try {
@@ -158,7 +168,7 @@ int ReportWs(const Flags& flags, const WsTarget& t, double duration, const std::
     text = WithShard(text, shard, timing, {.base = "load_ws", .plan = plan}, observed, hists);
   }
   WriteResult(flags, text);
-  return AllPass(verdicts) ? 0 : 1;
+  return VerdictStatus(flags, AllPass(verdicts));
 }
 
 }  // namespace
@@ -166,7 +176,7 @@ int ReportWs(const Flags& flags, const WsTarget& t, double duration, const std::
 int LoadWsCommand(const std::vector<std::string>& args) {
   const Flags flags(args, {"url", "protocol", "connections", "channels", "per-connection", "duration", "ramp-up", "stage", "threads",
                            "threshold", "out", "metrics-listen", "shard", "start-at"},
-                    {"spike", "help"});
+                    {"spike", "allow-remote", "help"});
   if (PrintedHelpOrRejectedArguments(flags, kWsUsage, "pmbench load ws")) return 0;
   const WsTarget t = ParseWsTarget(flags);
   // The shape's level is the number of subscribers.
@@ -190,7 +200,7 @@ int LoadWsCommand(const std::vector<std::string>& args) {
   const auto served = ServeMetrics(flags, "pmbench load ws");
   std::optional<realtime::WsMetrics> live;
   if (served) live.emplace(served->registry, "ws");
-  realtime::WsLoad ws({.host = "127.0.0.1",
+  realtime::WsLoad ws({.host = t.host,
                        .port = t.port,
                        .connections = std::max(1, part(static_cast<long>(std::ceil(shape.peak())))),
                        .threads = static_cast<int>(flags.GetUint("threads", 2)),
