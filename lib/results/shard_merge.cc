@@ -24,9 +24,11 @@ const std::set<std::string> kEntryFields = {"name", "run_name", "run_type", "rep
 const std::set<std::string> kSummed = {"ok", "failed", "dropped", "unfinished", "clients", "threads_used", "samples",
                                        "lost", "received", "sent", "confirmed", "rpc_429s", "rpc_retries", "rpc_failovers",
                                        "resends", "resigns", "notified", "resets", "connections", "updates_received",
-                                       "reconnects", "errors"};
+                                       "reconnects", "errors", "submitted", "ws_connections", "click_complete",
+                                       "click_incomplete", "new_market_incomplete", "generator_cpu_s"};
 // The slowest shard's is the whole's: the engine's health and the time to connect.
-const std::set<std::string> kLargest = {"generator_cpu", "generator_bound", "connect_s"};
+// And the run's configured size, which every shard reports whole.
+const std::set<std::string> kLargest = {"generator_cpu", "generator_bound", "connect_s", "generator_rss_max_mb", "users"};
 
 struct Shard {
   const ShardFile* file;
@@ -174,9 +176,80 @@ ShardMerge MergeShards(const std::vector<ShardFile>& files) {
     }
   }
 
+  // Screens (a scenario's click to screen): each shard knows when its own subscribers had
+  // each action, and when it sent its own. An action is on the whole run's screens when
+  // every shard watching where it shows has it, at the latest of their times.
+  std::map<std::string, std::map<std::string, double>> set_counter, add_counter;  // run_name -> counter
+  std::map<std::string, stats::LatencyHistogram> screen_observed;
+  std::map<std::string, double> screen_lost;
+  {
+    std::map<std::string, std::vector<std::pair<const Shard*, const json*>>> screens;
+    std::vector<std::string> screen_order;
+    size_t headlines = 0;
+    for (const Shard& s : shards) {
+      if (!s.doc.contains("pmbench_screens")) continue;
+      for (const json& e : s.doc["pmbench_screens"]) {  // kept by address: not a copy
+        const std::string key = Key(e.value("run_name", ""), e.value("metric", ""));
+        if (!screens.contains(key)) screen_order.push_back(key);
+        screens[key].push_back({&s, &e});
+      }
+    }
+    for (const std::string& key : screen_order) {
+      const auto& parts = screens[key];
+      if (parts.size() != shards.size()) Bad(*parts.front().first->file, "has screens '" + key + "' that another shard lacks");
+      try {
+        const json& first = *parts.front().second;
+        const std::string run_name = first.at("run_name").get<std::string>(), metric = first.at("metric").get<std::string>();
+        int64_t deadline = 0;
+        double local_incomplete = 0;
+        for (const auto& [_, e] : parts) {
+          deadline = std::max(deadline, e->at("deadline_ns").get<int64_t>());
+          local_incomplete += e->at("local_incomplete").get<double>();
+        }
+        stats::LatencyHistogram h;
+        double complete = 0, incomplete = 0;
+        for (const auto& [_, owner] : parts) {
+          for (const auto& [id, sent] : owner->at("sent").items()) {
+            bool watched = false, never = false;
+            int64_t at = 0;
+            for (const auto& [__, e] : parts) {
+              const json& shown = e->at("shown");
+              const auto it = shown.find(id);
+              if (it == shown.end()) continue;
+              watched = true;
+              const int64_t v = it->get<int64_t>();
+              if (v < 0) never = true;
+              else at = std::max(at, v);
+            }
+            if (!watched) continue;
+            ++(never ? incomplete : complete);
+            h.Record((never ? deadline : at) - sent.get<int64_t>());
+          }
+        }
+        // First, when it timed anything: a scenario's headline (the merge's summary shows the
+        // first histogram).
+        if (!hists.contains(key)) {
+          if (h.count() > 0) hist_order.emplace(hist_order.begin() + static_cast<long>(headlines++), run_name, metric);
+          else hist_order.emplace_back(run_name, metric);
+        }
+        hists[key] = h;
+        if (first.contains("complete_counter")) set_counter[run_name][first["complete_counter"].get<std::string>()] = complete;
+        if (first.contains("incomplete_counter")) set_counter[run_name][first["incomplete_counter"].get<std::string>()] = incomplete;
+        // The shards counted their own actions some of their own subscribers missed; the
+        // whole counts those any subscriber missed.
+        if (first.contains("lost_counter")) add_counter[run_name][first["lost_counter"].get<std::string>()] += incomplete - local_incomplete;
+        if (first.contains("lost_observed")) screen_lost[first["lost_observed"].get<std::string>()] += incomplete - local_incomplete;
+        if (first.contains("observed")) screen_observed[first["observed"].get<std::string>()] = h;
+      } catch (const std::exception& e) {
+        Bad(*parts.front().first->file, std::string("malformed pmbench_screens: ") + e.what());
+      }
+    }
+  }
+
   // Entries: the first shard's, each counter merged by its rule from every shard's.
   json merged = shards.front().doc;
   merged.erase("pmbench_observed");
+  merged.erase("pmbench_screens");
   std::set<std::string> not_merged;
   for (json& entry : merged["benchmarks"]) {
     const std::string name = entry.value("name", "");
@@ -204,7 +277,11 @@ ShardMerge MergeShards(const std::vector<ShardFile>& files) {
     std::vector<std::string> drop;
     for (auto& [k, v] : entry.items()) {
       if (kEntryFields.contains(k) || !v.is_number()) continue;
-      if (derived.contains(k)) {
+      if (set_counter[name].contains(k)) {
+        v = set_counter[name][k];
+      } else if (add_counter[name].contains(k)) {
+        v = sum(k) + add_counter[name][k];
+      } else if (derived.contains(k)) {
         v = derived[k];
       } else if (k == "achieved_requests_per_s") {
         v = out.window_s > 0 ? sum("ok") / out.window_s : 0;
@@ -228,7 +305,13 @@ ShardMerge MergeShards(const std::vector<ShardFile>& files) {
         }
         if (all > 0) v = num / all;
         else drop.push_back(k);
-      } else if (kSummed.contains(k) || k.starts_with("status_") || k.ends_with("_per_s") || k.ends_with("_per_min")) {
+      } else if (k == "thresholds_failed" || k == "goals_missed") {
+        // Counted from the union's verdicts below.
+      } else if (k == "confirmed_ratio") {  // a scenario's chain role: confirmed / submitted
+        if (sum("submitted") > 0) v = sum("confirmed") / sum("submitted");
+        else drop.push_back(k);
+      } else if (kSummed.contains(k) || k.starts_with("status_") || k.ends_with("_per_s") || k.ends_with("_per_min") ||
+                 k.ends_with("_confirmed") || k.ends_with("_stored")) {
         // Counts of disjoint parts, and rates of disjoint parts over one window, add up.
         v = sum(k);
       } else if (kLargest.contains(k)) {
@@ -251,9 +334,18 @@ ShardMerge MergeShards(const std::vector<ShardFile>& files) {
   // Time series: every interval's histograms merged (the shards share their start).
   json series = json::array();
   std::map<std::string, stats::IntervalSeries> logs;
-  std::vector<json> log_meta;
+  std::vector<json> log_meta, passed_through;
   for (const Shard& s : shards) {
     for (const json& e : s.doc.value("pmbench_series", json::array())) {
+      if (!e.contains("log")) {
+        // Not an interval log (a scenario's shape and processes): the first shard's, without
+        // the processes it sampled — one shard's part of a whole.
+        if (&s != &shards.front()) continue;
+        json kept = e;
+        if (kept.contains("groups")) kept["groups"] = json::array();
+        passed_through.push_back(std::move(kept));
+        continue;
+      }
       try {
         const std::string key = Key(e.at("run_name").get<std::string>(), e.at("metric").get<std::string>());
         const stats::IntervalSeries part = stats::IntervalSeries::FromJson(e.at("log").dump());
@@ -268,6 +360,7 @@ ShardMerge MergeShards(const std::vector<ShardFile>& files) {
       }
     }
   }
+  for (json& e : passed_through) series.push_back(std::move(e));
   for (json e : log_meta) {
     e["log"] = json::parse(logs.at(Key(e["run_name"].get<std::string>(), e["metric"].get<std::string>())).ToJson());
     series.push_back(std::move(e));
@@ -302,6 +395,8 @@ ShardMerge MergeShards(const std::vector<ShardFile>& files) {
     }
   }
   std::map<std::string, stats::Observed> observed;
+  for (auto& [name, h] : screen_observed) obs_hists[name] = h;
+  for (const auto& [name, lost] : screen_lost) counts[name] += lost;
   for (auto& [name, h] : obs_hists) observed[name].latency = &h;
   for (const auto& [name, c] : counts) {
     observed[name].count = c;
@@ -321,9 +416,15 @@ ShardMerge MergeShards(const std::vector<ShardFile>& files) {
   }
   out.bars = stats::EvaluateBars(bars, observed);
   merged["pmbench_bars"] = json::array();
+  int failed = 0, missed = 0;
   for (const auto& r : out.bars) {
     merged["pmbench_bars"].push_back(BarJson(bar_run, r));
-    if (!r.pass && r.kind == stats::Bar::Kind::kThreshold) out.pass = false;
+    if (!r.pass) ++(r.kind == stats::Bar::Kind::kThreshold ? failed : missed);
+  }
+  out.pass = failed == 0;
+  for (json& entry : merged["benchmarks"]) {
+    if (entry.contains("thresholds_failed")) entry["thresholds_failed"] = failed;
+    if (entry.contains("goals_missed")) entry["goals_missed"] = missed;
   }
 
   json per_shard = json::array();

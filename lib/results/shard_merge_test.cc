@@ -1,5 +1,6 @@
 #include "lib/results/shard_merge.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
@@ -47,6 +48,45 @@ FakeShard Shard(int index, int count, int from_ms, int to_ms, double offset_ms =
     s.service.Record(int64_t{ms} * 500'000);
   }
   return s;
+}
+
+// A scenario's click to screen: shard 0 sent bet a, shard 1 sent b and c. Shard 0's
+// subscribers had a at 500 and b at 900; shard 1's had a at 800, b at 300 and c never
+// (a subscriber missed it). On the whole run's screens: a at 800, b at 900, c never.
+TEST(ShardMergeTest, ActionsAreOnScreenWhenEveryShardsSubscribersHaveThem) {
+  const auto shard = [](int index, json sent, json shown, int64_t local_incomplete, double lost) {
+    FakeShard f = Shard(index, 2, 1, 11);
+    json doc = json::parse(f.Text());
+    doc["benchmarks"][0]["lost"] = lost;
+    doc["benchmarks"][0]["click_complete"] = 0;
+    for (const char* k : {"click_samples", "click_min_ms", "click_max_ms"}) doc["benchmarks"][0][k] = 0;  // the shard's own view
+    doc["benchmarks"][0]["click_incomplete"] = static_cast<double>(local_incomplete);
+    doc["pmbench_observed"]["delivery_lost"] = {{"count", lost}};
+    doc["pmbench_bars"].push_back({{"kind", "threshold"}, {"metric", "delivery_lost"}, {"expression", "count<1"}});
+    doc["pmbench_bars"].push_back({{"kind", "goal"}, {"metric", "click_to_screen"}, {"expression", "p(99)<=850ns"}});
+    doc["pmbench_screens"] = json::array({{{"run_name", "load_db/markets"}, {"metric", "click"}, {"observed", "click_to_screen"},
+                                           {"complete_counter", "click_complete"}, {"incomplete_counter", "click_incomplete"},
+                                           {"lost_counter", "lost"}, {"lost_observed", "delivery_lost"},
+                                           {"deadline_ns", 2'000 + index}, {"local_incomplete", local_incomplete},
+                                           {"sent", sent}, {"shown", shown}}});
+    return doc.dump();
+  };
+  // Shard 1 counted c as lost on its own; shard 0 lost one WebSocket update.
+  const ShardMerge m = MergeShards({{"s0.json", shard(0, {{"a", 100}}, {{"a", 500}, {"b", 900}}, 0, 1)},
+                                    {"s1.json", shard(1, {{"b", 200}, {"c", 250}}, {{"a", 800}, {"b", 300}, {"c", -1}}, 1, 1)}});
+  const json e = json::parse(m.json)["benchmarks"][0];
+  EXPECT_EQ(e["click_complete"].get<double>(), 2);
+  EXPECT_EQ(e["click_incomplete"].get<double>(), 1);
+  EXPECT_EQ(e["click_samples"].get<double>(), 3);
+  EXPECT_EQ(e["click_max_ms"].get<double>(), (2'001 - 250) / 1e6);  // c, at the latest deadline
+  EXPECT_EQ(e["click_min_ms"].get<double>(), 700 / 1e6);            // a: 800 - 100, not shard 0's 400
+  EXPECT_EQ(e["lost"].get<double>(), 2);  // one update + c, counted once
+  const auto bar = [&](const std::string& metric) {
+    return *std::find_if(m.bars.begin(), m.bars.end(), [&](const auto& b) { return b.metric == metric; });
+  };
+  EXPECT_EQ(bar("delivery_lost").measured, 2);
+  EXPECT_EQ(bar("click_to_screen").measured, 1'751);  // p99 of {700, 700, 1751}: c's
+  EXPECT_FALSE(json::parse(m.json).contains("pmbench_screens"));
 }
 
 TEST(ShardMergeTest, TheUnionIsExactAndItsThresholdsAreTheWholesVerdict) {

@@ -119,12 +119,12 @@ std::unique_ptr<ChildProcess> StartListener(const ListenerOptions& o) {
   });
 }
 
-std::unique_ptr<ChildProcess> StartFanout(const std::string& direct_url, const std::string& schema) {
-  return std::make_unique<ChildProcess>("the fan-out server", [direct_url, schema](const auto& ready, const auto& wait_for_term) {
+std::unique_ptr<ChildProcess> StartFanout(const std::string& direct_url, const std::string& schema, const std::string& address) {
+  return std::make_unique<ChildProcess>("the fan-out server", [direct_url, schema, address](const auto& ready, const auto& wait_for_term) {
     realtime::Hub hub({.replay = 4096});
     realtime::MarketFeed feed(direct_url, schema, hub);
     feed.Start();
-    realtime::Server server({.port = 0}, hub);
+    realtime::Server server({.address = address, .port = 0}, hub);
     server.Start();
     ready(server.port());
     wait_for_term();

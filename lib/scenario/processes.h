@@ -58,8 +58,9 @@ struct ListenerOptions {
 // Ready once subscribed: nothing sent after the constructor returns is missed; word() is the
 // port of its /metrics (pmbench_ingest_*) on 127.0.0.1.
 std::unique_ptr<ChildProcess> StartListener(const ListenerOptions& o);
-// Ready once it LISTENs and serves; word() is its port.
-std::unique_ptr<ChildProcess> StartFanout(const std::string& direct_url, const std::string& schema);
+// Ready once it LISTENs and serves on `address` (an IP address), a free port; word() is the port.
+std::unique_ptr<ChildProcess> StartFanout(const std::string& direct_url, const std::string& schema,
+                                          const std::string& address = "127.0.0.1");
 
 }  // namespace pmbench::scenario
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/results/gbench_json.h"
+#include "lib/results/shard_merge.h"
 #include "lib/scenario/run.h"
 
 #include "lib/db/database_url.h"
@@ -87,6 +88,7 @@ std::string ScenarioResult::ToJson(const std::string& git_commit) const {
                         // Unix seconds: what `tools/monitoring snapshot` asks Prometheus for.
                         {"pmbench_window", {{"from", unix_start}, {"to", unix_end}}}};
   json out = json::parse(results::WriteRunJson(context, entries, bars, json::parse(SeriesJson())));
+  if (shard) AddShardParts(out);
   out["pmbench_server"] = json::array();
   if (!server.is_null()) {
     json s = server;
@@ -94,6 +96,49 @@ std::string ScenarioResult::ToJson(const std::string& git_commit) const {
     out["pmbench_server"].push_back(s);
   }
   return db::RedactSecrets(out.dump(2)) + "\n";
+}
+
+// What results merge needs to judge the shards' union as one run: every histogram behind a
+// counter, and every metric a bar reads in a form that adds up (ratios as their parts).
+void ScenarioResult::AddShardParts(json& out) const {
+  const std::string base = "scenario/" + spec.name;
+  // Click to screen is not here: a shard's is its own bets on its own subscribers' screens;
+  // the merge times every bet on every shard's from pmbench_screens.
+  std::vector<results::ShardHistogram> hists = {{base, "confirm_to_commit", &confirm_to_commit}, {base, "update", &update}};
+  std::map<std::string, results::ShardMetric> observed;
+  for (const RoleResult& r : roles) {
+    hists.push_back({base + "/" + r.name, "latency", &r.load.total.latency});
+    const load::KindResult& t = r.load.total;
+    observed[r.name + "_success"].ratio = r.action == "browse"
+                                              ? std::pair<double, double>(static_cast<double>(t.ok), static_cast<double>(t.requests()))
+                                              : std::pair<double, double>(static_cast<double>(r.confirmed), static_cast<double>(r.submitted));
+    if (r.action != "browse") continue;
+    for (const auto& k : r.load.kinds) {
+      hists.push_back({base + "/" + r.name + "/" + k.name, "latency", &k.latency});
+      observed[k.name].latency = &k.latency;
+    }
+  }
+  observed["update"].latency = &update;
+  observed["delivery_lost"].count = static_cast<double>(ws_lost + click.incomplete + new_markets.incomplete);
+  for (const SyncCount& c : sync) {
+    observed[c.kind + "_sync"].ratio = {static_cast<double>(c.stored), static_cast<double>(c.confirmed)};
+  }
+  const results::ShardRun run{.index = shard->index, .count = shard->count, .plan = shard->plan, .start_at_ns = shard->start_at_ns,
+                              .schedule_ns = shard->schedule_ns, .started_ns = shard->started_ns, .warmup_s = 0,
+                              .seconds = shard->seconds, .clock_offset_ms = shard->clock_offset_ms,
+                              .clock_offset_error_ms = shard->clock_offset_error_ms,
+                              .clock_reference = shard->clock_offset_ms ? "the database's clock_timestamp()" : ""};
+  results::AddShard(out, run, observed, hists);
+  const auto screens = [&](const Shard::Screens& sc, const char* metric, const char* complete, const char* incomplete) {
+    json e = {{"run_name", base}, {"metric", metric}, {"incomplete_counter", incomplete}, {"lost_counter", "lost"},
+              {"lost_observed", "delivery_lost"}, {"deadline_ns", sc.deadline_ns}, {"local_incomplete", sc.local_incomplete},
+              {"sent", sc.sent}, {"shown", sc.shown}};
+    if (complete) e["complete_counter"] = complete;
+    if (std::string(metric) == "click") e["observed"] = "click_to_screen";
+    return e;
+  };
+  out["pmbench_screens"] = json::array({screens(shard->bets, "click", "click_complete", "click_incomplete")});
+  if (spec.watch_new_markets) out["pmbench_screens"].push_back(screens(shard->markets, "new_market", nullptr, "new_market_incomplete"));
 }
 
 std::string ScenarioResult::SeriesJson() const {

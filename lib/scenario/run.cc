@@ -94,6 +94,14 @@ load::Shape RoleShape(const ScenarioSpec& s, const Role& r) {
   return load::Scaled(s.shape, own / users);
 }
 
+// A role's clients over the whole run: a browsing or closed role's users at its peak; an
+// open chain role's enough for 10 s of arrivals in flight (each a wallet).
+int RoleClients(const ScenarioSpec& s, const Role& r) {
+  const int peak = static_cast<int>(std::ceil(RoleShape(s, r).peak()));
+  if (!r.browses() && r.rate_per_s > 0) return std::clamp(peak * 10, 4, 2000);
+  return std::max(1, peak);
+}
+
 class Status {
  public:
   void Set(size_t role, const load::Progress& p) {
@@ -120,10 +128,6 @@ class Status {
   std::vector<load::Progress> progress_;
 };
 
-struct Platform {
-  std::unique_ptr<ChildProcess> fanout, listener;
-};
-
 // Holds an exclusive lock on the markets table for `seconds`, `at_s` into the run.
 std::thread InjectStall(const std::string& url, const std::string& schema, const Stall& stall, Clock::time_point t0,
                         const std::function<void(const std::string&)>& say) {
@@ -141,21 +145,6 @@ std::thread InjectStall(const std::string& url, const std::string& schema, const
       if (say) say(std::string("stall failed: ") + db::RedactSecrets(e.what()));
     }
   });
-}
-
-// The schemas of runs on this machine that were interrupted (Ctrl-C kills the children with
-// their parent, but the schema stays): scenario_<name>_<pid> whose process is gone.
-void DropSchemasOfInterruptedRuns(const std::string& url, const std::function<void(const std::string&)>& say) {
-  if (!db::ParseDatabaseUrl(url).IsLoopback()) return;  // another machine's run may be live
-  db::PgSession s(url);
-  for (const auto& row : s.QueryRows("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'scenario\\_%'")) {
-    const std::string& name = row[0];
-    const auto pid = std::atoll(name.substr(name.rfind('_') + 1).c_str());
-    if (pid <= 0 || pid == getpid() || kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
-    if (!db::IsSuiteSchema(url, name)) continue;
-    if (say) say("dropping schema " + name + ", left by an interrupted run");
-    db::DropSuiteSchema(url, name);
-  }
 }
 
 }  // namespace
@@ -178,11 +167,9 @@ namespace {
 class ScenarioRun {
  public:
   ScenarioRun(const ScenarioSpec& spec, const RunOptions& o)
-      : spec_(spec), o_(o), k_(spec.hot_markets),
-        schema_(o.schema.empty() ? "scenario_" + spec.name + "_" + std::to_string(getpid()) : o.schema) {
-    db::CheckSchemaName(schema_);
+      : spec_(spec), o_(o), k_(spec.hot_markets), shards_(std::max(1, o.shard_count)) {
     result_.spec = spec;
-    result_.schema = schema_;
+    if (o.platform) platform_ = *o.platform;
   }
   ~ScenarioRun() {
     if (!o_.targets_file.empty()) std::remove(o_.targets_file.c_str());
@@ -190,21 +177,27 @@ class ScenarioRun {
     sampler_.reset();
     ws_.reset();
     prepared_.clear();
-    platform_.listener.reset();
-    platform_.fanout.reset();
-    try {
-      if (seeded_ && !o_.keep_schema && db::IsSuiteSchema(o_.direct_url, schema())) db::DropSuiteSchema(o_.direct_url, schema());
-    } catch (const std::exception&) {  // the server is gone: nothing left to clean
-    }
+    own_.reset();
   }
 
   ScenarioResult Run() {
-    PrepareSchema();
-    StartPlatform();
+    if (!o_.platform) {
+      // Forked before this process starts any thread.
+      own_ = std::make_unique<PlatformHost>(spec_, o_);
+      platform_ = own_->state();
+    }
+    result_.schema = schema();
+    if (!o_.targets_file.empty()) WriteTargets();
     OpenSubscriptions();
     PrepareRoles();
+    std::optional<db::ClockOffset> clock;
+    if (o_.shard_count > 0) {
+      db::PgSession s(o_.direct_url);
+      clock = db::MeasureClockOffset(s);
+    }
     std::optional<monitoring::ServerEvidence> evidence;
-    if (db::ParseDatabaseUrl(o_.direct_url).IsLoopback()) {
+    // The platform's owner reports the servers' side; shards would each report all of it.
+    if (own_ && db::ParseDatabaseUrl(o_.direct_url).IsLoopback()) {
       evidence.emplace(monitoring::EvidenceOptions{.direct_url = o_.direct_url, .pooled_url = o_.pooled_url});
     }
     const Clock::time_point t0 = RunRoles();
@@ -220,9 +213,9 @@ class ScenarioRun {
     MeasureScreens(deadline_ns);
     // Prometheus stops scraping them first: a child gone before its target would alert.
     if (!o_.targets_file.empty()) std::remove(o_.targets_file.c_str());
-    platform_.listener->Stop();
-    platform_.fanout->Stop();
+    if (own_) own_->Stop();
     MeasureOverTime();
+    if (o_.shard_count > 0) RecordShard(clock);
     const auto [bars, observed] = result_.Judged();
     result_.bars = stats::EvaluateBars(bars, observed);
     return std::move(result_);
@@ -236,36 +229,9 @@ class ScenarioRun {
     std::unique_ptr<events::ChainWorkload> chain;
   };
 
-  const std::string& schema() const { return schema_; }  // not result_'s: that is moved out
+  const std::string& schema() const { return platform_.schema; }  // not result_'s: that is moved out
   void Say(const std::string& line) const {
     if (o_.say) o_.say(line);
-  }
-
-  // A seeded schema whose hot markets are open (so a resolution stored is one this run
-  // made), and what they held before the run.
-  void PrepareSchema() {
-    DropSchemasOfInterruptedRuns(o_.direct_url, o_.say);
-    Say("seeding schema " + schema());
-    seeded_ = true;
-    db::Seed(o_.direct_url, schema(), {.scale = 1, .seed = o_.seed});
-    db::PgSession s(o_.direct_url);
-    const std::string markets = "\"" + schema() + "\".markets";
-    for (const auto& row : s.QueryRows("SELECT id, yes_pool, no_pool FROM " + markets + " WHERE id <= " + std::to_string(k_) +
-                                       " ORDER BY id")) {
-      pools_before_[std::stoll(row[0])] = {std::stoll(row[1]), std::stoll(row[2])};
-    }
-    if (static_cast<int>(pools_before_.size()) != k_) throw std::runtime_error("the seed has no markets 1.." + std::to_string(k_));
-    max_bet_id_ = std::stoll(s.QueryValue("SELECT coalesce(max(id), 0) FROM \"" + schema() + "\".bets"));
-    s.Exec("UPDATE " + markets + " SET status = 'open', outcome = NULL WHERE id <= " + std::to_string(k_));
-  }
-
-  // Forked before this process starts any thread.
-  void StartPlatform() {
-    Say("starting the fan-out server and the listener");
-    platform_.fanout = StartFanout(o_.direct_url, schema());
-    platform_.listener =
-        StartListener({.ledger_ws = LedgerWs(), .url = o_.direct_url, .schema = schema(), .program = events::DefaultProgram()});
-    if (!o_.targets_file.empty()) WriteTargets();
   }
 
   // Prometheus' file_sd: it notices the file at once and scrapes these until it is removed.
@@ -274,8 +240,10 @@ class ScenarioRun {
     const auto add = [&](const std::string& job, uint32_t port) {
       if (port) t.push_back({{"targets", {"127.0.0.1:" + std::to_string(port)}}, {"labels", {{"job", job}, {"scenario", spec_.name}}}});
     };
-    add("pmbench_listener", platform_.listener->word());
-    add("pmbench_fanout", platform_.fanout->word());
+    if (own_) {
+      add("pmbench_listener", own_->listener_metrics_port());
+      add("pmbench_fanout", own_->fanout_port());
+    }
     add("pmbench_generator", o_.generator_metrics_port);
     const std::string tmp = o_.targets_file + ".tmp";
     std::ofstream(tmp) << t.dump() << "\n";
@@ -285,14 +253,23 @@ class ScenarioRun {
   }
   std::string LedgerWs() const { return "ws://" + o_.ledger_url.substr(7); }
 
-  // Browsing user i watches market 1 + i % hot_markets (and "markets").
+  // This shard's part of a run-wide count: i in [0, n) with i % shards == shard_index.
+  int Part(int n) const {
+    const int i = o_.shard_index;
+    return n > i ? (n - i + shards_ - 1) / shards_ : 0;
+  }
+
+  // Browsing user i watches market 1 + i % hot_markets (and "markets"); a shard opens the
+  // run's subscribers I, I + N, ...
   void OpenSubscriptions() {
+    int all = 0;
+    for (const Role& r : spec_.roles) all += r.browses() ? r.users : 0;
     int& watchers = result_.watchers;
-    for (const Role& r : spec_.roles) watchers += r.browses() ? r.users : 0;
+    watchers = Part(all);
     std::map<std::string, int> subscribers;
     std::vector<std::string> channels;
     for (int m = 1; m <= k_; ++m) channels.push_back("market:" + std::to_string(m));
-    for (int i = 0; i < watchers; ++i) ++subscribers[channels[static_cast<size_t>(i % k_)]];
+    for (int i = o_.shard_index; i < all; i += shards_) ++subscribers[channels[static_cast<size_t>(i % k_)]];
     if (spec_.watch_new_markets) subscribers["markets"] = watchers;
     screen_ = std::make_unique<ScreenRecorder>(subscribers);
     if (watchers == 0) return;
@@ -300,7 +277,8 @@ class ScenarioRun {
     Say("opening " + std::to_string(watchers) + " WebSocket subscriptions");
     load::RaiseOpenFileLimit();
     ws_ = std::make_unique<realtime::WsLoad>(realtime::WsLoadOptions{
-        .port = static_cast<uint16_t>(platform_.fanout->word()), .connections = watchers, .threads = 1, .channels = channels,
+        .host = platform_.fanout_host, .port = platform_.fanout_port, .connections = watchers, .threads = 1, .channels = channels,
+        .first_index = o_.shard_index, .index_stride = shards_,
         .every_connection = spec_.watch_new_markets ? std::vector<std::string>{"markets"} : std::vector<std::string>{},
         .on_update = [this](std::string_view ch, std::string_view data, int64_t ns) { screen_->Receipt(ch, data, ns); },
         .update_latency = ws_metrics_ ? ws_metrics_->latency() : nullptr});
@@ -322,33 +300,41 @@ class ScenarioRun {
       p.spec.interval_s = spec_.interval_s;
       p.spec.seed = o_.seed + i;
       p.spec.threads = 1;
+      p.spec.shard_index = o_.shard_index;
+      p.spec.shard_count = shards_;
+      // A later role's instant is the run's plus its start (RunRoles does not wait for it).
+      if (o_.start_at) p.spec.start_at = *o_.start_at + std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(r.start_s));
       p.spec.metrics = o_.metrics;
       p.spec.role = r.name;
       p.spec.system = r.browses() ? "db" : "chain";
-      const int peak = static_cast<int>(std::ceil(shape.peak()));
       if (r.browses()) {
         p.db = queries::DbWorkload::Prepare(o_.direct_url, schema(), {.run_tag = "scn." + r.name, .hot_markets = k_, .seed = o_.seed + i});
-        p.spec.clients = std::max(1, peak);
+        p.spec.clients = RoleClients(spec_, r);
         p.spec.mix = queries::DbWorkload::Mix(queries::DbScenario::kBrowse);
         p.clients = p.db->Clients(o_.pooled_url, queries::DbScenario::kBrowse);
         continue;
       }
-      // Open roles: enough clients (each a wallet) for 10 s of arrivals in flight.
-      const int clients = r.rate_per_s > 0 ? std::clamp(peak * 10, 4, 2000) : std::max(1, peak);
+      p.spec.clients = RoleClients(spec_, r);
+      // A shard funds and signs with its own wallets (its clients', seeded apart from every
+      // other shard's), so no two shards sign with one wallet.
+      const int clients = load::ShardClients(p.spec);
+      const uint64_t seed = o_.shard_count > 0 ? o_.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(o_.shard_index) + 1 : o_.seed;
       Say("funding " + std::to_string(clients) + " wallets for " + r.name);
       p.chain = events::ChainWorkload::Prepare(
           // The local ledger: no public endpoint's request limits (devnet's would hold
           // every role to 4 transactions a second).
           {.rpc = {.endpoints = {o_.ledger_url}, .requests_per_10s = 0, .sends_per_10s = 0},
            .sender = {.commitment = "confirmed", .poll_s = 0.4, .resend_s = 2, .subscribe_url = LedgerWs()},
-           .wallets = clients, .markets = static_cast<uint64_t>(k_), .seed = o_.seed * 1000 + i, .wallet_per_client = true,
+           .wallets = clients, .markets = static_cast<uint64_t>(k_), .seed = seed * 1000 + i, .wallet_per_client = true,
            .on_outcome = [this](const events::ChainTxRecord& tx) { txlog_.Add(tx); }});
-      p.spec.clients = clients;
-      p.spec.max_in_flight = clients;
+      p.spec.max_in_flight = p.spec.clients;
       p.spec.mix = p.chain->Mix({{r.action, 1}});
       p.spec.drain_s = 30;
       p.spec.lag_limit_ms = 1000;  // a transaction is built and signed on the engine's thread
-      p.clients = p.chain->Clients();
+      // The engine numbers clients run-wide (I, I + N, ...); wallets are this shard's 0, 1, ...
+      p.clients = [inner = p.chain->Clients(), first = o_.shard_index, n = shards_](boost::asio::io_context& io, int index) {
+        return inner(io, (index - first) / n);
+      };
     }
   }
 
@@ -390,7 +376,7 @@ class ScenarioRun {
         RoleResult& rr = result_.roles[i];
         rr.name = r.name;
         rr.action = r.action;
-        if (!with_the_run) {
+        if (!with_the_run && !o_.start_at) {
           std::this_thread::sleep_until(wait_for_t0() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(r.start_s)));
         }
         try {
@@ -432,8 +418,10 @@ class ScenarioRun {
   // This run's processes, not every postgres or node of the machine: staging's postmaster
   // (our backend's parent) and its children, whatever listens on the pooler's and the
   // ledger's ports, our own children and ourselves. A remote staging is not sampled.
+  // A run loading another process's platform samples itself only.
   std::vector<std::pair<std::string, PidFinder>> PlatformProcesses() const {
     std::vector<std::pair<std::string, PidFinder>> groups;
+    if (!own_) return {{"generator", Self()}};
     const db::DatabaseTarget direct = db::ParseDatabaseUrl(o_.direct_url), pooled = db::ParseDatabaseUrl(o_.pooled_url);
     if (direct.IsLoopback()) {
       db::PgSession s(o_.direct_url);
@@ -443,8 +431,8 @@ class ScenarioRun {
     if (pooled.IsLoopback() && !pooled.port.empty()) groups.push_back({"pgbouncer", ListeningOn(std::stoi(pooled.port))});
     const std::string hostport = o_.ledger_url.substr(7);
     groups.push_back({"ledger", ListeningOn(std::stoi(hostport.substr(hostport.rfind(':') + 1)))});
-    groups.push_back({"listener", Pid(platform_.listener->pid())});
-    groups.push_back({"fanout", Pid(platform_.fanout->pid())});
+    groups.push_back({"listener", Pid(own_->listener_pid())});
+    groups.push_back({"fanout", Pid(own_->fanout_pid())});
     groups.push_back({"generator", Self()});
     return groups;
   }
@@ -511,7 +499,7 @@ class ScenarioRun {
     std::unordered_map<std::string, bool> written;
     const db::PgResult rows = s.Query("SELECT tx_signature, market_id, side = 'yes', amount, (extract(epoch FROM ingested_at) * "
                                       "1e9)::bigint FROM \"" + schema() + "\".bets WHERE id > $1 ORDER BY id",
-                                      {std::to_string(max_bet_id_)});
+                                      {std::to_string(platform_.max_bet_id)});
     const db::ResultView v = rows.get();
     std::lock_guard lock(txlog_.mu);
     for (int i = 0; i < v.rows(); ++i) {
@@ -522,7 +510,7 @@ class ScenarioRun {
         result_.confirm_to_commit.Record(std::stoll(v.Get(i, 4)) - c->second);
       }
     }
-    result_.click = screen_->Bets(committed, pools_before_, txlog_.bet_sent_ns, deadline_ns);
+    result_.click = screen_->Bets(committed, platform_.pools_before, txlog_.bet_sent_ns, deadline_ns);
     for (const auto& [sig, sent] : txlog_.bet_sent_ns) {  // confirmed, never written: never on screen
       if (!written.count(sig)) {
         ++result_.click.incomplete;
@@ -530,6 +518,29 @@ class ScenarioRun {
       }
     }
     if (spec_.watch_new_markets) result_.new_markets = screen_->NewMarkets(txlog_.created, deadline_ns);
+    if (o_.shard_count > 0) {
+      // What the merge needs to time every bet on every shard's screens.
+      auto& b = screens_.bets;
+      b.shown = screen_->BetScreens(committed, platform_.pools_before);
+      b.sent = txlog_.bet_sent_ns;
+      for (const auto& [sig, _] : b.sent) {
+        if (!written.count(sig)) b.shown[sig] = ScreenRecorder::kNever;
+      }
+      b.deadline_ns = deadline_ns;
+      b.local_incomplete = result_.click.incomplete;
+      if (spec_.watch_new_markets) {
+        auto& m = screens_.markets;
+        std::vector<int64_t> ids;
+        for (const auto& row : s.QueryRows("SELECT id FROM \"" + schema() + "\".markets WHERE id > " +
+                                           std::to_string(platform_.max_market_id) + " ORDER BY id")) {
+          ids.push_back(std::stoll(row[0]));
+        }
+        for (const auto& [id, at] : screen_->MarketScreens(ids)) m.shown[std::to_string(id)] = at;
+        for (const auto& [id, sent] : txlog_.created) m.sent[std::to_string(id)] = sent;
+        m.deadline_ns = deadline_ns;
+        m.local_incomplete = result_.new_markets.incomplete;
+      }
+    }
     if (!ws_) return;
     const realtime::WsLoadStats w = ws_->Stats();
     result_.update = realtime::UpdateLatencyWithLosses(w, deadline_ns);
@@ -538,6 +549,36 @@ class ScenarioRun {
     result_.ws_lost = w.lost + w.resets;
     result_.ws_errors = w.errors;
     ws_->Close();
+  }
+
+  // When this shard ran by its own clock: its schedule began with the earliest role that
+  // starts with the run, and it had begun once the last of them had.
+  void RecordShard(const std::optional<db::ClockOffset>& clock) {
+    const auto unix_ns = [](std::chrono::system_clock::time_point t) {
+      return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+    };
+    ScenarioResult::Shard sh{.index = o_.shard_index, .count = shards_, .plan = o_.shard_plan};
+    if (o_.start_at) sh.start_at_ns = unix_ns(*o_.start_at);
+    std::optional<int64_t> schedule, started;
+    for (size_t i = 0; i < spec_.roles.size(); ++i) {
+      if (spec_.roles[i].start_s > 0) continue;
+      const load::LoadResult& l = result_.roles[i].load;
+      schedule = std::min(schedule.value_or(unix_ns(l.wall_t0)), unix_ns(l.wall_t0));
+      started = std::max(started.value_or(unix_ns(l.wall_started)), unix_ns(l.wall_started));
+    }
+    sh.schedule_ns = schedule.value_or(static_cast<int64_t>(result_.unix_start * 1e9));
+    sh.started_ns = started.value_or(sh.schedule_ns);
+    // The measured span: to the last role's last answer.
+    for (const RoleResult& rr : result_.roles) {
+      sh.seconds = std::max(sh.seconds, (static_cast<double>(unix_ns(rr.load.wall_t0) - sh.schedule_ns)) / 1e9 + rr.load.seconds);
+    }
+    sh.bets = std::move(screens_.bets);
+    sh.markets = std::move(screens_.markets);
+    if (clock) {
+      sh.clock_offset_ms = clock->offset_ms;
+      sh.clock_offset_error_ms = clock->error_ms;
+    }
+    result_.shard = sh;
   }
 
   // The recovery after a spike or a stall (until the reads' p95 is back under their SLA for
@@ -579,12 +620,11 @@ class ScenarioRun {
   const ScenarioSpec& spec_;
   const RunOptions& o_;
   const int k_;
-  const std::string schema_;
+  const int shards_;  // 1 unless a shard
   ScenarioResult result_;
-  bool seeded_ = false;
-  std::map<int64_t, std::pair<int64_t, int64_t>> pools_before_;
-  int64_t max_bet_id_ = 0;
-  Platform platform_;
+  std::unique_ptr<PlatformHost> own_;  // the platform this run prepared (none: another process's)
+  PlatformState platform_;
+  ScenarioResult::Shard screens_;  // a shard's click-to-screen parts, until RecordShard
   std::unique_ptr<ScreenRecorder> screen_;
   TxLog txlog_;
   std::optional<realtime::WsMetrics> ws_metrics_;  // before ws_: it observes into it
@@ -595,8 +635,41 @@ class ScenarioRun {
 
 }  // namespace
 
+void CheckRunOptions(const ScenarioSpec& spec, const RunOptions& o) {
+  if (o.shard_count > 0) {
+    if (!o.platform) {
+      throw std::invalid_argument("a shard loads a platform another process prepared (pmbench scenario platform): N shards "
+                                  "preparing their own would be N platforms");
+    }
+    if (o.shard_index < 0 || o.shard_index >= o.shard_count) throw std::invalid_argument("shard index outside 0..count-1");
+    // Recovery and drift are read off one process's time series: a shard's is a part.
+    if (o.shard_count > 1 && (spec.stall || spec.shape.spike_end_s || spec.soak)) {
+      throw std::invalid_argument("a stall, a spike's recovery and a soak's drift are judged on one process's time series: run " +
+                                  spec.name + " with them unsharded");
+    }
+    for (const Role& r : spec.roles) {
+      if (RoleClients(spec, r) < o.shard_count) {
+        throw std::invalid_argument("role " + r.name + " has " + std::to_string(RoleClients(spec, r)) +
+                                    " users or wallets: too few for " + std::to_string(o.shard_count) + " shards");
+      }
+    }
+  }
+  if (o.platform) {
+    if (o.platform->scenario != spec.name || o.platform->hot_markets != spec.hot_markets) {
+      throw std::invalid_argument("the platform was prepared for scenario " + o.platform->scenario + " (" +
+                                  std::to_string(o.platform->hot_markets) + " hot markets), not " + spec.name + " (" +
+                                  std::to_string(spec.hot_markets) + ")");
+    }
+    if (o.platform->Stale()) {
+      throw std::runtime_error("the platform's process " + std::to_string(o.platform->pid) +
+                               " is gone: its state is stale (start pmbench scenario platform again)");
+    }
+  }
+}
+
 ScenarioResult RunScenario(const ScenarioSpec& spec, const RunOptions& o) {
   spec.Validate();
+  CheckRunOptions(spec, o);
   if (o.ledger_url.rfind("http://", 0) != 0) {
     throw std::runtime_error("a scenario needs the local ledger's http:// RPC (tools/staging up starts one); got '" +
                              db::RedactSecrets(o.ledger_url) + "'");

@@ -15,11 +15,16 @@
 #ifndef PMBENCH_SCENARIO_RUN_H_
 #define PMBENCH_SCENARIO_RUN_H_
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -36,6 +41,29 @@ class Registry;
 }
 
 namespace pmbench::scenario {
+
+class ChildProcess;
+
+// A platform prepared for a scenario by one process (pmbench scenario platform) and
+// loaded by others: its seeded schema, where its fan-out server listens, and what the hot
+// markets held before any load (click to screen sums bets onto these pools).
+struct PlatformState {
+  std::string scenario;  // the scenario it was prepared for (its hot markets, its channels)
+  std::string schema;
+  std::string fanout_host = "127.0.0.1";
+  uint16_t fanout_port = 0;
+  int hot_markets = 0;
+  std::map<int64_t, std::pair<int64_t, int64_t>> pools_before;  // market -> (yes, no)
+  int64_t max_bet_id = 0;     // bets above it are the runs'
+  int64_t max_market_id = 0;  // markets above it, the runs'
+  std::string host;        // the machine serving it, and the process (gone: the file is stale)
+  int64_t pid = 0;
+  std::string ToJson() const;
+  // Throws std::invalid_argument naming the problem.
+  static PlatformState Parse(const std::string& json_text);
+  // Served by this machine, by a process that is gone.
+  bool Stale() const;
+};
 
 struct RunOptions {
   std::string direct_url, pooled_url;  // staging
@@ -54,6 +82,46 @@ struct RunOptions {
   metrics::Registry* metrics = nullptr;
   uint16_t generator_metrics_port = 0;
   std::string targets_file;
+  // PlatformHost: the IP address its fan-out server listens on (a free port), which the
+  // platform's state gives the shards to connect to.
+  std::string fanout_address = "127.0.0.1";
+  // Load a platform another process prepared (PlatformHost), rather than preparing one.
+  std::optional<PlatformState> platform;
+  // This process's part of a run spread over shard_count processes, starting at start_at
+  // (every role's users, wallets, arrivals and subscribers i with i % shard_count ==
+  // shard_index, as load::LoadSpec deals them); needs `platform`. The result then carries
+  // what results merge needs (results/shard_merge.h), with `shard_plan` as the run's
+  // options the shards must share.
+  int shard_index = 0, shard_count = 0;  // 0: not a shard
+  std::optional<std::chrono::system_clock::time_point> start_at;
+  std::string shard_plan;
+};
+
+// Prepares the platform for `spec` on staging (options' URLs, ledger and seed): drops the
+// schemas of interrupted runs, seeds a fresh schema with its hot markets open, then starts
+// the fan-out server and the listener as child processes. The destructor stops them and
+// drops the schema (unless keep_schema). Call it before this process starts any thread.
+class PlatformHost {
+ public:
+  PlatformHost(const ScenarioSpec& spec, const RunOptions& options);
+  ~PlatformHost();
+  PlatformHost(const PlatformHost&) = delete;
+  PlatformHost& operator=(const PlatformHost&) = delete;
+  const PlatformState& state() const { return state_; }
+  pid_t listener_pid() const;
+  pid_t fanout_pid() const;
+  uint32_t listener_metrics_port() const;
+  uint32_t fanout_port() const;
+  bool running() const;  // the listener and the fan-out both still up
+  // Stops the listener and the fan-out (the schema stays until destruction).
+  void Stop();
+
+ private:
+  void Drop();
+  std::string direct_url_;
+  bool keep_schema_ = false, seeded_ = false;
+  PlatformState state_;
+  std::unique_ptr<ChildProcess> fanout_, listener_;
 };
 
 struct RoleResult {
@@ -94,6 +162,25 @@ struct ScenarioResult {
   bool generator_bound = false;
   std::string generator_reason;
   std::vector<stats::BarResult> bars;
+  // A shard's run (RunOptions::shard_count > 0): which one, when it started by its clock,
+  // and its clock against the database's.
+  struct Shard {
+    int index = 0, count = 1;
+    std::string plan;
+    std::optional<int64_t> start_at_ns;
+    int64_t schedule_ns = 0, started_ns = 0;
+    double seconds = 0;  // from the schedule's start to the last role's last answer
+    std::optional<double> clock_offset_ms, clock_offset_error_ms;
+    // Click to screen's parts (ScreenRecorder::BetScreens): when this shard sent its own
+    // actions, and when its subscribers had every action of the run they watch.
+    struct Screens {
+      std::unordered_map<std::string, int64_t> sent, shown;
+      int64_t deadline_ns = 0;
+      int64_t local_incomplete = 0;  // counted in this shard's own figures
+    };
+    Screens bets, markets;
+  };
+  std::optional<Shard> shard;
 
   bool passed() const;  // every SLA threshold held
   // The story's SLAs (thresholds) and our goals, with what the run observed for each (the
@@ -105,10 +192,20 @@ struct ScenarioResult {
   // kind, {"run_name", "metric": "processes", "scenario": {..., "spike", "stall"},
   // "groups": [{"name", "cpu_s", "t_s", "cpu_share", "rss_mb", "processes"}]}]
   std::string SeriesJson() const;
+
+ private:
+  void AddShardParts(nlohmann::json& out) const;
 };
+
+// std::invalid_argument naming options that cannot go together (a shard without a
+// platform, a role with fewer users than shards, a platform prepared for another
+// scenario); std::runtime_error for a platform whose process is gone. RunScenario checks
+// them first; a command checks them before it starts anything.
+void CheckRunOptions(const ScenarioSpec& spec, const RunOptions& options);
 
 // Throws std::runtime_error with one line naming what is missing (no ledger, a pooled URL
 // where a direct one is needed, a process that did not start); nothing is left running.
+// std::invalid_argument as CheckRunOptions.
 ScenarioResult RunScenario(const ScenarioSpec& spec, const RunOptions& options);
 
 }  // namespace pmbench::scenario

@@ -48,9 +48,8 @@ int64_t ScreenRecorder::receipts() const {
   return receipts_;
 }
 
-ScreenLatency ScreenRecorder::Bets(const std::vector<CommittedBet>& committed,
-                                   const std::map<int64_t, std::pair<int64_t, int64_t>>& pools_before,
-                                   const std::unordered_map<std::string, int64_t>& sent_ns, int64_t deadline_ns) const {
+std::unordered_map<std::string, int64_t> ScreenRecorder::BetScreens(
+    const std::vector<CommittedBet>& committed, const std::map<int64_t, std::pair<int64_t, int64_t>>& pools_before) const {
   std::lock_guard lock(mu_);
   // Each market's updates in the order they showed pools: by size, then by time (a status
   // change repeats the pools after them).
@@ -64,17 +63,12 @@ ScreenLatency ScreenRecorder::Bets(const std::vector<CommittedBet>& committed,
     });
   }
   std::map<int64_t, std::pair<int64_t, int64_t>> sums = pools_before;
-  ScreenLatency out;
+  std::unordered_map<std::string, int64_t> out;
   for (const CommittedBet& b : committed) {
     auto& [yes, no] = sums[b.market];
     (b.yes ? yes : no) += b.amount;
-    const auto sent = sent_ns.find(b.signature);
-    if (sent == sent_ns.end()) continue;
     const int watchers = Subscribers("market:" + std::to_string(b.market));
-    if (watchers == 0) {
-      ++out.unwatched;
-      continue;
-    }
+    if (watchers == 0) continue;
     const Update* first = nullptr;
     for (const Update* u : shown[b.market]) {
       if (u->yes >= yes && u->no >= no) {
@@ -82,39 +76,62 @@ ScreenLatency ScreenRecorder::Bets(const std::vector<CommittedBet>& committed,
         break;
       }
     }
-    if (first && first->receipts >= watchers) {
-      ++out.complete;
-      out.latency.Record(first->last_ns - sent->second);
-    } else {
-      ++out.incomplete;
-      out.latency.Record(deadline_ns - sent->second);
-    }
+    out[b.signature] = first && first->receipts >= watchers ? first->last_ns : kNever;
   }
   return out;
 }
 
-ScreenLatency ScreenRecorder::NewMarkets(const std::vector<std::pair<int64_t, int64_t>>& created, int64_t deadline_ns) const {
+std::map<int64_t, int64_t> ScreenRecorder::MarketScreens(const std::vector<int64_t>& ids) const {
   std::lock_guard lock(mu_);
-  ScreenLatency out;
+  std::map<int64_t, int64_t> out;
   const int watchers = Subscribers("markets");
-  for (const auto& [id, sent] : created) {
-    if (watchers == 0) {
-      ++out.unwatched;
-      continue;
-    }
+  if (watchers == 0) return out;
+  for (const int64_t id : ids) {
     const Update* first = nullptr;
     if (const auto it = updates_.find({true, id}); it != updates_.end()) {
       for (const auto& [_, u] : it->second) {
         if (!first || u.first_ns < first->first_ns) first = &u;
       }
     }
-    if (first && first->receipts >= watchers) {
-      ++out.complete;
-      out.latency.Record(first->last_ns - sent);
-    } else {
-      ++out.incomplete;
-      out.latency.Record(deadline_ns - sent);
-    }
+    out[id] = first && first->receipts >= watchers ? first->last_ns : kNever;
+  }
+  return out;
+}
+
+void ScreenLatency::Add(std::optional<int64_t> screen_ns, int64_t sent_ns, int64_t deadline_ns) {
+  if (!screen_ns) {
+    ++unwatched;
+  } else if (*screen_ns == ScreenRecorder::kNever) {
+    ++incomplete;
+    latency.Record(deadline_ns - sent_ns);
+  } else {
+    ++complete;
+    latency.Record(*screen_ns - sent_ns);
+  }
+}
+
+ScreenLatency ScreenRecorder::Bets(const std::vector<CommittedBet>& committed,
+                                   const std::map<int64_t, std::pair<int64_t, int64_t>>& pools_before,
+                                   const std::unordered_map<std::string, int64_t>& sent_ns, int64_t deadline_ns) const {
+  const auto screens = BetScreens(committed, pools_before);
+  ScreenLatency out;
+  for (const CommittedBet& b : committed) {
+    const auto sent = sent_ns.find(b.signature);
+    if (sent == sent_ns.end()) continue;
+    const auto shown = screens.find(b.signature);
+    out.Add(shown == screens.end() ? std::nullopt : std::optional<int64_t>(shown->second), sent->second, deadline_ns);
+  }
+  return out;
+}
+
+ScreenLatency ScreenRecorder::NewMarkets(const std::vector<std::pair<int64_t, int64_t>>& created, int64_t deadline_ns) const {
+  std::vector<int64_t> ids;
+  for (const auto& [id, _] : created) ids.push_back(id);
+  const auto screens = MarketScreens(ids);
+  ScreenLatency out;
+  for (const auto& [id, sent] : created) {
+    const auto shown = screens.find(id);
+    out.Add(shown == screens.end() ? std::nullopt : std::optional<int64_t>(shown->second), sent, deadline_ns);
   }
   return out;
 }

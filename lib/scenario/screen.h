@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -41,6 +42,9 @@ struct ScreenLatency {
   int64_t complete = 0;    // every subscriber received it
   int64_t incomplete = 0;  // some subscriber never did
   int64_t unwatched = 0;   // nobody subscribed to where it shows
+  // An action sent at sent_ns, on screen at screen_ns (ScreenRecorder::kNever: some
+  // subscriber never had it; nullopt: nobody watches where it shows).
+  void Add(std::optional<int64_t> screen_ns, int64_t sent_ns, int64_t deadline_ns);
 };
 
 class ScreenRecorder {
@@ -57,6 +61,15 @@ class ScreenRecorder {
                      const std::unordered_map<std::string, int64_t>& sent_ns, int64_t deadline_ns) const;
   // `created`: (market id, send time) of each market created.
   ScreenLatency NewMarkets(const std::vector<std::pair<int64_t, int64_t>>& created, int64_t deadline_ns) const;
+
+  // When each action was on these subscribers' screens: when the last of them received
+  // it, or kNever when one never did; actions nobody here watches are left out. Shards'
+  // recorders each hold a part of the subscribers: an action is on the whole run's screens
+  // when every shard watching it has it, at the latest of their times.
+  static constexpr int64_t kNever = -1;
+  std::unordered_map<std::string, int64_t> BetScreens(const std::vector<CommittedBet>& committed,
+                                                      const std::map<int64_t, std::pair<int64_t, int64_t>>& pools_before) const;
+  std::map<int64_t, int64_t> MarketScreens(const std::vector<int64_t>& ids) const;
 
   int64_t receipts() const;
 

@@ -45,6 +45,21 @@ TEST(ScreenTest, AStatusChangeIsNotABetsUpdate) {
   EXPECT_EQ(missing.incomplete, 1);  // 15 was never shown: the resolution's 10 does not count
 }
 
+// A shard's recorder holds its part of the subscribers: BetScreens says when they had every
+// bet they watch — the others' bets too — and leaves out the markets they do not watch.
+TEST(ScreenTest, BetScreensAreWhenThisRecordersSubscribersHadEachBet) {
+  ScreenRecorder part({{"market:1", 2}});
+  part.Receipt("market:1", Odds(1, 110, 100), 1'000);
+  part.Receipt("market:1", Odds(1, 110, 100), 1'300);
+  part.Receipt("market:1", Odds(1, 111, 100), 2'000);  // one of the two
+  const auto screens = part.BetScreens({{"x", 1, true, 10}, {"y", 1, true, 1}, {"z", 2, true, 5}}, {{1, {100, 100}}, {2, {0, 0}}});
+  ASSERT_EQ(screens.size(), 2u);
+  EXPECT_EQ(screens.at("x"), 1'300);
+  EXPECT_EQ(screens.at("y"), ScreenRecorder::kNever);
+  EXPECT_FALSE(screens.contains("z")) << "market 2 is watched elsewhere";
+  EXPECT_EQ(part.MarketScreens({5}).size(), 0u) << "nobody here watches \"markets\"";
+}
+
 TEST(ScreenTest, NewMarketsAreOnScreenWhenEveryWatcherOfMarketsHasThem) {
   ScreenRecorder screen({{"markets", 2}});
   screen.Receipt("markets", Odds(77, 0, 0, "open"), 400);

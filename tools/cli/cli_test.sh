@@ -212,6 +212,12 @@ done
 wait "${pids[0]}"; rc0=$?
 wait "${pids[1]}"; rc1=$?
 check "shards: each passes requests:count<300 alone" test "$rc0" -eq 0 -a "$rc1" -eq 0
+# A shard failing a threshold alone still exits 0: the merge judges the run (a pod's exit 1
+# would fail the Indexed Job before the merge could).
+expect 0 "shard: its own failed threshold is not the run's verdict" -- "$PMBENCH" load db --schema "${schema}_load" \
+  --database "$PMBENCH_STAGING_URL" --clients 4 --rate 100 --duration 1 --threshold 'requests:count<10' --shard 0/2 \
+  --out "$tmp/alone.json"
+check "shard: says what failed on it alone" bash -c "grep -q 'FAILED requests:count<10' '$err' && grep -q 'this shard alone failed' '$err'"
 expect 1 "shards: the merged run fails it (400 requests)" -- "$PMBENCH" results merge --out "$tmp/merged.json" "$tmp/shard1.json" "$tmp/shard0.json"
 check "merge: verdict first, each shard's beside it" bash -c "head -n 1 '$err' | grep -q '^FAIL: 2 shards merged' && grep -q 'each shard alone: pass pass' '$err'"
 check "merge: the schedule's 400 requests, counted once" \
@@ -222,7 +228,26 @@ check "merge: no password in the plan" bash -c "! grep -q \"$(python3 -c "import
 expect 2 "merge: a missing shard" -- "$PMBENCH" results merge "$tmp/shard0.json"
 check "missing shard: named" grep -q "shard(s) 1 of 2 missing" "$err"
 expect 2 "merge: a shard twice" -- "$PMBENCH" results merge "$tmp/shard0.json" "$tmp/shard0.json"
-expect 2 "scenario run: --shard refused, not ignored" -- "$PMBENCH" scenario run peak --shard 0/2
+expect 2 "scenario run: --shard without a platform" -- "$PMBENCH" scenario run peak --shard 0/2
+check "scenario shard: says how to start one" grep -q "pmbench scenario platform NAME --state FILE" "$err"
+expect 2 "scenario platform: no --state" -- "$PMBENCH" scenario platform peak
+echo '{not json' > "$tmp/notstate.json"
+expect 2 "scenario run: a platform file that is not one" -- "$PMBENCH" scenario run peak --platform "$tmp/notstate.json" --shard 0/2
+expect 1 "scenario platform: never overwrites a file that is not its state" -- "$PMBENCH" scenario platform peak --state "$tmp/notstate.json"
+check "scenario platform: the file is kept" grep -q "not json" "$tmp/notstate.json"
+# A state whose process is gone (this machine, a pid that cannot exist), and one of another scenario.
+python3 -c "
+import json, socket
+st = {'scenario': 'peak', 'schema': 'scenario_peak_1', 'fanout': {'host': '127.0.0.1', 'port': 1}, 'hot_markets': 50,
+      'pools_before': [[i, 100, 100] for i in range(1, 51)], 'max_bet_id': 0, 'max_market_id': 0,
+      'host': socket.gethostname(), 'pid': 4194305}
+json.dump(st, open('$tmp/stale.json', 'w')); st['scenario'] = 'creation'; json.dump(st, open('$tmp/other.json', 'w'))"
+expect 1 "scenario run: a stale platform" -- "$PMBENCH" scenario run peak --profile smoke --platform "$tmp/stale.json" --shard 0/2
+check "stale platform: named" grep -q "process 4194305 is gone" "$err"
+expect 2 "scenario run: another scenario's platform" -- "$PMBENCH" scenario run peak --platform "$tmp/other.json" --shard 0/2
+expect 2 "scenario run: a sharded stall" -- "$PMBENCH" scenario run peak --platform "$tmp/stale.json" --shard 0/2 --stall 1s:1s
+expect 2 "scenario run: more shards than a role's users" -- "$PMBENCH" scenario run peak --profile smoke --platform "$tmp/stale.json" --shard 0/6
+check "too many shards: the role named" grep -q "role create has 5 users or wallets: too few for 6 shards" "$err"
 expect 2 "load chain: fewer wallets than shards" -- "$PMBENCH" load chain --rpc http://127.0.0.1:1 --wallets 2 --shard 0/4
 
 # A platform's own schema is checked, never migrated: what is missing is named in one line.
@@ -270,6 +295,10 @@ check "load: the mix's bets verified" bash -c "! grep -q 'pools' '$err'"
 expect 0 "load ws --help" -- "$PMBENCH" load ws --help
 expect 0 "realtime --help" -- "$PMBENCH" realtime --help
 expect 2 "load ws: not loopback" -- "$PMBENCH" load ws --url ws://192.0.2.1:80
+check "load ws: says how to permit it" grep -q "add --allow-remote" "$err"
+expect 2 "load ws: a name, not an address" -- "$PMBENCH" load ws --url ws://fanout.example:80 --allow-remote
+expect 1 "load ws: IPv6 loopback" -- "$PMBENCH" load ws --url 'ws://[::1]:1' --connections 2 --duration 1
+check "load ws: connected to ::1" grep -q "cannot connect to ::1:1" "$err"
 expect 2 "load ws: bad channel" -- "$PMBENCH" load ws --channels bets
 expect 2 "load ws: bad url" -- "$PMBENCH" load ws --url http://127.0.0.1:80
 expect 1 "load ws: nobody listening" -- "$PMBENCH" load ws --url ws://127.0.0.1:1 --connections 2 --duration 1
@@ -315,6 +344,43 @@ if [ -n "${PMBENCH_LEDGER_URL:-}" ]; then
   expect 1 "load chain: a failing threshold exits 1" -- "$PMBENCH" load chain --rate 120/min --duration 1s \
     --threshold 'confirm:p(50)<1us'
   check "chain: the failure is named" grep -q "FAILED confirm:p(50)<1us" "$err"
+
+  # A sharded scenario end to end: one process serves the platform, two shards load it,
+  # the merge times every bet on both shards' screens, SIGTERM stops it and cleans up.
+  cat >"$tmp/tiny.json" <<'JSON'
+{"name": "tiny", "seconds": 4, "hot_markets": 4, "roles": [
+  {"name": "browse", "action": "browse", "users": 8, "think_s": 0.2},
+  {"name": "bet", "action": "bets", "users": 4, "think_s": 0.5}]}
+JSON
+  "$PMBENCH" scenario platform "$tmp/tiny.json" --state "$tmp/platform.json" 2>"$tmp/platform.err" &
+  platform_pid=$!
+  for _ in $(seq 90); do [ -s "$tmp/platform.json" ] && break; sleep 1; done
+  check "scenario platform: writes its state once it serves" test -s "$tmp/platform.json"
+  pschema=$(python3 -c "import json; print(json.load(open('$tmp/platform.json'))['schema'])" 2>/dev/null)
+  at=$(python3 -c 'import time; print(f"{time.time() + 8:.3f}")')
+  for i in 0 1; do
+    "$PMBENCH" scenario run "$tmp/tiny.json" --platform "$tmp/platform.json" --shard "$i/2" --start-at "$at" \
+      --out "$tmp/scn$i.json" 2>"$tmp/scn$i.err" &
+    spids[$i]=$!
+  done
+  wait "${spids[0]}"; s0=$?
+  wait "${spids[1]}"; s1=$?
+  check "scenario shards: both ran" test "$s0" -eq 0 -a "$s1" -eq 0
+  expect 0 "scenario shards: merged" -- "$PMBENCH" results merge --out "$tmp/scn.json" "$tmp/scn0.json" "$tmp/scn1.json"
+  # Subscriber i watches market 1 + i % 4: each shard watches two of the four markets, so
+  # only the merge can put every bet on every screen.
+  check "scenario merge: every confirmed bet stored and on every screen" python3 -c "
+import json, sys
+w = json.load(open('$tmp/scn.json'))['benchmarks'][0]
+own = sum(json.load(open('$tmp/scn%d.json' % i))['benchmarks'][0]['click_complete'] for i in (0, 1))
+sys.exit(not (w['bets_confirmed'] > 0 and w['bets_stored'] == w['bets_confirmed'] and
+              w['click_complete'] == w['bets_confirmed'] and w['click_incomplete'] == 0 and own < w['bets_confirmed']))"
+  kill -TERM "$platform_pid"
+  wait "$platform_pid"
+  check "scenario platform: SIGTERM stops it, exit 0" test $? -eq 0
+  check "scenario platform: its state removed" test ! -e "$tmp/platform.json"
+  check "scenario platform: its schema dropped" test -n "$pschema" -a \
+    "$(psql -X -At "$PMBENCH_STAGING_DIRECT_URL" -c "SELECT count(*) FROM pg_namespace WHERE nspname = '$pschema'")" = 0
 elif command -v node >/dev/null; then
   failed=$((failed + 1))
   echo "FAIL: node is here but staging has no local ledger: $(cat "$(dirname "$PMBENCH_STAGING_STATE")/ledger.error" 2>/dev/null)"

@@ -1,3 +1,5 @@
+#include <arpa/inet.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +20,7 @@ namespace pmbench::cli {
 namespace {
 
 const std::string kUsage = R"(Usage: pmbench scenario run NAME|FILE [options]
+       pmbench scenario platform NAME|FILE --state FILE [--listen IP] [--profile P] [--seed S] [--keep-schema]
        pmbench scenario list
 
 Runs one of the story's scenarios against the whole platform at once: a fresh schema on
@@ -55,12 +58,41 @@ Options:
   --out FILE              the result JSON there instead of stdout
 )" + std::string(kMetricsUsage) + R"(  --allow-remote-writes   permit a staging that is not on loopback
 
+Sharded (one run from several processes or machines, merged by pmbench results merge):
+  --platform FILE         load the platform `scenario platform` prepared and serves
+                          (its state FILE) instead of preparing one
+)" + std::string(kShardUsage) + R"(                          (needs --platform) a shard runs every role's users, wallets,
+                          arrivals and subscribers i with i % N = I; its summary
+                          times its own bets on its own subscribers' screens, the
+                          merge every bet on every shard's. Not with --stall, --spike or the soak profile (recovery and
+                          drift are judged on one process's time series)
+
+scenario platform prepares the platform once for sharded runs: the seeded schema, the
+listener and the fan-out server, writes their state to --state FILE, and
+serves until SIGINT or SIGTERM, then stops them, drops the schema and removes FILE.
+--listen IP: the address the fan-out server listens on (a free port), which the shards
+connect to: an address of this machine they can reach (default 127.0.0.1).
+
 Progress goes to stderr (a status line each second on a terminal). The result is Google
 Benchmark JSON (results merge|summary, compare and report read it); its context's
 pmbench_window is the run's time span, for `tools/monitoring snapshot`. With staging's
 monitoring up (tools/staging up --monitoring), Prometheus scrapes the run's listener,
 fan-out server and load generator while it runs.
 )";
+
+std::vector<std::string> StripPlatform(std::vector<std::string> args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--platform") {
+      args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(std::min(i + 2, args.size())));
+      break;
+    }
+    if (args[i].starts_with("--platform=")) {
+      args.erase(args.begin() + static_cast<long>(i));
+      break;
+    }
+  }
+  return args;
+}
 
 void PrintList() {
   for (const std::string& name : scenario::BuiltinNames()) {
@@ -119,6 +151,10 @@ void PrintSummary(const scenario::ScenarioResult& r) {
                  c.latency.Percentile(50) / 1e6, c.latency.Percentile(95) / 1e6, c.latency.Percentile(99) / 1e6,
                  static_cast<long long>(c.complete), static_cast<long long>(c.incomplete));
   }
+  if (r.shard) {
+    std::fprintf(stderr, "  (shard %d/%d: its own bets on its own subscribers' screens; results merge times every bet on "
+                 "every shard's)\n", r.shard->index, r.shard->count);
+  }
   const auto& n = r.new_markets;
   if (n.latency.count() > 0) {
     std::fprintf(stderr, "  new market to screen  p50 %.0f ms  p95 %.0f ms  p99 %.0f ms  (%lld on every screen, %lld not)\n",
@@ -153,34 +189,127 @@ void PrintSummary(const scenario::ScenarioResult& r) {
 
 }  // namespace
 
+// Prepares the platform and serves it until SIGINT or SIGTERM (or until a part of it dies).
+int PlatformCommand(const std::vector<std::string>& args) {
+  const Flags flags(args, {"profile", "seed", "state", "interval", "listen"}, {"keep-schema", "allow-remote-writes", "help"});
+  if (flags.Has("help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (flags.positional().size() != 1) throw UsageError("scenario platform takes one NAME or FILE (see pmbench scenario --help)");
+  if (!flags.Has("state")) throw UsageError("scenario platform needs --state FILE: where the shards read the platform from");
+  const std::string state_path = flags.Get("state", "");
+  if (std::ifstream in(state_path); in) {
+    std::stringstream text;
+    text << in.rdbuf();
+    try {
+      const scenario::PlatformState old = scenario::PlatformState::Parse(text.str());
+      if (!old.Stale()) {
+        throw std::runtime_error(state_path + " is a live platform's (process " + std::to_string(old.pid) + " on " + old.host +
+                                 "): stop it first, or give another --state");
+      }
+    } catch (const std::invalid_argument&) {
+      throw std::runtime_error(state_path + " exists and is not a platform's state: not overwriting it");
+    }
+  }
+  const scenario::ScenarioSpec spec = ParseSpec(flags.positional()[0], flags);
+  const std::string listen = flags.Get("listen", "127.0.0.1");
+  in6_addr ip;
+  if (inet_pton(AF_INET, listen.c_str(), &ip) != 1 && inet_pton(AF_INET6, listen.c_str(), &ip) != 1) {
+    throw UsageError("--listen takes the IP address the shards connect to (no port: a free one is taken), not '" + listen + "'");
+  }
+  if (listen == "0.0.0.0" || listen == "::") throw UsageError("--listen " + listen + ": give the address the shards connect to");
+  const db::Staging st = db::ResolveStaging();
+  db::CheckWritable(db::ParseDatabaseUrl(st.direct_url), flags.Has("allow-remote-writes"));
+  if (st.ledger_url.empty()) {
+    throw std::runtime_error("no local ledger in staging: " + (st.ledger_error.empty() ? std::string("tools/staging up starts one") : st.ledger_error));
+  }
+  // Taken by sigwait below; the children block them too, each waiting for its own.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  scenario::PlatformHost host(spec, {.direct_url = st.direct_url, .pooled_url = st.pooled_url,
+                                     .ledger_url = st.ledger_url.substr(0, st.ledger_url.find(',')),
+                                     .keep_schema = flags.Has("keep-schema"), .seed = flags.GetUint("seed", 1),
+                                     .say = [](const std::string& line) { std::cerr << line << "\n"; },
+                                     .fanout_address = listen});
+  WriteFileAtomically(state_path, host.state().ToJson());
+  std::cerr << "platform for " << spec.name << " ready: schema " << host.state().schema << ", fan-out ws://"
+            << host.state().fanout_host << ":" << host.state().fanout_port << "; state in " << state_path
+            << " (SIGINT or SIGTERM stops it and drops the schema)\n";
+  int status = 0;
+  for (;;) {
+    const timespec second{1, 0};
+    if (sigtimedwait(&signals, nullptr, &second) > 0) break;
+    if (!host.running()) {
+      std::cerr << "pmbench scenario platform: the listener or the fan-out server exited: the platform is down\n";
+      status = 1;
+      break;
+    }
+  }
+  std::remove(state_path.c_str());
+  std::cerr << "stopping the platform" << (flags.Has("keep-schema") ? "" : " and dropping schema " + host.state().schema) << "\n";
+  return status;
+}
+
 int ScenarioCommand(const std::vector<std::string>& args) {
   if (const auto status = HelpOrMissingAction(args, kUsage.c_str())) return *status;
   if (args[0] == "list") {
     PrintList();
     return 0;
   }
+  if (args[0] == "platform") return PlatformCommand({args.begin() + 1, args.end()});
   if (args[0] != "run") throw UsageError("unknown scenario command '" + args[0] + "' (see pmbench scenario --help)");
   const Flags flags({args.begin() + 1, args.end()},
-                    {"profile", "stage", "duration", "stall", "interval", "seed", "out", "metrics-listen", "shard", "start-at"},
+                    {"profile", "stage", "duration", "stall", "interval", "seed", "out", "metrics-listen", "shard", "start-at", "platform"},
                     {"spike", "keep-schema", "allow-remote-writes", "help"});
   if (flags.Has("help")) {
     std::cout << kUsage;
     return 0;
   }
-  if (flags.Has("shard") || flags.Has("start-at")) {
+  if ((flags.Has("shard") || flags.Has("start-at")) && !flags.Has("platform")) {
     // Said, not ignored: N copies of a run that starts its own platform would be N runs.
-    throw UsageError("scenario run starts the platform itself (schema, listener, fan-out), so it cannot be split over "
-                     "processes yet: shard its load with pmbench load db|http|ws|chain --shard I/N");
+    throw UsageError("--shard and --start-at load one platform that another process serves: start it with pmbench scenario "
+                     "platform NAME --state FILE, then give every shard --platform FILE");
   }
   if (flags.positional().size() != 1) throw UsageError("scenario run takes one NAME or FILE (see pmbench scenario --help)");
   const scenario::ScenarioSpec spec = ParseSpec(flags.positional()[0], flags);
+  std::optional<scenario::PlatformState> platform;
+  if (flags.Has("platform")) {
+    const std::string path = flags.Get("platform", "");
+    try {
+      platform = scenario::PlatformState::Parse(ReadFileOrFail(path));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(path + ": " + e.what());
+    }
+  }
+  load::LoadSpec shard;
+  shard.clients = 10'000;  // each role's own users are checked against the shards below
+  ParseShard(flags, shard);
+  scenario::RunOptions options{
+      .keep_schema = flags.Has("keep-schema"), .seed = flags.GetUint("seed", 1),
+      .say = [](const std::string& line) { std::cerr << line << "\n"; }, .status_line = isatty(STDERR_FILENO) != 0,
+      .platform = platform, .shard_index = shard.shard_index, .shard_count = flags.Has("shard") ? shard.shard_count : 0,
+      .start_at = shard.start_at,
+      // Shards of one run load one platform, wherever each reads its state from.
+      .shard_plan = ShardPlan("scenario run", StripPlatform({args.begin() + 1, args.end()})) +
+                    (platform ? " (platform schema " + platform->schema + ")" : "")};
+  try {
+    scenario::CheckRunOptions(spec, options);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
   const db::Staging st = db::ResolveStaging();
   db::CheckWritable(db::ParseDatabaseUrl(st.direct_url), flags.Has("allow-remote-writes"));
   db::CheckWritable(db::ParseDatabaseUrl(st.pooled_url), flags.Has("allow-remote-writes"));
   if (st.ledger_url.empty()) {
     throw std::runtime_error("no local ledger in staging: " + (st.ledger_error.empty() ? std::string("tools/staging up starts one") : st.ledger_error));
   }
-  const std::string ledger = st.ledger_url.substr(0, st.ledger_url.find(','));
+  options.direct_url = st.direct_url;
+  options.pooled_url = st.pooled_url;
+  options.ledger_url = st.ledger_url.substr(0, st.ledger_url.find(','));
   // With monitoring in staging, the generator's metrics are always served (on a free port)
   // and the run tells Prometheus where its processes are.
   std::unique_ptr<MetricsEndpoint> served = ServeMetrics(flags, "pmbench scenario run");
@@ -189,13 +318,12 @@ int ScenarioCommand(const std::vector<std::string>& args) {
     served->exporter = std::make_unique<metrics::Exporter>(served->registry, "127.0.0.1:0");
     served->exporter->Start();
   }
-  const scenario::ScenarioResult r = scenario::RunScenario(
-      spec, {.direct_url = st.direct_url, .pooled_url = st.pooled_url, .ledger_url = ledger,
-             .keep_schema = flags.Has("keep-schema"), .seed = flags.GetUint("seed", 1),
-             .say = [](const std::string& line) { std::cerr << line << "\n"; }, .status_line = isatty(STDERR_FILENO) != 0,
-             .metrics = served ? &served->registry : nullptr,
-             .generator_metrics_port = served ? served->exporter->port() : uint16_t{0},
-             .targets_file = st.prometheus_targets.empty() ? "" : st.prometheus_targets + "/scenario-" + std::to_string(getpid()) + ".json"});
+  if (served) {
+    options.metrics = &served->registry;
+    options.generator_metrics_port = served->exporter->port();
+  }
+  if (!st.prometheus_targets.empty()) options.targets_file = st.prometheus_targets + "/scenario-" + std::to_string(getpid()) + ".json";
+  const scenario::ScenarioResult r = scenario::RunScenario(spec, options);
   PrintSummary(r);
   const char* commit = std::getenv("PMBENCH_GIT_COMMIT");
   std::string result = r.ToJson(commit ? commit : "");
@@ -216,7 +344,7 @@ int ScenarioCommand(const std::vector<std::string>& args) {
     }
   }
   WriteResult(flags, result);
-  return r.passed() ? 0 : 1;
+  return VerdictStatus(flags, r.passed());
 }
 
 }  // namespace pmbench::cli
