@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Renders the manifests of one sharded run: run.yaml (the ConfigMap, the results volume,
 // the Indexed Job of shards) and merge.yaml (the merge Job, applied once the shards are
-// done). The templates are the YAML files beside this script; ${NAME} is a value below.
+// done). A scenario (`scenario run NAME`) also gets platform.yaml — the ConfigMap, the
+// volume and the Job serving the platform every shard loads — and run.yaml holds the
+// shards alone. The templates are the YAML files beside this script; ${NAME} is a value below.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,14 +11,16 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const usage = `Usage: deploy/kubernetes/render.mjs --image IMAGE --start-at TIME [options]
 
-Writes run.yaml and merge.yaml (to --out DIR, default: stdout, run then merge).
+Writes run.yaml and merge.yaml (to --out DIR, default: stdout, run then merge); for a
+scenario (args "scenario", "run", NAME, ...) platform.yaml first.
 
   --image IMAGE          the pmbench image (deploy/kubernetes/Dockerfile)
   --start-at TIME        when every shard starts, UTC RFC 3339: far enough ahead for every
                          pod to be scheduled, pulled and connected (a shard that starts
                          late exits 1 and the merge refuses the run)
   --shards N             load generator pods                                   [4]
-  --args-file FILE       the load command, one argument per line [scenario.args]
+  --args-file FILE       the load command or scenario, one argument per line
+                         [scenario.args; peak.args is a sharded scenario]
   --cpu CPU              each shard's CPU request                               [2]
   --storage-class NAME   a ReadWriteMany class for the results volume           [nfs]
   --out DIR              write DIR/run.yaml and DIR/merge.yaml
@@ -25,16 +29,20 @@ Writes run.yaml and merge.yaml (to --out DIR, default: stdout, run then merge).
 export function Render(values) {
   const fill = (file) => {
     let text = readFileSync(join(here, file), "utf8");
-    // ${ARGS}: one argument per line, at the placeholder's indentation.
-    text = text.replace(/^( *)\$\{ARGS\}$/m, (_, indent) => values.ARGS.map((a) => indent + a).join("\n"));
+    // ${ARGS}, ${PLATFORM_ARGS}: one argument per line, at the placeholder's indentation.
+    text = text.replace(/^( *)\$\{((?:PLATFORM_)?ARGS)\}$/gm, (_, indent, name) => values[name].map((a) => indent + a).join("\n"));
     text = text.replace(/\$\{([A-Z_]+)\}/g, (whole, name) => {
       if (!(name in values)) throw new Error(`${file}: no value for ${whole}`);
       return String(values[name]);
     });
     return text;
   };
+  if (values.PLATFORM_ARGS.length === 0) {
+    return { run: ["configmap.yaml", "results-pvc.yaml", "shards-job.yaml"].map(fill).join("---\n"), merge: fill("merge-job.yaml") };
+  }
   return {
-    run: ["configmap.yaml", "results-pvc.yaml", "shards-job.yaml"].map(fill).join("---\n"),
+    platform: ["configmap.yaml", "results-pvc.yaml", "platform-job.yaml"].map(fill).join("---\n"),
+    run: fill("shards-job.yaml"),
     merge: fill("merge-job.yaml"),
   };
 }
@@ -62,13 +70,26 @@ export function Values(argv) {
   } catch (e) {
     throw new Error(`cannot read ${opts["args-file"]}`);
   }
-  for (const own of ["--shard", "--start-at", "--out"]) {
+  for (const own of ["--shard", "--start-at", "--out", "--platform"]) {
     if (args.includes(own)) throw new Error(`${opts["args-file"]}: ${own} is the Job's to set, per pod`);
   }
   if (args.length === 0) throw new Error(`${opts["args-file"]} is empty`);
+  // A scenario's shards load one platform: `scenario platform` with the scenario, profile
+  // and seed the shards run, its state on the results volume.
+  let platform = [];
+  if (args[0] === "scenario" && args[1] === "run") {
+    if (args.length < 3 || args[2].startsWith("--")) throw new Error(`${opts["args-file"]}: scenario run needs its NAME`);
+    platform = ["scenario", "platform", args[2]];
+    for (const [i, a] of args.entries()) {
+      if (a === "--profile" || a === "--seed") platform.push(a, args[i + 1] ?? "");
+      if (a === "--allow-remote-writes") platform.push(a);
+    }
+    args = [...args, "--platform", "/results/platform.json"];
+  }
   return {
     out: opts.out,
-    values: { SHARDS: shards, START_AT: opts["start-at"], IMAGE: opts.image, CPU: opts.cpu, STORAGE_CLASS: opts["storage-class"], ARGS: args },
+    values: { SHARDS: shards, START_AT: opts["start-at"], IMAGE: opts.image, CPU: opts.cpu, STORAGE_CLASS: opts["storage-class"], ARGS: args,
+              PLATFORM_ARGS: platform },
   };
 }
 
@@ -83,11 +104,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const m = Render(values);
     if (out) {
       mkdirSync(out, { recursive: true });
+      if (m.platform) writeFileSync(join(out, "platform.yaml"), m.platform);
       writeFileSync(join(out, "run.yaml"), m.run);
       writeFileSync(join(out, "merge.yaml"), m.merge);
-      process.stderr.write(`render: wrote ${join(out, "run.yaml")} and ${join(out, "merge.yaml")}\n`);
+      process.stderr.write(`render: wrote ${m.platform ? join(out, "platform.yaml") + ", " : ""}${join(out, "run.yaml")} and ${join(out, "merge.yaml")}\n`);
     } else {
-      process.stdout.write(m.run + "---\n" + m.merge);
+      process.stdout.write((m.platform ? m.platform + "---\n" : "") + m.run + "---\n" + m.merge);
     }
   } catch (e) {
     process.stderr.write(`render: ${e.message}\n`);

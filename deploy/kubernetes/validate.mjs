@@ -100,6 +100,18 @@ function selfTest() {
   if (cm.data.args.split("\n").filter(Boolean).length !== values.ARGS.length || cm.data.SHARDS !== "4") {
     failures.push("the ConfigMap does not hold the arguments one per line and the shard count");
   }
+  // A scenario: the platform's Job serves at its pod's address, and the shards load it.
+  const scenario = Render(Values(["--image", "pmbench:test", "--start-at", "2026-12-03T20:30:00Z", "--args-file",
+                                  fileURLToPath(new URL("./peak.args", import.meta.url))]).values);
+  const platform = scenario.platform ? parseAllDocuments(scenario.platform).map((d) => d.toJS()) : [];
+  const serving = platform.find((o) => o.kind === "Job")?.spec.template.spec.containers[0];
+  if (!serving || !serving.args[0].includes('--listen "$POD_IP"') || !serving.env.some((e) => e.valueFrom?.fieldRef?.fieldPath === "status.podIP")) {
+    failures.push("a scenario's platform Job does not serve at its pod's address");
+  }
+  const shardArgs = platform.find((o) => o.kind === "ConfigMap")?.data.args ?? "";
+  if (!shardArgs.includes("--platform\n/results/platform.json") || !scenario.run.includes("completionMode: Indexed")) {
+    failures.push("a scenario's shards do not load the platform's state");
+  }
   expectRejected("a misspelt field (completionModee)", (o) => { o.spec.completionModee = o.spec.completionMode; delete o.spec.completionMode; });
   expectRejected("a misspelt container field (imagePullPolicyy)", (o) => { o.spec.template.spec.containers[0].imagePullPolicyy = "Always"; });
   expectRejected("an unknown completion mode", (o) => { o.spec.completionMode = "Indexd"; });
