@@ -479,6 +479,7 @@ if [ "$(id -u)" -eq 0 ] && command -v node >/dev/null && [ -n "${PMBENCH_LEDGER_
   check "no ledger: the reason is passed on" grep -q "no local ledger in staging (the local Solana ledger failed to start: .*--slot-ms" "$err"
   # Its state file lost while both servers run: status and url say what to do, up recovers.
   port2=$(sed -n 's/^PMBENCH_STAGING_PG_PORT=//p' "$tmp/ctl2/state.env")
+  redis2=$(sed -n 's/^PMBENCH_REDIS_URL=//p' "$tmp/ctl2/state.env")
   rm -f "$tmp/ctl2/state.env"
   expect 3 "staging: status without its state file" -- "${broken[@]}" "$staging" status
   check "stateless status: the real port" grep -q "postgresql: running on 127.0.0.1:$port2\$" "$out"
@@ -488,9 +489,11 @@ if [ "$(id -u)" -eq 0 ] && command -v node >/dev/null && [ -n "${PMBENCH_LEDGER_
   expect 0 "staging: up recovers a lost state file" -- "${broken[@]}" "$staging" up
   check "recovered: the running server's port" grep -qx "PMBENCH_STAGING_PG_PORT=$port2" "$tmp/ctl2/state.env"
   check "recovered: left to its user" grep -qx "PMBENCH_STAGING_STARTED_BY=user" "$tmp/ctl2/state.env"
+  check "recovered: the running Redis, not a second one" grep -qx "PMBENCH_REDIS_URL=$redis2" "$tmp/ctl2/state.env"
   expect 0 "staging: status after recovery" -- "${broken[@]}" "$staging" status
   expect 0 "staging: down --purge of the second cluster" -- "${broken[@]}" "$staging" down --purge
   check "second cluster: nothing left running" bash -c "! pgrep -f '$tmp/[d]ata2' >/dev/null"
+  [ -z "$redis2" ] || check "second cluster: its Redis stopped" bash -c "! pgrep -f '[r]edis-server ${redis2#redis://}' >/dev/null"
 fi
 expect 3 "staging: PostgreSQL missing" -- env PMBENCH_PG_BIN=/nonexistent PMBENCH_STAGING_CONTROL="$tmp/ctl" "$staging" up
 expect 1 "staging: remote unreachable" -- env STAGING_DATABASE_URL="postgresql://u:s3cret@127.0.0.1:1/x" \
