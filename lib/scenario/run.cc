@@ -554,23 +554,21 @@ class ScenarioRun {
   // When this shard ran by its own clock: its schedule began with the earliest role that
   // starts with the run, and it had begun once the last of them had.
   void RecordShard(const std::optional<db::ClockOffset>& clock) {
-    const auto unix_ns = [](std::chrono::system_clock::time_point t) {
-      return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
-    };
+    using stats::UnixNs;
     ScenarioResult::Shard sh{.index = o_.shard_index, .count = shards_, .plan = o_.shard_plan};
-    if (o_.start_at) sh.start_at_ns = unix_ns(*o_.start_at);
+    if (o_.start_at) sh.start_at_ns = UnixNs(*o_.start_at);
     std::optional<int64_t> schedule, started;
     for (size_t i = 0; i < spec_.roles.size(); ++i) {
       if (spec_.roles[i].start_s > 0) continue;
       const load::LoadResult& l = result_.roles[i].load;
-      schedule = std::min(schedule.value_or(unix_ns(l.wall_t0)), unix_ns(l.wall_t0));
-      started = std::max(started.value_or(unix_ns(l.wall_started)), unix_ns(l.wall_started));
+      schedule = std::min(schedule.value_or(UnixNs(l.wall_t0)), UnixNs(l.wall_t0));
+      started = std::max(started.value_or(UnixNs(l.wall_started)), UnixNs(l.wall_started));
     }
     sh.schedule_ns = schedule.value_or(static_cast<int64_t>(result_.unix_start * 1e9));
     sh.started_ns = started.value_or(sh.schedule_ns);
     // The measured span: to the last role's last answer.
     for (const RoleResult& rr : result_.roles) {
-      sh.seconds = std::max(sh.seconds, (static_cast<double>(unix_ns(rr.load.wall_t0) - sh.schedule_ns)) / 1e9 + rr.load.seconds);
+      sh.seconds = std::max(sh.seconds, (static_cast<double>(UnixNs(rr.load.wall_t0) - sh.schedule_ns)) / 1e9 + rr.load.seconds);
     }
     sh.bets = std::move(screens_.bets);
     sh.markets = std::move(screens_.markets);

@@ -9,6 +9,7 @@
 
 #include <time.h>
 
+#include <chrono>
 #include <cstdint>
 
 namespace pmbench::stats {
@@ -17,6 +18,11 @@ inline int64_t WallClockNs() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// A system_clock instant on the same scale, as results record it.
+inline int64_t UnixNs(std::chrono::system_clock::time_point t) {
+  return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
 }
 
 }  // namespace pmbench::stats

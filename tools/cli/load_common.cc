@@ -17,6 +17,7 @@
 #include "lib/load/arrival_schedule.h"
 #include "lib/results/gbench_json.h"
 #include "lib/results/shard_merge.h"
+#include "lib/stats/wall_clock.h"
 #include "lib/stats/interval_series.h"
 #include "tools/cli/flags.h"
 
@@ -416,13 +417,10 @@ std::string WithShard(const std::string& text, const load::LoadSpec& spec, const
                       const std::map<std::string, results::ShardMetric>& observed,
                       const std::vector<results::ShardHistogram>& histograms) {
   nlohmann::json doc = nlohmann::json::parse(text);
-  const auto unix_ns = [](std::chrono::system_clock::time_point t) {
-    return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
-  };
   results::ShardRun run{.index = spec.shard_index, .count = spec.shard_count, .plan = report.plan,
-                        .schedule_ns = unix_ns(r.wall_t0), .started_ns = unix_ns(r.wall_started),
+                        .schedule_ns = stats::UnixNs(r.wall_t0), .started_ns = stats::UnixNs(r.wall_started),
                         .warmup_s = spec.warmup_s, .seconds = r.seconds};
-  if (spec.start_at) run.start_at_ns = unix_ns(*spec.start_at);
+  if (spec.start_at) run.start_at_ns = stats::UnixNs(*spec.start_at);
   if (report.clock_offset_ms) {
     run.clock_offset_ms = report.clock_offset_ms->first;
     run.clock_offset_error_ms = report.clock_offset_ms->second;

@@ -94,6 +94,19 @@ std::vector<std::string> StripPlatform(std::vector<std::string> args) {
   return args;
 }
 
+// Staging as a scenario writes to it (remote only with --allow-remote-writes), with its
+// local ledger; ledger_url is the first of its RPC endpoints.
+db::Staging ScenarioStaging(const Flags& flags) {
+  db::Staging st = db::ResolveStaging();
+  db::CheckWritable(db::ParseDatabaseUrl(st.direct_url), flags.Has("allow-remote-writes"));
+  db::CheckWritable(db::ParseDatabaseUrl(st.pooled_url), flags.Has("allow-remote-writes"));
+  if (st.ledger_url.empty()) {
+    throw std::runtime_error("no local ledger in staging: " + (st.ledger_error.empty() ? std::string("tools/staging up starts one") : st.ledger_error));
+  }
+  st.ledger_url = st.ledger_url.substr(0, st.ledger_url.find(','));
+  return st;
+}
+
 void PrintList() {
   for (const std::string& name : scenario::BuiltinNames()) {
     const scenario::ScenarioSpec s = scenario::Builtin(name, "default");
@@ -219,11 +232,7 @@ int PlatformCommand(const std::vector<std::string>& args) {
     throw UsageError("--listen takes the IP address the shards connect to (no port: a free one is taken), not '" + listen + "'");
   }
   if (listen == "0.0.0.0" || listen == "::") throw UsageError("--listen " + listen + ": give the address the shards connect to");
-  const db::Staging st = db::ResolveStaging();
-  db::CheckWritable(db::ParseDatabaseUrl(st.direct_url), flags.Has("allow-remote-writes"));
-  if (st.ledger_url.empty()) {
-    throw std::runtime_error("no local ledger in staging: " + (st.ledger_error.empty() ? std::string("tools/staging up starts one") : st.ledger_error));
-  }
+  const db::Staging st = ScenarioStaging(flags);
   // Taken by sigwait below; the children block them too, each waiting for its own.
   sigset_t signals;
   sigemptyset(&signals);
@@ -231,7 +240,7 @@ int PlatformCommand(const std::vector<std::string>& args) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   scenario::PlatformHost host(spec, {.direct_url = st.direct_url, .pooled_url = st.pooled_url,
-                                     .ledger_url = st.ledger_url.substr(0, st.ledger_url.find(',')),
+                                     .ledger_url = st.ledger_url,
                                      .keep_schema = flags.Has("keep-schema"), .seed = flags.GetUint("seed", 1),
                                      .say = [](const std::string& line) { std::cerr << line << "\n"; },
                                      .fanout_address = listen});
@@ -301,15 +310,10 @@ int ScenarioCommand(const std::vector<std::string>& args) {
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
-  const db::Staging st = db::ResolveStaging();
-  db::CheckWritable(db::ParseDatabaseUrl(st.direct_url), flags.Has("allow-remote-writes"));
-  db::CheckWritable(db::ParseDatabaseUrl(st.pooled_url), flags.Has("allow-remote-writes"));
-  if (st.ledger_url.empty()) {
-    throw std::runtime_error("no local ledger in staging: " + (st.ledger_error.empty() ? std::string("tools/staging up starts one") : st.ledger_error));
-  }
+  const db::Staging st = ScenarioStaging(flags);
   options.direct_url = st.direct_url;
   options.pooled_url = st.pooled_url;
-  options.ledger_url = st.ledger_url.substr(0, st.ledger_url.find(','));
+  options.ledger_url = st.ledger_url;
   // With monitoring in staging, the generator's metrics are always served (on a free port)
   // and the run tells Prometheus where its processes are.
   std::unique_ptr<MetricsEndpoint> served = ServeMetrics(flags, "pmbench scenario run");
